@@ -1,0 +1,3 @@
+"""hadoctor: a doctor for Linux-HA Heartbeat clusters."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from hadoctor.cli import main
+
+main()

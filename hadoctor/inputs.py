@@ -1,0 +1,92 @@
+"""Reading input files safely: every failure becomes an :class:`InputError` with a clear reason.
+
+Config artefacts are small, so they are read whole (with a size cap). Logs are
+streamed by :mod:`hadoctor.parsers.hblog` through :func:`open_stream`, which also
+opens rotated ``.gz``/``.bz2`` files.
+"""
+
+from __future__ import annotations
+
+import bz2
+import errno
+import gzip
+import io
+import os
+from typing import BinaryIO
+
+from hadoctor.errors import InputError
+
+#: Largest config file (ha.cf, haresources, authkeys, ip a output) read whole.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+def _reason(exc: OSError) -> tuple[str, str]:
+    if exc.errno == errno.ENOENT:
+        return "no such file", "check the path, or give the folder that holds the file"
+    if exc.errno == errno.EISDIR:
+        return "is a directory, not a file", "name the file inside it"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied", "run as root (authkeys is 0600 root:root) or copy the file somewhere readable"
+    if exc.errno == errno.ENOTDIR:
+        return "a part of the path is not a directory", ""
+    return exc.strerror or str(exc), ""
+
+
+def read_bytes(path: str, limit: int = MAX_CONFIG_BYTES) -> bytes:
+    """Return the file's bytes, decompressing ``.gz``/``.bz2``; raise InputError on any failure."""
+    with open_stream(path) as stream:
+        try:
+            data = stream.read(limit + 1)
+        except (OSError, EOFError, ValueError) as exc:  # truncated or corrupt archive
+            raise InputError(path, f"cannot read: {_describe_decompress_error(exc)}",
+                             "the file is damaged or truncated; copy it again from the node") from None
+    if len(data) > limit:
+        raise InputError(path, f"larger than {limit // (1024 * 1024)} MiB; this is not a config file",
+                         "check that the right file was named")
+    return data
+
+
+def _describe_decompress_error(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "compressed file is truncated"
+    return str(exc) or type(exc).__name__
+
+
+def open_stream(path: str) -> BinaryIO:
+    """Open ``path`` for binary reading; ``.gz`` and ``.bz2`` are decompressed transparently.
+
+    Errors in opening are raised as InputError. Errors *while reading* a
+    compressed stream (truncation) surface as OSError/EOFError from ``read``;
+    callers that stream use :func:`safe_chunks`.
+    """
+    try:
+        if os.path.isdir(path):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    except OSError as exc:
+        reason, hint = _reason(exc)
+        raise InputError(path, reason, hint) from None
+    try:
+        magic = raw.peek(3)[:3] if hasattr(raw, "peek") else b""
+    except OSError as exc:
+        raw.close()
+        reason, hint = _reason(exc)
+        raise InputError(path, reason, hint) from None
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if magic == b"BZh":
+        return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
+    return raw  # type: ignore[return-value]
+
+
+def safe_chunks(stream: BinaryIO, path: str, size: int = 1 << 20):
+    """Yield blocks of ``size`` bytes; a damaged compressed stream ends with InputError."""
+    while True:
+        try:
+            block = stream.read(size)
+        except (OSError, EOFError, ValueError, io.UnsupportedOperation) as exc:
+            raise InputError(path, f"cannot read: {_describe_decompress_error(exc)}",
+                             "the file is damaged or truncated; copy it again from the node") from None
+        if not block:
+            return
+        yield block

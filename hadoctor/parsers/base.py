@@ -1,0 +1,65 @@
+"""What every parser shares: problems with a location, and text decoding.
+
+Parsers are pure: bytes in, typed model out. They never raise on bad input;
+whatever they cannot understand becomes a :class:`Problem` that names the file
+and the line (1-based; 0 means "the file as a whole").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Tuple
+
+#: The longest line a config parser looks at; longer lines become a problem.
+MAX_CONFIG_LINE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in an input that could not be understood, or that the daemon refuses."""
+
+    file: str
+    line: int
+    message: str
+    text: str = ""  # the offending source text, shortened; never a secret
+    severity: str = "error"  # "error": heartbeat refuses it / we could not parse; "warning": odd but accepted
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {self.message}"
+
+
+def decode(data: bytes) -> str:
+    """Decode config bytes the way a C program sees them: UTF-8 where valid, else byte-for-byte.
+
+    Heartbeat reads bytes; a stray latin-1 byte in a comment must not stop us.
+    ``surrogateescape`` keeps every byte recoverable and never raises.
+    """
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def numbered_lines(data: bytes) -> Iterator[Tuple[int, str]]:
+    """Yield ``(line_number, text)`` for each physical line, CR/LF stripped.
+
+    Works on files with or without a final newline, CRLF endings and NUL bytes.
+    """
+    if not data:
+        return
+    pieces = data.split(b"\n")
+    if pieces[-1] == b"":
+        pieces.pop()
+    for number, raw in enumerate(pieces, start=1):
+        yield number, decode(raw.rstrip(b"\r"))
+
+
+def strip_comment(text: str) -> str:
+    """Drop everything from the first ``#`` (heartbeat's rule for ha.cf)."""
+    cut = text.find("#")
+    return text if cut < 0 else text[:cut]
