@@ -1,0 +1,191 @@
+"""The ``hadoctor`` command line.
+
+Heavy modules (the parsers, rich tables, pyroute2) are imported inside the
+commands, so ``hadoctor --help`` and start-up stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from hadoctor import __version__
+from hadoctor.errors import HadoctorError
+
+HELP = """\
+A doctor for Linux-HA Heartbeat clusters (heartbeat 2.x/3.0.x, haresources).
+
+It reads ha.cf, haresources, authkeys, heartbeat's log and `ip a` of each node,
+from the live host or from a folder holding one sub-folder per node, and names
+what is wrong, with evidence and the fix.
+
+Examples:
+
+  hadoctor snapshot examples/healthy     what hadoctor understood of each node
+
+  hadoctor parse ha.cf /etc/ha.d/ha.cf   parse one file and list its problems
+
+Exit codes: 0 all well, 1 findings at or above the threshold, 2 usage or
+input error, 3 incomplete data.
+"""
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=True,
+                  context_settings={"help_option_names": ["-h", "--help"]},
+                  rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class Severity(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+#: Data whose absence on a node makes a check incomplete (exit 3 when nothing else fails).
+CORE_DATA = ("ha_cf", "haresources", "authkeys", "log", "addresses")
+
+
+def _split(values: Optional[List[str]]) -> List[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+class Artefact(str, Enum):
+    ha_cf = "ha.cf"
+    haresources = "haresources"
+    authkeys = "authkeys"
+    log = "log"
+    addresses = "addresses"
+    packages = "packages"
+    hosts = "hosts"
+    firewall = "firewall"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hadoctor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                                 help="Show the version and exit.")) -> None:
+    """A doctor for Linux-HA Heartbeat clusters."""
+
+
+@app.command()
+def snapshot(
+    target: Optional[str] = typer.Argument(None, help="A folder with one sub-folder per node, or a node folder. "
+                                                      "Omit it to examine this host."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text (for people) or json."),
+    root: str = typer.Option("/", "--root", help="Live host only: read /etc/ha.d etc. below this folder."),
+) -> None:
+    """Show what hadoctor understood of each node: every datum, where it came from, its problems."""
+    from hadoctor.snapshot.loader import load_target
+    from hadoctor.report.snapshot_view import render_snapshot
+
+    cluster = load_target(target, root=root)
+    render_snapshot(cluster, fmt.value)
+
+
+@app.command()
+def check(
+    target: Optional[str] = typer.Argument(None, help="A folder with one sub-folder per node (or one node folder). "
+                                                      "Omit it to examine this host."),
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f",
+                                     help="text (for people), json (schema hadoctor-report/1) or sarif."),
+    select: Optional[List[str]] = typer.Option(None, "--select", "-s", metavar="CODES",
+                                               help="Run only these rules: codes or prefixes, comma-separated "
+                                                    "(CFG, LOG1, NET001). Opt-in rules need their full code."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", "-i", metavar="CODES",
+                                               help="Skip these rules (codes or prefixes)."),
+    fail_on: Severity = typer.Option(Severity.warning, "--fail-on",
+                                     help="Exit 1 when a finding of this severity OR HIGHER remains "
+                                          "(inclusive: warning means warnings and errors)."),
+    show_all: bool = typer.Option(False, "--show-all", "-a", help="Also list passed and skipped rules."),
+    rules_dir: Optional[List[str]] = typer.Option(None, "--rules-dir", metavar="DIR",
+                                                  help="Load extra rule modules from DIR (repeatable)."),
+    suppressions: Optional[str] = typer.Option(None, "--suppressions", metavar="FILE",
+                                               help="File of suppressions, one per line: "
+                                                    "ignore=CODE reason='...' [until=YYYY-MM-DD] [node=NAME]."),
+    root: str = typer.Option("/", "--root", help="Live host only: read /etc/ha.d etc. below this folder."),
+) -> None:
+    """Diagnose a cluster: run every rule and report findings with evidence and the fix.
+
+    \b
+    Exit codes:
+      0  no finding at or above --fail-on
+      1  findings at or above --fail-on
+      2  usage or input error (a message says what to do)
+      3  nothing at or above --fail-on, but a node lacks core data
+         (ha.cf, haresources, authkeys, log or addresses), so the check is incomplete
+    """
+    from hadoctor.checking import run_check
+
+    raise typer.Exit(run_check(target, fmt=fmt.value, select=_split(select), ignore=_split(ignore),
+                               fail_on=fail_on.value, show_all=show_all, rules_dirs=rules_dir or [],
+                               suppressions_file=suppressions, root=root))
+
+
+@app.command("rules")
+def list_rules(
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
+    rules_dir: Optional[List[str]] = typer.Option(None, "--rules-dir", metavar="DIR", help="Extra rule modules."),
+) -> None:
+    """List every rule: code, severity, title."""
+    from hadoctor.checking import show_rules
+
+    show_rules(fmt.value, rules_dir or [])
+
+
+@app.command("rule")
+def explain_rule(
+    code: str = typer.Argument(..., help="A rule code, e.g. CFG101."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
+    rules_dir: Optional[List[str]] = typer.Option(None, "--rules-dir", metavar="DIR", help="Extra rule modules."),
+) -> None:
+    """Explain one rule: what it means, why it matters, how to fix it."""
+    from hadoctor.checking import explain
+
+    explain(code, fmt.value, rules_dir or [])
+
+
+@app.command()
+def parse(
+    kind: Artefact = typer.Argument(..., help="What the file is."),
+    path: str = typer.Argument(..., help="The file to parse (.gz/.bz2 are read too)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
+) -> None:
+    """Parse one file and show the model and its problems (exit 1 when it has errors)."""
+    from hadoctor.report.snapshot_view import render_parsed
+
+    raise typer.Exit(render_parsed(kind.value, path, fmt.value))
+
+
+def main(argv: Optional[list] = None) -> None:
+    """Console entry point: every HadoctorError becomes a message on stderr and its exit code."""
+    try:
+        app(args=argv, prog_name="hadoctor")
+    except HadoctorError as err:
+        _fail(str(err), err.hint, err.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", "", 130)
+
+
+def _fail(message: str, hint: str, code: int) -> None:
+    sys.stderr.write(f"hadoctor: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"  hint: {hint}\n")
+    sys.exit(code)

@@ -1,0 +1,1 @@
+"""The rule engine: discovery, running rules over snapshots, findings."""

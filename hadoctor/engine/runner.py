@@ -1,0 +1,231 @@
+"""Running rules over a cluster snapshot and turning outcomes into findings."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Deque, Dict, Iterable, List, Optional, Tuple
+
+from hadoctor.engine.model import SEVERITY_RANK, Evidence, Finding, Outcome, Rule
+from hadoctor.engine.suppress import Suppression
+from hadoctor.errors import InputError
+from hadoctor.rulekit import ClusterView, Hits, NodeView
+from hadoctor.snapshot.model import ClusterSnapshot
+
+#: Set HADOCTOR_STRICT=1 (the test suite does) to let a crashing rule raise instead of being reported.
+STRICT = os.environ.get("HADOCTOR_STRICT") == "1"
+
+
+@dataclass
+class Report:
+    target: str
+    context: str
+    nodes: List[Dict[str, Any]]
+    findings: List[Finding]
+    rules: List[Rule]
+    notes: List[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def shown(self, show_all: bool = False) -> List[Finding]:
+        if show_all:
+            return self.findings
+        return [f for f in self.findings if f.status in ("fail", "info")]
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.status in ("fail", "info") and f.suppressed is None
+                   and f.severity == severity)
+
+    def at_or_above(self, threshold: str) -> List[Finding]:
+        rank = SEVERITY_RANK[threshold]
+        return [f for f in self.findings if f.counts and SEVERITY_RANK[f.severity] >= rank]
+
+
+def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[Suppression] = (),
+        today: Optional[date] = None) -> Report:
+    started = time.perf_counter()
+    view = ClusterView(cluster)
+    findings: List[Finding] = []
+    notes = list(cluster.notes)
+    node_rules = [r for r in rules if r.scope == "node" and not r.is_log_rule]
+    log_rules = [r for r in rules if r.is_log_rule]
+    cluster_rules = [r for r in rules if r.scope == "cluster"]
+    for node in view.nodes:
+        for r in node_rules:
+            findings.extend(_run_node_rule(r, node))
+        findings.extend(_run_log_rules(log_rules, node, notes))
+    for r in cluster_rules:
+        findings.extend(_run_cluster_rule(r, view))
+    all_supps = list(suppressions)
+    for node in cluster.nodes:
+        all_supps.extend(node.find("suppressions") or [])
+    findings.extend(_apply_suppressions(findings, all_supps, today or date.today(), {r.code for r in rules}))
+    findings.sort(key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.code, f.node or ""))
+    nodes = [{"name": n.name, "origin": n.origin, "notes": n.notes,
+              "data": {k: (d.source if d.present else None) for k, d in sorted(n.data.items())},
+              "missing": n.missing()} for n in cluster.nodes]
+    return Report(cluster.target, cluster.context, nodes, findings, rules, notes,
+                  time.perf_counter() - started)
+
+
+# --- node and cluster rules -----------------------------------------------------------------
+
+def _missing_reason(node: NodeView, needs: Tuple[str, ...]) -> Optional[str]:
+    reasons = []
+    for name in needs:
+        if not node.has(name):
+            datum = node._snapshot.data.get(name)
+            reasons.append(f"{name} ({datum.missing if datum else 'not collected'})")
+    return "needs " + ", ".join(reasons) if reasons else None
+
+
+def _skip(r: Rule, node: Optional[str], reason: str) -> Finding:
+    return Finding(r.code, r.title, r.severity, "skip", reason, node)
+
+
+def _run_node_rule(r: Rule, node: NodeView) -> List[Finding]:
+    reason = _missing_reason(node, r.needs)
+    if reason:
+        return [_skip(r, node.name, reason)]
+    return _collect(r, node.name, lambda: r.func(node))
+
+
+def _run_cluster_rule(r: Rule, view: ClusterView) -> List[Finding]:
+    ready = view.with_data(*r.needs)
+    if len(ready) < 2:
+        missing = [f"{n.name}: {_missing_reason(n, r.needs)}" for n in view.nodes if n not in ready]
+        why = "needs two nodes with " + ", ".join(r.needs)
+        if missing:
+            why += " (" + "; ".join(missing) + ")"
+        elif len(view.nodes) < 2:
+            why += f" (the snapshot has {len(view.nodes)} node)"
+        return [_skip(r, None, why)]
+    return _collect(r, None, lambda: r.func(view))
+
+
+def _collect(r: Rule, node: Optional[str], call) -> List[Finding]:
+    try:
+        outcomes = list(call() or ())
+    except Exception as exc:
+        if STRICT:
+            raise
+        return [Finding(r.code, r.title, r.severity, "skip",
+                        f"the rule crashed ({type(exc).__name__}: {exc}); please report it", node)]
+    if not outcomes:
+        return [Finding(r.code, r.title, r.severity, "pass", "", node)]
+    return [_finding(r, node, o) for o in outcomes]
+
+
+def _finding(r: Rule, node: Optional[str], o: Outcome) -> Finding:
+    severity = o.severity or r.severity
+    if o.when == "past" and severity == "error":
+        severity = "warning"  # history is not the present: a healed event is a warning at most
+    times = [e.time for e in o.evidence if e.time is not None]
+    status = o.status
+    return Finding(r.code, r.title, severity, status, o.message, o.node or node, o.evidence,
+                   o.fix or r.doc.fix, o.when, min(times) if times else None, max(times) if times else None)
+
+
+# --- log rules: one streamed pass per node -------------------------------------------------------
+
+class _LogRuleState:
+    def __init__(self, r: Rule, end_time: Optional[datetime]) -> None:
+        self.rule = r
+        self.patterns = [(name, re.compile(p)) for name, p in r.patterns.items()]
+        self.hits: Dict[str, Hits] = {name: Hits() for name in r.patterns}
+        self.components = set(r.components)
+        self.cutoff = None
+        if r.max_age is not None and end_time is not None:
+            self.cutoff = end_time.timestamp() - r.max_age
+        self.window: Deque[float] = deque(maxlen=max(r.min_hits, 1))
+        self.triggered = r.min_hits <= 0
+
+    def feed(self, record: Any) -> None:
+        if self.components and record.component not in self.components:
+            return
+        stamp = record.time.timestamp() if record.time is not None else None
+        if self.cutoff is not None and stamp is not None and stamp < self.cutoff:
+            return
+        for name, pattern in self.patterns:
+            m = pattern.search(record.message)
+            if m:
+                self.hits[name].add(record, m)
+                self._count(stamp)
+
+    def _count(self, stamp: Optional[float]) -> None:
+        if self.triggered:
+            return
+        if self.rule.within is None or stamp is None:
+            self.window.append(0.0)
+            self.triggered = len(self.window) >= self.rule.min_hits
+            return
+        self.window.append(stamp)
+        if len(self.window) >= self.rule.min_hits and self.window[-1] - self.window[0] <= self.rule.within:
+            self.triggered = True
+
+
+def prefilter_for(rules: List[Rule]) -> "re.Pattern[bytes]":
+    """One bytes regex that any line a log rule could match must match (the fast path)."""
+    patterns = [p for r in rules for p in r.patterns.values()]
+    return re.compile("|".join(f"(?:{p})" for p in patterns).encode("utf-8"))
+
+
+def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str]) -> List[Finding]:
+    if not rules:
+        return []
+    ready, findings = [], []
+    for r in rules:
+        reason = _missing_reason(node, r.needs)
+        if reason:
+            findings.append(_skip(r, node.name, reason))
+        else:
+            ready.append(r)
+    if not ready:
+        return findings
+    log = node.log
+    end_time = log.end_time() if hasattr(log, "end_time") else None
+    states = [_LogRuleState(r, end_time) for r in ready]
+    try:
+        for record in log.records(prefilter=prefilter_for(ready)):
+            for state in states:
+                state.feed(record)
+    except InputError as err:
+        notes.append(f"{node.name}: log read stopped early: {err}; log rules saw only what came before")
+    for state in states:
+        if not state.triggered:
+            findings.append(Finding(state.rule.code, state.rule.title, state.rule.severity, "pass", "", node.name))
+            continue
+        findings.extend(_collect(state.rule, node.name, lambda s=state: s.rule.func(node, s.hits)))
+    return findings
+
+
+# --- suppressions ----------------------------------------------------------------------------------
+
+def _apply_suppressions(findings: List[Finding], supps: List[Suppression], today: date,
+                        codes: set) -> List[Finding]:
+    extra: List[Finding] = []
+    for supp in supps:
+        if supp.problem:
+            extra.append(_hdr("HDR002", "suppression is not valid", f"{supp.where()}: {supp.problem}", supp))
+            continue
+        if supp.expired(today):
+            extra.append(_hdr("HDR002", "suppression has expired",
+                              f"{supp.where()}: expired on {supp.until}; it is no longer applied", supp))
+            continue
+        for f in findings:
+            if f.status in ("fail", "info") and f.suppressed is None and supp.matches(f.code, f.node):
+                f.suppressed = f"{supp.reason} ({supp.where()})"
+                supp.used += 1
+        if not supp.used and any(c for c in supp.codes if any(code.startswith(c) for code in codes)):
+            extra.append(_hdr("HDR001", "suppression matches nothing",
+                              f"{supp.where()}: ignore={','.join(supp.codes)} matched no finding; remove it", supp))
+    return extra
+
+
+def _hdr(code: str, title: str, message: str, supp: Suppression) -> Finding:
+    return Finding(code, title, "warning", "fail", message, supp.node,
+                   [Evidence(node=supp.node, file=supp.file, line=supp.line, text=message)],
+                   "remove or correct the suppression comment")

@@ -1,0 +1,212 @@
+"""The API for writing hadoctor rules.
+
+A rule is a function decorated with :func:`rule` (or :func:`log_rule`). It names
+the data it needs; the engine hands it a :class:`NodeView` (node scope) or a
+:class:`ClusterView` (cluster scope) and the rule yields outcomes built with
+:func:`fail` or :func:`info`. A rule that yields nothing passes. A rule never
+opens files or runs commands: everything comes from the snapshot.
+
+Example::
+
+    @rule("CFG101", "deadtime must be more than twice keepalive", severity="error",
+          needs=("ha_cf",), doc=Doc(meaning=..., why=..., fix=...))
+    def deadtime_vs_keepalive(node):
+        if node.ha_cf.deadtime.ms <= 2 * node.ha_cf.keepalive.ms:
+            yield fail("...", evidence=[at(node, node.ha_cf.path, line, text)])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+
+from hadoctor.engine.model import SEVERITIES, Evidence, Outcome, Rule, RuleDoc
+
+Doc = RuleDoc
+
+#: Rules registered by decorators, in import order. The discovery module collects them.
+REGISTERED: List[Rule] = []
+
+_CODE = re.compile(r"^[A-Z]{3}\d{3}$")
+
+
+def rule(code: str, title: str, *, severity: str, needs: Sequence[str], doc: RuleDoc,
+         scope: str = "node", wants: Sequence[str] = (), opt_in: bool = False) -> Callable:
+    """Register a config/network/cross-node rule."""
+    def register(func: Callable) -> Callable:
+        REGISTERED.append(_make(code, title, severity, scope, needs, wants, doc, func, opt_in=opt_in))
+        return func
+    return register
+
+
+def log_rule(code: str, title: str, *, severity: str, patterns: Dict[str, str], doc: RuleDoc,
+             components: Sequence[str] = (), needs: Sequence[str] = ("log",), wants: Sequence[str] = (),
+             min_hits: int = 1, within: Optional[timedelta] = None, max_age: Optional[timedelta] = None,
+             opt_in: bool = False) -> Callable:
+    """Register a log rule. ``patterns`` are searched in each record's message (no ``^`` anchors).
+
+    The engine streams each node's log once for all log rules and calls the function with
+    ``(node, hits)`` where ``hits`` maps each pattern name to a :class:`Hits`, only when at
+    least ``min_hits`` hits (within ``within`` of each other, newer than ``max_age`` before the
+    end of the log) were seen.
+    """
+    for name, pattern in patterns.items():
+        if pattern.startswith("^"):
+            raise ValueError(f"{code}: pattern {name!r} is anchored; log patterns are searched in the message")
+        re.compile(pattern)
+
+    def register(func: Callable) -> Callable:
+        made = _make(code, title, severity, "node", tuple(needs), wants, doc, func, opt_in=opt_in)
+        made.patterns = dict(patterns)
+        made.components = tuple(components)
+        made.min_hits = min_hits
+        made.within = within.total_seconds() if within else None
+        made.max_age = max_age.total_seconds() if max_age else None
+        REGISTERED.append(made)
+        return func
+    return register
+
+
+def _make(code, title, severity, scope, needs, wants, doc, func, opt_in=False) -> Rule:
+    if not _CODE.match(code):
+        raise ValueError(f"rule code {code!r} must be three capitals and three digits, e.g. CFG101")
+    if severity not in SEVERITIES:
+        raise ValueError(f"{code}: severity must be one of {SEVERITIES}")
+    if scope not in ("node", "cluster"):
+        raise ValueError(f"{code}: scope must be node or cluster")
+    return Rule(code=code, title=title, severity=severity, scope=scope, needs=tuple(needs), doc=doc,
+                func=func, wants=tuple(wants), opt_in=opt_in, origin=getattr(func, "__module__", ""))
+
+
+def fail(message: str, evidence: Iterable[Evidence] = (), *, fix: str = "", severity: Optional[str] = None,
+         when: str = "now", node: Optional[str] = None) -> Outcome:
+    """A failure: something is wrong (now, or in the log's history with ``when="past"``)."""
+    return Outcome("fail", message, list(evidence), fix, severity, when, node)
+
+
+def info(message: str, evidence: Iterable[Evidence] = (), *, fix: str = "", when: str = "now",
+         node: Optional[str] = None) -> Outcome:
+    """Something worth knowing that is not a fault."""
+    return Outcome("info", message, list(evidence), fix, "info", when, node)
+
+
+def skip(message: str) -> Outcome:
+    """The rule cannot judge this case (beyond missing data, which the engine handles)."""
+    return Outcome("skip", message)
+
+
+def at(node: Any, file: Optional[str], line: Optional[int], text: str = "", *, observed: Any = None,
+       expected: Any = None) -> Evidence:
+    """Evidence pointing at a line of a file on a node."""
+    return Evidence(node=getattr(node, "name", node), file=file, line=line or None, text=text,
+                    observed=None if observed is None else str(observed),
+                    expected=None if expected is None else str(expected))
+
+
+def from_record(node: Any, record: Any, *, observed: Any = None, expected: Any = None) -> Evidence:
+    """Evidence from a log record."""
+    text = record.message if len(record.message) < 400 else record.message[:399] + "…"
+    return Evidence(node=getattr(node, "name", node), file=record.file, line=record.line, text=text,
+                    time=record.time, observed=None if observed is None else str(observed),
+                    expected=None if expected is None else str(expected))
+
+
+@dataclass
+class Hits:
+    """What one log pattern matched on one node: counts, times, a few samples, captured values."""
+
+    count: int = 0
+    first: Any = None  # the first matching record
+    last: Any = None  # the last matching record
+    samples: List[Any] = field(default_factory=list)  # up to SAMPLE records (first ones)
+    values: Dict[str, Dict[str, int]] = field(default_factory=dict)  # named group -> value -> count
+    numbers: Dict[str, List[float]] = field(default_factory=dict)  # named group -> [min, max, sum, n]
+    SAMPLE = 5
+    MAX_VALUES = 100
+
+    @property
+    def first_time(self) -> Optional[datetime]:
+        return self.first.time if self.first is not None else None
+
+    @property
+    def last_time(self) -> Optional[datetime]:
+        return self.last.time if self.last is not None else None
+
+    def add(self, record: Any, match: "re.Match[str]") -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = record
+        self.last = record
+        if len(self.samples) < self.SAMPLE:
+            self.samples.append(record)
+        for group, value in match.groupdict().items():
+            if value is None:
+                continue
+            seen = self.values.setdefault(group, {})
+            if value in seen or len(seen) < self.MAX_VALUES:
+                seen[value] = seen.get(value, 0) + 1
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            stats = self.numbers.get(group)
+            if stats is None:
+                self.numbers[group] = [number, number, number, 1]
+            else:
+                stats[0] = min(stats[0], number)
+                stats[1] = max(stats[1], number)
+                stats[2] += number
+                stats[3] += 1
+
+    def evidence(self, node: Any, limit: int = 3) -> List[Evidence]:
+        """Evidence from the first samples and the last record."""
+        records = list(self.samples[:limit])
+        if self.last is not None and all(self.last is not r for r in records):
+            records.append(self.last)
+        return [from_record(node, r) for r in records]
+
+
+class NodeView:
+    """What a node-scoped rule sees: ``node.ha_cf``, ``node.name``, ``node.peers``."""
+
+    def __init__(self, snapshot: Any, cluster: "ClusterView") -> None:
+        self._snapshot = snapshot
+        self.cluster = cluster
+        self.name: str = snapshot.name
+
+    def __getattr__(self, datum: str) -> Any:
+        if datum.startswith("_"):
+            raise AttributeError(datum)
+        return self._snapshot.find(datum)
+
+    def has(self, datum: str) -> bool:
+        return self._snapshot.has(datum)
+
+    def source(self, datum: str) -> str:
+        return self._snapshot.source(datum)
+
+    @property
+    def peers(self) -> List["NodeView"]:
+        return [n for n in self.cluster.nodes if n is not self]
+
+    def __repr__(self) -> str:
+        return f"NodeView({self.name!r})"
+
+
+class ClusterView:
+    """What a cluster-scoped rule sees: the nodes, each a NodeView."""
+
+    def __init__(self, snapshot: Any) -> None:
+        self.snapshot = snapshot
+        self.nodes: List[NodeView] = [NodeView(n, self) for n in snapshot.nodes]
+
+    def with_data(self, *names: str) -> List[NodeView]:
+        return [n for n in self.nodes if all(n.has(d) for d in names)]
+
+    def node(self, name: str) -> Optional[NodeView]:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        return None

@@ -1,0 +1,71 @@
+"""A node's heartbeat log as a lazy, streamable datum (logs can be gigabytes)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterator, List, Optional
+
+
+@dataclass
+class LogSource:
+    """The files making up one node's log, oldest first; read only when a rule streams it."""
+
+    paths: List[str]
+    reference: Optional[datetime] = None  # newest file's mtime: anchors year inference
+    notes: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_path(cls, path: str) -> "LogSource":
+        from hadoctor.parsers.hblog import find_log_files
+
+        paths = find_log_files(path)
+        try:
+            reference = datetime.fromtimestamp(os.stat(path).st_mtime)
+        except OSError:
+            reference = None
+        return cls(paths, reference)
+
+    def records(self, prefilter=None) -> Iterator:
+        from hadoctor.parsers.hblog import iter_log
+
+        return iter_log(self.paths, reference=self.reference, prefilter=prefilter)
+
+    def end_time(self, tail_bytes: int = 256 * 1024) -> Optional[datetime]:
+        """The time of the last dated record, read from the tail of the newest file (cheap)."""
+        from hadoctor.parsers.hblog import iter_records
+
+        if not self.paths:
+            return None
+        newest = self.paths[-1]
+        try:
+            with open(newest, "rb") as handle:
+                if handle.read(2) == b"\x1f\x8b":
+                    return None
+                size = os.fstat(handle.fileno()).st_size
+                handle.seek(max(0, size - tail_bytes))
+                tail = handle.read()
+        except OSError:
+            return None
+        if size > tail_bytes:
+            tail = tail[tail.find(b"\n") + 1:]
+        last = None
+        for record in iter_records([tail], newest, reference=self.reference):
+            if record.time is not None and (last is None or record.time > last):
+                last = record.time
+        return last
+
+    @property
+    def size(self) -> int:
+        total = 0
+        for path in self.paths:
+            try:
+                total += os.stat(path).st_size
+            except OSError:
+                pass
+        return total
+
+    def to_dict(self) -> dict:
+        return {"paths": self.paths, "bytes": self.size,
+                "reference": self.reference.isoformat(timespec="seconds") if self.reference else None}
