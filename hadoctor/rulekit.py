@@ -42,17 +42,22 @@ def rule(code: str, title: str, *, severity: str, needs: Sequence[str], doc: Rul
 
 
 def log_rule(code: str, title: str, *, severity: str, patterns: Dict[str, str], doc: RuleDoc,
+             context: Optional[Dict[str, str]] = None, levels: Sequence[str] = (),
              components: Sequence[str] = (), needs: Sequence[str] = ("log",), wants: Sequence[str] = (),
              min_hits: int = 1, within: Optional[timedelta] = None, max_age: Optional[timedelta] = None,
              opt_in: bool = False) -> Callable:
     """Register a log rule. ``patterns`` are searched in each record's message (no ``^`` anchors).
+
+    ``context`` patterns are tracked the same way but never trigger the rule on their own (e.g.
+    heartbeat's start line, to tell the current run from earlier ones). ``levels`` and
+    ``components`` restrict which records the trigger patterns look at.
 
     The engine streams each node's log once for all log rules and calls the function with
     ``(node, hits)`` where ``hits`` maps each pattern name to a :class:`Hits`, only when at
     least ``min_hits`` hits (within ``within`` of each other, newer than ``max_age`` before the
     end of the log) were seen.
     """
-    for name, pattern in patterns.items():
+    for name, pattern in list(patterns.items()) + list((context or {}).items()):
         if pattern.startswith("^"):
             raise ValueError(f"{code}: pattern {name!r} is anchored; log patterns are searched in the message")
         re.compile(pattern)
@@ -61,6 +66,8 @@ def log_rule(code: str, title: str, *, severity: str, patterns: Dict[str, str], 
         made = _make(code, title, severity, "node", tuple(needs), wants, doc, func, opt_in=opt_in)
         made.patterns = dict(patterns)
         made.components = tuple(components)
+        made.levels = tuple(levels)
+        made.context = dict(context or {})
         made.min_hits = min_hits
         made.within = within.total_seconds() if within else None
         made.max_age = max_age.total_seconds() if max_age else None
@@ -168,6 +175,23 @@ class Hits:
         return [from_record(node, r) for r in records]
 
 
+#: heartbeat's own start line: everything after the last one is the current run.
+START_PATTERN = r"Configuration validated\. Starting heartbeat|Performing heartbeat restart exec"
+
+
+def in_current_run(hits: Dict[str, "Hits"], name: str, start: str = "start") -> bool:
+    """Whether the last hit of ``name`` came after heartbeat's last (re)start (or no start was logged)."""
+    last = hits[name].last
+    started = hits.get(start)
+    if last is None:
+        return False
+    if started is None or started.last is None:
+        return True
+    if last.time is not None and started.last.time is not None:
+        return last.time >= started.last.time
+    return (last.file, last.line) >= (started.last.file, started.last.line)
+
+
 class NodeView:
     """What a node-scoped rule sees: ``node.ha_cf``, ``node.name``, ``node.peers``."""
 
@@ -175,6 +199,8 @@ class NodeView:
         self._snapshot = snapshot
         self.cluster = cluster
         self.name: str = snapshot.name
+        #: log rule code -> pattern name -> Hits, filled by the engine's log pass (cluster rules read it)
+        self.log_hits: Dict[str, Dict[str, "Hits"]] = {}
 
     def __getattr__(self, datum: str) -> Any:
         if datum.startswith("_"):

@@ -39,7 +39,9 @@ class Rule:
     func: Callable[..., Any]
     wants: Tuple[str, ...] = ()  # optional data: passed as None when missing
     patterns: Dict[str, str] = field(default_factory=dict)  # log rules: name -> regex on the message
-    components: Tuple[str, ...] = ()  # log rules: only records from these components ("" = any)
+    components: Tuple[str, ...] = ()  # log rules: only records from these components (empty = any)
+    levels: Tuple[str, ...] = ()  # log rules: only records at these levels (empty = any)
+    context: Dict[str, str] = field(default_factory=dict)  # log rules: tracked patterns that do not trigger
     min_hits: int = 1
     within: Optional[float] = None  # seconds: min_hits must fall inside one such window
     max_age: Optional[float] = None  # seconds before the end of the log; older hits are ignored

@@ -135,8 +135,10 @@ class _LogRuleState:
     def __init__(self, r: Rule, end_time: Optional[datetime]) -> None:
         self.rule = r
         self.patterns = [(name, re.compile(p)) for name, p in r.patterns.items()]
-        self.hits: Dict[str, Hits] = {name: Hits() for name in r.patterns}
+        self.context = [(name, re.compile(p)) for name, p in r.context.items()]
+        self.hits: Dict[str, Hits] = {name: Hits() for name in list(r.patterns) + list(r.context)}
         self.components = set(r.components)
+        self.levels = set(r.levels)
         self.cutoff = None
         if r.max_age is not None and end_time is not None:
             self.cutoff = end_time.timestamp() - r.max_age
@@ -144,7 +146,13 @@ class _LogRuleState:
         self.triggered = r.min_hits <= 0
 
     def feed(self, record: Any) -> None:
+        for name, pattern in self.context:
+            m = pattern.search(record.message)
+            if m:
+                self.hits[name].add(record, m)
         if self.components and record.component not in self.components:
+            return
+        if self.levels and record.level not in self.levels:
             return
         stamp = record.time.timestamp() if record.time is not None else None
         if self.cutoff is not None and stamp is not None and stamp < self.cutoff:
@@ -169,8 +177,13 @@ class _LogRuleState:
 
 def prefilter_for(rules: List[Rule]) -> "re.Pattern[bytes]":
     """One bytes regex that any line a log rule could match must match (the fast path)."""
-    patterns = [p for r in rules for p in r.patterns.values()]
-    return re.compile("|".join(f"(?:{p})" for p in patterns).encode("utf-8"))
+    patterns = [p for r in rules for p in list(r.patterns.values()) + list(r.context.values())]
+    # named groups would collide across rules; the prefilter only needs to match, not capture
+    joined = "|".join(f"(?:{_NAMED_GROUP.sub('(?:', p)})" for p in patterns)
+    return re.compile(joined.encode("utf-8"))
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 
 
 def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str]) -> List[Finding]:
@@ -195,6 +208,7 @@ def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str]) -> List[
     except InputError as err:
         notes.append(f"{node.name}: log read stopped early: {err}; log rules saw only what came before")
     for state in states:
+        node.log_hits[state.rule.code] = state.hits
         if not state.triggered:
             findings.append(Finding(state.rule.code, state.rule.title, state.rule.severity, "pass", "", node.name))
             continue

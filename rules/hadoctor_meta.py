@@ -1,0 +1,25 @@
+"""hadoctor's own findings about suppressions. The engine raises them; these entries document them."""
+
+from __future__ import annotations
+
+from hadoctor.rulekit import Doc, rule
+
+
+@rule("HDR001", "a suppression matches nothing", severity="warning", needs=(), doc=Doc(
+    meaning="A `# hadoctor: ignore=CODE reason=...` comment (or a line of the --suppressions file) did not "
+            "suppress any finding of a rule that ran.",
+    why="Stale suppressions hide nothing today but will silently hide a real problem tomorrow.",
+    fix="Remove the suppression, or correct its code.",
+))
+def suppression_unused(node):
+    return ()
+
+
+@rule("HDR002", "a suppression is invalid or has expired", severity="warning", needs=(), doc=Doc(
+    meaning="A suppression lacks `ignore=` or `reason=`, has an unreadable `until=` date, or its `until=` date "
+            "has passed; it is not applied.",
+    why="Every waiver needs a reason and, ideally, an end date; an expired waiver means the finding is back.",
+    fix="Add reason='...', fix the date (YYYY-MM-DD), or fix the finding and remove the suppression.",
+))
+def suppression_invalid(node):
+    return ()

@@ -1,0 +1,126 @@
+"""Log rules about membership: dead nodes, partitions, late heartbeats, unacknowledged messages."""
+
+from __future__ import annotations
+
+from hadoctor.parsers.timespec import format_ms
+from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_rule
+
+DEAD = r"node (?P<node>\S+): is dead"
+PEER_SEEN = r"Status update for node (?P<peer>\S+): status (?P<status>up|active|init)"
+
+
+@log_rule(
+    "LOG010", "both nodes held the resources at once (split brain in the log)",
+    severity="error",
+    patterns={"both_own": r"Both machines own (?P<which>our|foreign) resources",
+              "returning": r"Cluster node (?P<node>\S+) returning after partition"},
+    context={"start": START_PATTERN},
+    doc=Doc(
+        meaning="The node saw its peer come back after a partition while both had taken the resources: each "
+                "had declared the other dead and acquired the resource groups (the VIP was up on both nodes).",
+        why="During the overlap the VIP answered from two MAC addresses and any shared data could be written "
+            "by both nodes. Heartbeat then restarts itself on one node to resolve it.",
+        fix="Find why heartbeats stopped: a firewall dropping the udpport, a single heartbeat path that "
+            "failed, or a node frozen for longer than deadtime (see LOG011, LOG012, NET003). Add a second "
+            "heartbeat path (another NIC or serial) and STONITH if shared storage is involved.",
+        links=("http://linux-ha.org/wiki/Split_Brain",),
+    ),
+)
+def split_brain_in_log(node, hits):
+    returning = ", ".join(hits["returning"].values.get("node", {}))
+    both = hits["both_own"].count
+    current = in_current_run(hits, "both_own") or in_current_run(hits, "returning")
+    message = f"'Both machines own ... resources' logged {both} time(s)"
+    if returning:
+        message += f"; {returning} returned after a partition"
+    yield fail(message, hits["returning"].evidence(node, 2) + hits["both_own"].evidence(node, 2),
+               when="now" if current else "past")
+
+
+@log_rule(
+    "LOG011", "the peer was declared dead (failover)",
+    severity="warning",
+    patterns={"dead": DEAD},
+    context={"start": START_PATTERN, "seen": PEER_SEEN,
+             "takeover": r"mach_down takeover complete|Taking over resource group (?P<group>.+)"},
+    doc=Doc(
+        meaning="The node stopped hearing its peer for longer than deadtime and declared it dead; with R1 "
+                "resources it then took over the peer's resource groups.",
+        why="A failover is expected when the peer really died. When the peer was alive (its own log goes on), "
+            "heartbeats were lost: a blocked udpport, a single failed path, or a node frozen past deadtime.",
+        fix="Compare with the peer's log at the same time. If the peer was up, check the heartbeat path "
+            "(firewall rules for the udpport, NIC errors) and the timings (LOG012).",
+    ),
+)
+def peer_declared_dead(node, hits):
+    dead = hits["dead"]
+    names = ", ".join(dead.values.get("node", {}))
+    seen = hits["seen"]
+    never_seen = seen.first_time is None or (dead.first_time is not None and dead.first_time <= seen.first_time
+                                             and dead.count == 1)
+    if never_seen:
+        yield info(f"{names} was declared dead at start-up before it was ever heard (the peer was not "
+                   f"running yet, or initdead passed first)", dead.evidence(node, 1), when="past")
+        return
+    groups = ", ".join(hits["takeover"].values.get("group", {}))
+    message = f"{names} declared dead {dead.count} time(s)"
+    if groups:
+        message += f"; took over {groups}"
+    yield fail(message, dead.evidence(node, 2) + hits["takeover"].evidence(node, 1), when="past")
+
+
+@log_rule(
+    "LOG012", "late heartbeats: deadtime/warntime too close to real delays",
+    severity="warning",
+    patterns={"late": r"Late heartbeat: Node (?P<node>\S+): interval (?P<ms>\d+) ms"},
+    wants=("ha_cf",),
+    doc=Doc(
+        meaning="Heartbeats from the peer arrived later than warntime (WARN) or even later than deadtime "
+                "(CRIT, which declares the node dead).",
+        why="Intervals near deadtime mean a short stall (load, I/O, VM pause, network) can cause a false "
+            "failover and a split brain.",
+        fix="Set warntime to about the longest interval seen and deadtime to at least twice it (keep deadtime "
+            "> 2 x keepalive and initdead >= 2 x deadtime), on both nodes; or find the cause of the stalls.",
+        links=("http://linux-ha.org/wiki/FAQ#Heavy_Load",),
+    ),
+)
+def late_heartbeats(node, hits):
+    late = hits["late"]
+    worst = int(late.numbers["ms"][1])
+    hacf = node.ha_cf
+    peers = ", ".join(late.values.get("node", {}))
+    if hacf is None:
+        yield fail(f"{late.count} late heartbeat(s) from {peers}; longest {format_ms(worst)}",
+                   late.evidence(node), when="past")
+        return
+    deadtime, warntime, keepalive = hacf.deadtime.value, hacf.warntime.value, hacf.keepalive.value
+    want_dead = max(deadtime, 2 * worst)
+    want_dead = -(-want_dead // 1000) * 1000
+    arithmetic = (f"longest interval {format_ms(worst)} vs warntime {format_ms(warntime)}, deadtime "
+                  f"{format_ms(deadtime)} (keepalive {format_ms(keepalive)}): suggest warntime "
+                  f"{format_ms(-(-worst // 1000) * 1000)} and deadtime >= 2 x {format_ms(worst)} = "
+                  f"{format_ms(want_dead)}, initdead >= {format_ms(2 * want_dead)}")
+    severity = "error" if worst > deadtime else "warning"
+    yield fail(f"{late.count} late heartbeat(s) from {peers}; {arithmetic}", late.evidence(node),
+               severity=severity, when="past")
+
+
+@log_rule(
+    "LOG013", "the peer does not acknowledge our messages (one-way heartbeat loss)",
+    severity="warning",
+    patterns={"queue": r"Message hist queue is filling up \((?P<n>\d+) messages in queue\)"},
+    context={"start": START_PATTERN},
+    doc=Doc(
+        meaning="More than 375 of this node's messages wait for the peer's acknowledgement: the peer hears "
+                "nothing from us (or rejects our signatures) while we still hear it.",
+        why="This is the signature of a one-way block: a firewall dropping the udpport in one direction, a "
+            "wrong route, or authkeys that differ only on one side.",
+        fix="Check the peer's INPUT rules for the udpport (iptables-save / nft list ruleset), the ucast "
+            "target addresses, and compare authkeys fingerprints (hadoctor check on both nodes).",
+    ),
+)
+def hist_queue_filling(node, hits):
+    q = hits["queue"]
+    yield fail(f"message history queue filling up ({q.count} warnings, up to "
+               f"{int(q.numbers['n'][1])} unacknowledged messages): the peer does not hear this node",
+               q.evidence(node, 2), when="now" if in_current_run(hits, "queue") else "past")

@@ -1,0 +1,123 @@
+"""Log rules about start-up refusals: heartbeat said why it would not start."""
+
+from __future__ import annotations
+
+from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_rule
+
+REFUSED = r"Configuration error, heartbeat not started|Heartbeat not started: configuration error"
+
+
+@log_rule(
+    "LOG040", "heartbeat refused to start",
+    severity="info",
+    patterns={"refused": REFUSED},
+    context={"start": START_PATTERN},
+    doc=Doc(
+        meaning="heartbeat validated its configuration at start and refused it (exit code 6). The lines just "
+                "before name the reason; other rules report the specific causes.",
+        why="Heartbeat is not running on this node: its peer runs alone, or nothing runs.",
+        fix="Fix the errors logged just before 'Configuration error, heartbeat not started' and start again.",
+    ),
+)
+def refused_to_start(node, hits):
+    current = in_current_run(hits, "refused")
+    yield info(f"heartbeat refused its configuration {hits['refused'].count} time(s)"
+               + ("; the last attempt failed" if current else "; a later start succeeded"),
+               hits["refused"].evidence(node, 1), when="now" if current else "past")
+
+
+@log_rule(
+    "LOG041", "this node's name is not among ha.cf's node lines",
+    severity="error",
+    patterns={"not_in": r"Current node \[(?P<node>[^\]]+)\] not in configuration"},
+    context={"start": START_PATTERN},
+    doc=Doc(
+        meaning="heartbeat names the local node by `uname -n` (lower-cased), or by /etc/ha.d/nodeinfo, and that "
+                "name must be declared with a `node` line. It was not.",
+        why="heartbeat refuses to start on this node.",
+        fix="Make the `node` lines match `uname -n` exactly (FQDN vs short name matters), or set the hostname "
+            "to the declared name.",
+    ),
+)
+def current_node_not_in_config(node, hits):
+    names = ", ".join(hits["not_in"].values.get("node", {}))
+    yield fail(f"heartbeat refused to start: current node [{names}] is not declared in ha.cf",
+               hits["not_in"].evidence(node, 1), when="now" if in_current_run(hits, "not_in") else "past")
+
+
+@log_rule(
+    "LOG042", "haresources names a node that is not in ha.cf",
+    severity="error",
+    patterns={"bad": r"Bad nodename in \S+ \[(?P<node>[^\]]+)\]"},
+    context={"start": START_PATTERN},
+    doc=Doc(
+        meaning="The first word of a haresources line must be a node declared in ha.cf (case-insensitive); "
+                "heartbeat checks it after 'Configuration validated' and aborts.",
+        why="heartbeat refuses to start, although the log said the configuration was validated.",
+        fix="Use a declared node name as the first word of each haresources line, on both nodes.",
+    ),
+)
+def bad_haresources_node(node, hits):
+    names = ", ".join(hits["bad"].values.get("node", {}))
+    yield fail(f"heartbeat refused haresources: unknown node [{names}]", hits["bad"].evidence(node, 1),
+               when="now" if in_current_run(hits, "bad") else "past")
+
+
+@log_rule(
+    "LOG043", "heartbeat refused the authkeys file",
+    severity="error",
+    patterns={"auth": r"Bad permissions on keyfile|Cannot open keyfile|Invalid authnum \[|Invalid authtype \["
+                      r"|Auth method \[\S+\] requires a key|Auth method \[crc\] doesn't use a key"
+                      r"|Missing auth directive|Auth Key \[\d+\] not found|Auth line \[|Invalid auth line"
+                      r"|Authentication reparsing error"},
+    context={"start": START_PATTERN},
+    doc=Doc(
+        meaning="heartbeat parsed /etc/ha.d/authkeys and refused it: bad permissions (group or other can "
+                "read it), a missing `auth N` line or key, an unknown method, an index outside 0-15.",
+        why="heartbeat does not start; after a reload (SIGHUP) on such a file the running daemon dies "
+            "(Emergency Shutdown) and the peer takes over.",
+        fix="chmod 600 /etc/ha.d/authkeys (root:root); one `auth N` line before the key lines; `N sha1 <key>`. "
+            "Validate with `heartbeat -r` rather than a raw SIGHUP.",
+    ),
+)
+def authkeys_refused(node, hits):
+    yield fail("heartbeat refused /etc/ha.d/authkeys", hits["auth"].evidence(node, 2),
+               when="now" if in_current_run(hits, "auth") else "past")
+
+
+@log_rule(
+    "LOG044", "heartbeat refused the timings in ha.cf",
+    severity="error",
+    patterns={"dead": r"Dead time \[(?P<dead>\d+)\] is too small compared to keeplive \[(?P<keepalive>\d+)\]",
+              "init": r"Initial dead time \[(?P<init>\d+)\] is smaller than deadtime \[(?P<dead2>\d+)\]",
+              "ping": r"Ping dead time \[\d+\] is too small compared to keeplive"},
+    context={"start": START_PATTERN},
+    doc=Doc(
+        meaning="heartbeat requires deadtime > 2 x keepalive (and deadping likewise) and initdead >= deadtime.",
+        why="heartbeat does not start.",
+        fix="Use e.g. keepalive 1, warntime 5, deadtime 10, initdead 30 (identical on both nodes).",
+    ),
+)
+def timings_refused(node, hits):
+    evidence = hits["dead"].evidence(node, 1) + hits["init"].evidence(node, 1) + hits["ping"].evidence(node, 1)
+    current = any(in_current_run(hits, k) for k in ("dead", "init", "ping"))
+    yield fail("heartbeat refused the timing directives", evidence, when="now" if current else "past")
+
+
+@log_rule(
+    "LOG045", "ha.cf has a directive heartbeat does not know",
+    severity="error",
+    patterns={"illegal": r"Illegal directive \[(?P<directive>[^\]]*)\]"},
+    context={"start": START_PATTERN},
+    doc=Doc(
+        meaning="heartbeat read a line whose first word is not a directive it knows (a typo, a `//` comment, "
+                "or a media plugin that is not installed where heartbeat looks for it).",
+        why="heartbeat does not start.",
+        fix="Fix the spelling (see `hadoctor rule CFG001`), use `#` for comments, and check the plugins "
+            "directory when a media directive (ucast, ping) is called illegal.",
+    ),
+)
+def illegal_directive(node, hits):
+    names = ", ".join(hits["illegal"].values.get("directive", {}))
+    yield fail(f"illegal directive(s): {names}", hits["illegal"].evidence(node, 2),
+               when="now" if in_current_run(hits, "illegal") else "past")
