@@ -90,3 +90,33 @@ def safe_chunks(stream: BinaryIO, path: str, size: int = 1 << 20):
         if not block:
             return
         yield block
+
+
+def read_config(path: str, *, allow_empty: bool = True) -> bytes:
+    """Read a small text artefact (ha.cf, haresources, authkeys, ip a, ...) and refuse what cannot be one.
+
+    A file with NUL bytes or mostly invalid UTF-8 is binary; a line over 64 KiB is no config line.
+    The parsers would survive both, but the user named the wrong file and should hear so.
+    """
+    data = read_bytes(path)
+    if not data.strip():
+        if allow_empty:
+            return data
+        raise InputError(path, "the file is empty", "name the file that holds the configuration")
+    head = data[:65536]
+    if b"\0" in head or _invalid_utf8_share(head) > 0.3:
+        raise InputError(path, "does not look like a text file (binary content)",
+                         "check that the right file was named")
+    longest = max(len(line) for line in data.split(b"\n"))
+    if longest > 65536:
+        number = next(i for i, line in enumerate(data.split(b"\n"), 1) if len(line) == longest)
+        raise InputError(path, f"line {number} is {longest:,} bytes long: this is not a heartbeat config or "
+                         f"command output", "check that the right file was named")
+    return data
+
+
+def _invalid_utf8_share(data: bytes) -> float:
+    if not data:
+        return 0.0
+    text = data.decode("utf-8", errors="replace")
+    return text.count("\ufffd") / max(len(text), 1)

@@ -134,13 +134,13 @@ def _render_node(console, node: NodeSnapshot) -> None:
 
 def render_parsed(kind: str, path: str, fmt: str) -> int:
     """Parse one file of ``kind`` and show it; returns 1 when it has error problems, else 0."""
-    from hadoctor.inputs import read_bytes
+    from hadoctor.inputs import read_config
     from hadoctor.snapshot.registry import DATUMS
 
     name = {"ha.cf": "ha_cf"}.get(kind, kind)
     if name == "log":
         return _render_log(path, fmt)
-    data = read_bytes(path)
+    data = read_config(path, allow_empty=False)
     if name == "authkeys":
         from hadoctor.parsers.authkeys import parse_authkeys
 

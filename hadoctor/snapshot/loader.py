@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from hadoctor.errors import InputError
-from hadoctor.inputs import read_bytes
+from hadoctor.inputs import read_bytes, read_config
 from hadoctor.snapshot.logsource import LogSource
 from hadoctor.snapshot.model import ClusterSnapshot, NodeSnapshot
 from hadoctor.snapshot.registry import DATUMS, NODE_MARKERS
@@ -93,7 +93,7 @@ def _read(node: NodeSnapshot, name: str, path: Optional[Path]) -> Optional[bytes
         node.mark_missing(name, "not present in this snapshot")
         return None
     try:
-        return read_bytes(str(path))
+        return read_config(str(path))
     except InputError as err:
         node.mark_missing(name, err.reason, str(path))
         return None
