@@ -85,7 +85,7 @@ def warntime_between(node):
 
 
 @rule("CFG105", "timings are very aggressive", severity="warning", needs=("ha_cf",), doc=Doc(
-    meaning="deadtime leaves little room: under 3 keepalives, or under 2 seconds.",
+    meaning="deadtime leaves little room: under 3 keepalives, or under 5 seconds.",
     why="A single lost packet or a short stall (GC, I/O, VM pause) declares the peer dead: false failovers "
         "and split brain.",
     fix="keepalive 1-2 s, deadtime at least 10 s on most networks; lower only with measured intervals (LOG012).",
@@ -98,8 +98,8 @@ def aggressive_timings(node):
     reasons = []
     if dead < 3 * keep:
         reasons.append(f"only {dead / keep:g} keepalives")
-    if dead < 2000:
-        reasons.append("under 2 s")
+    if dead < 5000:
+        reasons.append("under 5 s")
     if reasons:
         yield fail(f"deadtime {format_ms(dead)} with keepalive {format_ms(keep)}: " + ", ".join(reasons),
                    [_ev(node, h.deadtime), _ev(node, h.keepalive)])
