@@ -226,3 +226,26 @@ def versions_differ(cluster):
             yield fail(f"{name}: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in versions.items()),
                        [Evidence(node=k, file=cluster.node(k).source("packages"), observed=str(v))
                         for k, v in versions.items()])
+
+
+@rule("XND008", "addresses do not follow the MOR convention (one subnet, VIP's last octet highest)",
+      severity="info", scope="cluster", needs=("haresources", "addresses"), opt_in=True, doc=Doc(
+    meaning="The MOR (Kolmisoft) admin guide puts both nodes and the VIP in one subnet, with the VIP's last "
+            "octet higher than the nodes' (e.g. nodes .11 and .12, VIP .13). Opt-in: run it with "
+            "--select XND008.",
+    why="A shared convention makes it obvious which address is which when reading configs and captures.",
+    fix="Renumber when convenient; nothing breaks because of it.",
+))
+def mor_convention(cluster):
+    for vip, (owner, group, res) in _vips(cluster).items():
+        problems = []
+        for n in cluster.with_data("addresses"):
+            same = [a for _, a in n.addresses.interfaces_on_subnet(vip) if a.interface.ip != vip]
+            if not same:
+                problems.append(f"{n.name} has no address in {vip}'s subnet")
+                continue
+            highest = max(int(a.interface.ip) for a in same)
+            if int(vip) <= highest:
+                problems.append(f"{n.name}'s address {ipaddress.ip_address(highest)} is above the VIP")
+        if problems:
+            yield info(f"VIP {vip}: " + "; ".join(problems), [at(owner, owner.haresources.path, res.line, res.token)])

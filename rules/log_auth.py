@@ -16,6 +16,8 @@ CONTEXT = {"start": START_PATTERN, "dump_src": r"MSG\[\d+\] : \[src=(?P<src>[^\]
 def _senders(hits):
     names = {}
     for key in ("failed_auth", "bad_node", "dump_src"):
+        if key not in hits:
+            continue  # LOG021 does not track bad_node
         for name, count in hits[key].values.get("src", {}).items():
             names[name.lower()] = names.get(name.lower(), 0) + count
     return names

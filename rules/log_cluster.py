@@ -14,7 +14,9 @@ PEER_SEEN = r"Status update for node (?P<peer>\S+): status (?P<status>up|active|
     severity="error",
     patterns={"both_own": r"Both machines own (?P<which>our|foreign) resources",
               "returning": r"Cluster node (?P<node>\S+) returning after partition"},
-    context={"start": START_PATTERN},
+    context={"start": START_PATTERN,
+             # the peer left (R1: the node that saw the partition return restarts itself): resolved
+             "resolved": r"Received shutdown notice from '|Heartbeat restart on node "},
     doc=Doc(
         meaning="The node saw its peer come back after a partition while both had taken the resources: each "
                 "had declared the other dead and acquired the resource groups (the VIP was up on both nodes).",
@@ -30,9 +32,14 @@ def split_brain_in_log(node, hits):
     returning = ", ".join(hits["returning"].values.get("node", {}))
     both = hits["both_own"].count
     current = in_current_run(hits, "both_own") or in_current_run(hits, "returning")
-    message = f"'Both machines own ... resources' logged {both} time(s)"
+    if current and _after(hits["resolved"].last, hits["both_own"].last, hits["returning"].last):
+        current = False
+    parts = []
+    if both:
+        parts.append(f"'Both machines own ... resources' logged {both} time(s)")
     if returning:
-        message += f"; {returning} returned after a partition"
+        parts.append(f"{returning} returned after a partition")
+    message = "; ".join(parts)
     yield fail(message, hits["returning"].evidence(node, 2) + hits["both_own"].evidence(node, 2),
                when="now" if current else "past")
 
@@ -42,7 +49,12 @@ def split_brain_in_log(node, hits):
     severity="warning",
     patterns={"dead": DEAD},
     context={"start": START_PATTERN, "seen": PEER_SEEN,
-             "takeover": r"mach_down takeover complete|Taking over resource group (?P<group>.+)"},
+             "takeover": r"mach_down takeover complete|Taking over resource group (?P<group>.+)",
+             # heartbeat logs "Link peer:dev dead." only for a link that was up, and the history queue
+             # fills only while the peer is live: both mean the peer had been heard
+             "link_dead": r"Link (?P<node>[^:\s]+):\S+ dead\.",
+             "queue": r"Message hist queue is filling up",
+             "shutdown": r"Received shutdown notice from '(?P<node>[^']+)'"},
     doc=Doc(
         meaning="The node stopped hearing its peer for longer than deadtime and declared it dead; with R1 "
                 "resources it then took over the peer's resource groups.",
@@ -56,8 +68,16 @@ def peer_declared_dead(node, hits):
     dead = hits["dead"]
     names = ", ".join(dead.values.get("node", {}))
     seen = hits["seen"]
-    never_seen = seen.first_time is None or (dead.first_time is not None and dead.first_time <= seen.first_time
-                                             and dead.count == 1)
+    dead_names = {n.lower() for n in dead.values.get("node", {})}
+    heard = bool(dead_names & {n.lower() for n in hits["link_dead"].values.get("node", {})}) or (
+        hits["queue"].count > 0 and not _after(hits["queue"].first, dead.last))
+    never_seen = not heard and (seen.first_time is None or (
+        dead.first_time is not None and dead.first_time <= seen.first_time and dead.count == 1))
+    if dead_names and dead_names <= {n.lower() for n in hits["shutdown"].values.get("node", {})} \
+            and dead.count == 1 and _after(dead.last, hits["shutdown"].last):
+        yield info(f"{names} announced its shutdown, then was declared dead (a planned stop)",
+                   hits["shutdown"].evidence(node, 1) + dead.evidence(node, 1), when="past")
+        return
     if never_seen:
         yield info(f"{names} was declared dead at start-up before it was ever heard (the peer was not "
                    f"running yet, or initdead passed first)", dead.evidence(node, 1), when="past")
@@ -124,3 +144,20 @@ def hist_queue_filling(node, hits):
     yield fail(f"message history queue filling up ({q.count} warnings, up to "
                f"{int(q.numbers['n'][1])} unacknowledged messages): the peer does not hear this node",
                q.evidence(node, 2), when="now" if in_current_run(hits, "queue") else "past")
+
+
+def _after(record, *others) -> bool:
+    """Whether ``record`` was logged after every record of ``others`` (None ones ignored)."""
+    if record is None:
+        return False
+    for other in others:
+        if other is None:
+            continue
+        if record.time is not None and other.time is not None:
+            if record.time != other.time:
+                if record.time < other.time:
+                    return False
+                continue
+        if (record.file, record.line) <= (other.file, other.line):
+            return False
+    return True

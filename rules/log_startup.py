@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_rule
 
-REFUSED = r"Configuration error, heartbeat not started|Heartbeat not started: configuration error"
+# heartbeat logs the first line after a parse_config failure and the second after every refusal, so one
+# refusal usually logs both: count the final line, and fall back to the first when the final one is missing
+REFUSED = r"Configuration error, heartbeat not started"
+PARSE_REFUSED = r"Heartbeat not started: configuration error"
 
 
 @log_rule(
     "LOG040", "heartbeat refused to start",
     severity="info",
-    patterns={"refused": REFUSED},
+    patterns={"refused": REFUSED, "parse": PARSE_REFUSED},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="heartbeat validated its configuration at start and refused it (exit code 6). The lines just "
@@ -20,10 +23,11 @@ REFUSED = r"Configuration error, heartbeat not started|Heartbeat not started: co
     ),
 )
 def refused_to_start(node, hits):
-    current = in_current_run(hits, "refused")
-    yield info(f"heartbeat refused its configuration {hits['refused'].count} time(s)"
+    key = "refused" if hits["refused"].count else "parse"
+    current = in_current_run(hits, "refused") or in_current_run(hits, "parse")
+    yield info(f"heartbeat refused its configuration {hits[key].count} time(s)"
                + ("; the last attempt failed" if current else "; a later start succeeded"),
-               hits["refused"].evidence(node, 1), when="now" if current else "past")
+               hits[key].evidence(node, 1), when="now" if current else "past")
 
 
 @log_rule(

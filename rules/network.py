@@ -120,3 +120,29 @@ def media_iface_missing(node):
                        f"(interfaces: {', '.join(node.addresses.names())})",
                        [at(node, node.ha_cf.path, medium.line, f"{medium.kind} {medium.iface}",
                            observed=medium.iface)])
+
+
+@rule("NET005", "/etc/hosts gives a node an address it does not have", severity="warning",
+      needs=("hosts",), wants=("ha_cf",), doc=Doc(
+    meaning="/etc/hosts on this node maps a cluster node's name to an address that node does not carry (per "
+            "its own `ip a`). ucast lines and tools that use the name (ha_propagate, ssh, the admin) then reach "
+            "the wrong host or nothing.",
+    why="A ucast line written with the node's name sends heartbeats to the wrong address; after a renumbering "
+        "only half the configuration follows.",
+    fix="Correct /etc/hosts on both nodes to the addresses the nodes really have (and that the ucast lines "
+        "use).",
+))
+def hosts_disagree(node):
+    for peer in [node] + node.peers:
+        if peer.addresses is None:
+            continue
+        for address in node.hosts.addresses_for(peer.name):
+            if address.is_loopback:
+                continue
+            if peer.addresses.find_address(address) is None:
+                entry = next(e for e in node.hosts.entries if address == e.address)
+                actual = ", ".join(str(a.interface.ip) for _, a in peer.addresses.addresses(4)
+                                   if not a.interface.ip.is_loopback)
+                yield fail(f"/etc/hosts says {peer.name} is {address}; {peer.name} has {actual or 'no IPv4'}",
+                           [at(node, node.hosts.path, entry.line, f"{address} {' '.join(entry.names)}",
+                               observed=str(address), expected=actual)])

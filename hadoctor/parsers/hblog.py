@@ -154,8 +154,9 @@ for _word, _norm in (("emerg", "emerg"), ("emergency", "emerg"), ("alert", "aler
     for _variant in (_word, _word.upper(), _word.capitalize()):
         _LEVELS[_variant] = _norm
 _LEVEL_WORDS = "|".join(sorted({w.lower() for w in _LEVELS}, key=lambda w: (-len(w), w)))
-# the level word and its colon; the spaces after it (two after ra_execocf's "INFO:") are not message
-_LEVEL = r"[ \t]*(?:((?i:" + _LEVEL_WORDS + r")):(?:[ \t]+|$))?"
+# a word and its colon, a level if _LEVELS knows it (checked in Python: cheaper than a case-insensitive
+# alternation); the spaces after it (two after ra_execocf's "INFO:") are not message
+_LEVEL = r"[ \t]*(?:([A-Za-z]{3,9}):(?:[ \t]+|$))?"
 _SYSLOG_TS = r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d"
 _FULL_TS = r"\d{4}/\d\d/\d\d_\d\d:\d\d:\d\d"
 # script name or path, "(instance)": harc(default), /usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_x)
@@ -210,8 +211,8 @@ def _level(word: Optional[str]) -> Optional[str]:
 class _Parser:
     """Turns one line of text into a LogRecord (or None when no layout matches); keeps the year state."""
 
-    __slots__ = ("path", "year", "month", "fresh", "ref_year", "ref_month",
-                 "sys_key", "sys_time", "full_key", "full_val", "pre")
+    __slots__ = ("path", "year", "month", "fresh", "ref_year", "ref_month", "sys_key", "sys_val",
+                 "sys_ts", "sys_dt", "full_key", "full_val", "full_ts", "full_dt", "pre")
 
     def __init__(self, path: str, reference: Reference) -> None:
         ref = reference if reference is not None else datetime.now()
@@ -219,10 +220,16 @@ class _Parser:
         self.ref_year, self.ref_month = ref.year, ref.month
         self.year, self.month = ref.year, ref.month
         self.fresh = True  # no record seen yet: apply the "not in the future" rule
+        # caches per minute: "Nov 25 07:34" -> (year, month, day, hour, minute); "2026/11/25_07:34" -> same
         self.sys_key: Optional[str] = None
-        self.sys_time: Optional[datetime] = None
+        self.sys_val: Tuple = ()
         self.full_key: Optional[str] = None
-        self.full_val: Tuple = (None, 0, 0)
+        self.full_val: Tuple = ()
+        # and per second (bursts of lines share one): the whole timestamp -> datetime
+        self.sys_ts: Optional[str] = None
+        self.sys_dt: Optional[datetime] = None
+        self.full_ts: Optional[str] = None
+        self.full_dt: Optional[datetime] = None
         #: records that precede the returned one on the same physical line (glued stderr text)
         self.pre: List[LogRecord] = []
 
@@ -232,49 +239,55 @@ class _Parser:
     # -- time ------------------------------------------------------------------------------
     def _syslog_time(self, ts: str):
         """Datetime of ``Mmm DD HH:MM:SS``; False when the month is not a month name."""
-        parts = ts.split()
-        month = _MONTHS.get(parts[0])
-        if month is None:
-            return False
-        if self.fresh:
-            self.fresh = False
-            self.year = self.ref_year if month <= self.ref_month else self.ref_year - 1
+        key = ts[:-3]
+        if key == self.sys_key:
+            val = self.sys_val
         else:
-            step = month - self.month
-            if step < -6:
-                self.year += 1
-            elif step > 6:
-                self.year -= 1
-        self.month = month
-        hms = parts[2].split(":")
+            parts = ts.split()
+            month = _MONTHS.get(parts[0])
+            if month is None:
+                return False
+            if self.fresh:
+                self.fresh = False
+                self.year = self.ref_year if month <= self.ref_month else self.ref_year - 1
+            else:
+                step = month - self.month
+                if step < -6:
+                    self.year += 1
+                elif step > 6:
+                    self.year -= 1
+            self.month = month
+            hms = parts[2]
+            val = (self.year, month, int(parts[1]), int(hms[0:2]), int(hms[3:5]))
+            self.sys_key, self.sys_val = key, val
         try:
-            when: Optional[datetime] = datetime(self.year, month, int(parts[1]), int(hms[0]), int(hms[1]),
-                                                int(hms[2]))
-        except ValueError:
+            when: Optional[datetime] = datetime(val[0], val[1], val[2], val[3], val[4], int(ts[-2:]))
+        except ValueError:  # Feb 30, second 60, a year out of range
             when = None
-        self.sys_key, self.sys_time = ts, when
+        self.sys_ts, self.sys_dt = ts, when
+        return when
+
+    def _full_time(self, ts: str) -> Optional[datetime]:
+        """Datetime of ``YYYY/MM/DD_HH:MM:SS``; a valid one sets the current year and month."""
+        key = ts[:-3]
+        if key == self.full_key:
+            val = self.full_val
+        else:
+            val = (int(ts[0:4]), int(ts[5:7]), int(ts[8:10]), int(ts[11:13]), int(ts[14:16]))
+            self.full_key, self.full_val = key, val
+        try:
+            when = datetime(val[0], val[1], val[2], val[3], val[4], int(ts[17:19]))
+        except ValueError:
+            return None
+        if val[0] != self.year or val[1] != self.month:
+            self._set_full(val[0], val[1])
+        self.fresh = False
+        self.full_ts, self.full_dt = ts, when
         return when
 
     def _set_full(self, year: int, month: int) -> None:
-        if year != self.year or month != self.month:
-            self.year, self.month = year, month
-            self.sys_key = None  # the year of the next year-less line may change
-        self.fresh = False
-
-    def _full_time(self, ts: str) -> Optional[datetime]:
-        """Datetime of ``YYYY/MM/DD_HH:MM:SS``; sets the current year."""
-        if ts == self.full_key:
-            when, year, month = self.full_val
-        else:
-            year, month = int(ts[0:4]), int(ts[5:7])
-            try:
-                when = datetime(year, month, int(ts[8:10]), int(ts[11:13]), int(ts[14:16]), int(ts[17:19]))
-            except ValueError:
-                when = None
-            self.full_key, self.full_val = ts, (when, year, month)
-        if when is not None:
-            self._set_full(year, month)
-        return when
+        self.year, self.month, self.fresh = year, month, False
+        self.sys_key = self.sys_ts = None  # the year of the next year-less line may change
 
     # -- layouts ---------------------------------------------------------------------------
     def parse(self, text: str, lineno: int, trunc: bool, depth: int = 0) -> Optional[LogRecord]:
@@ -283,33 +296,55 @@ class _Parser:
             m = _SYSLOG.match(text)
             if m is not None:
                 ts, host, ident, inst, pid, inner, lvl, msg = m.groups()
-                when = self.sys_time if ts == self.sys_key else self._syslog_time(ts)
+                when = self.sys_dt if ts == self.sys_ts else self._syslog_time(ts)
                 if when is not False:
-                    if lvl is None and msg and depth < _MAX_NESTING and (
+                    if lvl is not None:
+                        level = _LEVELS.get(lvl) or _LEVELS.get(lvl.lower())
+                        if level is None:
+                            msg = text[m.start(7):]
+                    else:
+                        level = None
+                    if level is None and msg and depth < _MAX_NESTING and (
                             msg.startswith("heartbeat: ") or _DISPATCH.get(msg[:1]) == 1):
                         nested = self._nested(msg, when, host, ident, inst, pid or inner, lineno, trunc, depth)
                         if nested is not None:
                             return nested
-                    return LogRecord(when, host, _component(ident), inst,
+                    if ident is not None and "/" in ident:
+                        ident = _component(ident)
+                    return LogRecord(when, host, ident, inst,
                                      int(inner or pid) if (inner or pid) else None,
-                                     _level(lvl), msg, self.path, lineno,
+                                     level, msg, self.path, lineno,
                                      "journal" if (pid and inner) else "syslog", trunc, 1)
         elif kind == 2:
             m = _DATETAG.match(text)
             if m is not None:
                 ts, script, inst, pid, lvl, msg = m.groups()
-                return LogRecord(self._full_time(ts), None, _component(script), inst,
-                                 int(pid) if pid else None, _level(lvl), msg, self.path, lineno,
-                                 "date-tag", trunc, 1)
+                if lvl is not None:
+                    level = _LEVELS.get(lvl) or _LEVELS.get(lvl.lower())
+                    if level is None:
+                        msg = text[m.start(5):]
+                else:
+                    level = None
+                if script is not None and "/" in script:
+                    script = _component(script)
+                # the same second again needs no work unless a year-less line moved the month meanwhile
+                if ts == self.full_ts and self.full_dt.month == self.month and self.full_dt.year == self.year:
+                    when = self.full_dt
+                else:
+                    when = self._full_time(ts)
+                return LogRecord(when, None, script, inst, int(pid) if pid else None,
+                                 level, msg, self.path, lineno, "date-tag", trunc, 1)
             m = _RFC3339.match(text)
             if m is not None:
-                return self._rfc3339(m, lineno, trunc)
+                return self._rfc3339(m, text, lineno, trunc)
         m = _TAGDATE.match(text)
         if m is not None:
             script, inst, pid, ts, lvl, msg = m.groups()
+            level = _level(lvl)
+            if lvl is not None and level is None:
+                msg = text[m.start(5):]
             return LogRecord(self._full_time(ts), None, _component(script), inst,
-                             int(pid) if pid else None, _level(lvl), msg, self.path, lineno,
-                             "tag-date", trunc, 1)
+                             int(pid) if pid else None, level, msg, self.path, lineno, "tag-date", trunc, 1)
         m = _BARE.match(text)
         if m is not None:
             return LogRecord(None, None, None, None, None, _level(m.group(1)), m.group(2), self.path, lineno,
@@ -323,18 +358,20 @@ class _Parser:
             return self._stderr(text, None, None, None, lineno, trunc, depth)
         return None
 
-    def _rfc3339(self, m, lineno: int, trunc: bool) -> LogRecord:
+    def _rfc3339(self, m, text: str, lineno: int, trunc: bool) -> LogRecord:
         y, mo, d, hh, mi, ss, frac, host, ident, inst, pid, inner, lvl, msg = m.groups()
-        year, month = int(y), int(mo)
         try:
-            when: Optional[datetime] = datetime(year, month, int(d), int(hh), int(mi), int(ss),
+            when: Optional[datetime] = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
                                                 int(frac[:6].ljust(6, "0")) if frac else 0)
         except ValueError:
             when = None
         if when is not None:
-            self._set_full(year, month)
+            self._set_full(when.year, when.month)
+        level = _level(lvl)
+        if lvl is not None and level is None:
+            msg = text[m.start(13):]
         return LogRecord(when, host, _component(ident), inst, int(inner or pid) if (inner or pid) else None,
-                         _level(lvl), msg, self.path, lineno, "rfc3339", trunc, 1)
+                         level, msg, self.path, lineno, "rfc3339", trunc, 1)
 
     def _nested(self, msg: str, when, host, ident, inst, pid, lineno: int, trunc: bool,
                 depth: int) -> Optional[LogRecord]:
@@ -606,6 +643,16 @@ def _iter_filtered(blocks: Iterator[Block], parser: _Parser, prefilter: Pattern[
     for buf, s, e in blocks:
         pos, ln = s, next_ln
         cached = None  # (position, record, glued records) of a start line parsed ahead
+        if parser.fresh and tail is None:
+            # the file's first record starts year inference, as in a full parse
+            q, qln = s, ln
+            while q < e and qln - ln <= max_lines:
+                raw, text, n, trunc, nxt = _take(buf, q, e)
+                rec = parse(text, qln, trunc)
+                if rec is not None:
+                    cached = (q, rec, _drain(pre))
+                    break
+                q, qln = nxt, qln + 1
         # (A) lines that continue the record left open by the previous block
         if tail is not None:
             while pos < e:

@@ -64,9 +64,11 @@ def _check_unique_names(cluster: ClusterSnapshot) -> None:
 
 def load_node_folder(folder: Path) -> NodeSnapshot:
     node = NodeSnapshot(name=folder.name, origin=f"folder {folder}")
-    for name in ("ha_cf", "haresources", "addresses", "packages", "hosts", "firewall"):
+    for name in ("ha_cf", "haresources", "addresses", "packages", "hosts", "firewall", "resource_scripts",
+                 "boot_services"):
         _load_parsed(node, name, _first_existing(folder, DATUMS[name].folder_files))
     _load_authkeys(node, folder / "authkeys", stat_file=folder / "authkeys.stat")
+    _load_service_configs(node, folder / "services")
     _load_uname_folder(node, folder)
     _load_log(node, _folder_log_candidates(folder, node))
     node.name = _folder_node_name(folder, node)
@@ -157,6 +159,24 @@ def _group(gid: int) -> str:
         return str(gid)
 
 
+def _load_service_configs(node: NodeSnapshot, folder: Path) -> None:
+    """Asterisk/MOR files of services behind the VIP; absent unless the node runs them."""
+    from hadoctor.parsers.asterisk import SERVICE_FILES, ServiceConfigs, parse_asterisk_conf
+
+    configs = ServiceConfigs()
+    for name in SERVICE_FILES:
+        path = folder / name
+        if path.is_file():
+            try:
+                configs.files[name] = parse_asterisk_conf(read_config(str(path)), str(path))
+            except InputError as err:
+                node.notes.append(f"{path}: {err.reason}")
+    if configs.files:
+        node.put("service_configs", configs, str(folder))
+    else:
+        node.mark_missing("service_configs", f"no Asterisk/MOR files in {folder}")
+
+
 def _load_uname_folder(node: NodeSnapshot, folder: Path) -> None:
     data = _read(node, "uname", _first_existing(folder, DATUMS["uname"].folder_files))
     if data is not None:
@@ -242,10 +262,16 @@ def load_live(root: str = "/") -> ClusterSnapshot:
         _load_parsed(node, datum, _first_live(root, DATUMS[datum].live_paths))
     _load_authkeys(node, Path(_under(root, "/etc/ha.d/authkeys")), live=True)
     node.put("uname", os.uname().nodename, "uname(2)")
+    _load_service_configs(node, Path(_under(root, "/etc/asterisk")))
     _load_log(node, [Path(_under(root, p)) for p in _configured_log_names(node) + list(DATUMS["log"].live_paths)])
     _load_live_addresses(node)
     _load_command(node, "packages", _package_command())
     _load_command(node, "firewall", _firewall_command())
+    _load_command(node, "boot_services", _boot_command())
+    from hadoctor.parsers.scripts import list_live, parse_script_listing
+
+    node.put("resource_scripts", parse_script_listing(list_live(root), "resource scripts"),
+             "/etc/ha.d/resource.d, /etc/init.d")
     _bind_suppressions(node)
     return ClusterSnapshot(target="live host", context="live", nodes=[node])
 
@@ -296,6 +322,14 @@ def _firewall_command() -> Optional[List[str]]:
         return ["nft", "list", "ruleset"]
     if shutil.which("iptables-save"):
         return ["iptables-save"]
+    return None
+
+
+def _boot_command() -> Optional[List[str]]:
+    if os.path.isdir("/run/systemd/system") and shutil.which("systemctl"):
+        return ["systemctl", "list-unit-files", "--type=service", "--no-legend"]
+    if shutil.which("chkconfig"):
+        return ["chkconfig", "--list"]
     return None
 
 

@@ -43,6 +43,12 @@ _SPECS = (
               "hadoctor.parsers.packages:parse_packages", ("packages.txt",)),
     DatumSpec("uname", "the node's `uname -n`", "", ("uname-n.txt",)),
     DatumSpec("hosts", "/etc/hosts", "hadoctor.parsers.hosts:parse_hosts", ("hosts",), ("/etc/hosts",)),
+    DatumSpec("resource_scripts", "executables in /etc/ha.d/resource.d and /etc/init.d (`x PATH` / `- PATH` lines)",
+              "hadoctor.parsers.scripts:parse_script_listing", ("resource-scripts.txt",)),
+    DatumSpec("boot_services", "services started at boot (systemctl list-unit-files or chkconfig --list)",
+              "hadoctor.parsers.bootservices:parse_boot_services", ("boot-services.txt",)),
+    DatumSpec("service_configs", "Asterisk/MOR files of services behind the VIP (sip.conf, iax.conf, h323.conf, "
+              "manager.conf, mor.conf), secrets masked", "", ("services/",), ("/etc/asterisk/",)),
     DatumSpec("firewall", "firewall rules (iptables-save or nft list ruleset)",
               "hadoctor.parsers.firewall:parse_firewall", ("nft-ruleset.txt", "iptables-save.txt")),
 )
