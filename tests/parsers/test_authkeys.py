@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import corpus_files, corpus_params, corpus_root
+from tests.conftest import corpus_files, corpus_params, corpus_root
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import corpus_files, corpus_params, corpus_root
+from tests.conftest import corpus_files, corpus_params, corpus_root
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, corpus_params
+from tests.conftest import FIXTURES, corpus_params
 from hadoctor.errors import InputError
 from hadoctor.parsers.interfaces import (
     detect_format, parse_ifconfig, parse_interfaces, parse_ip_addr, parse_ip_brief, parse_ip_json, read_netlink,

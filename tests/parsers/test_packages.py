@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
+from tests.conftest import FIXTURES
 from hadoctor.parsers.packages import (
     Version, compare_versions, detect_packages_format, dpkg_verrevcmp, parse_packages, rpmvercmp,
 )

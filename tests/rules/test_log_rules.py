@@ -1,0 +1,981 @@
+"""Scenario tests for the log rules (rules/log_*.py): each rule fires on the right node, with the right
+severity, ``when`` and message, and stays quiet on input that is close but not the failure.
+
+Every scenario puts log lines into node01's (or node02's) ``heartbeat.log`` of a healthy two-node
+cluster (``tests/rules/scenario.py``). The lines keep the exact shapes heartbeat writes; each
+sample says where it comes from:
+
+* "facts §N": /work/shared/reference/heartbeat-facts.md (strings verified on heartbeat 3.0.6);
+* "lab <scenario>": a capture of the tests/lab scenario of that name (heartbeat 3.0.6 on Debian
+  bookworm, resource-agents 4.12), lines copied verbatim except for times, pids and addresses;
+* "corpus logs/NNN": /work/shared/corpus/logs (real logs written by other people).
+
+``SCENARIOS`` is the list of scenario dicts (plus a ``check`` callable with the direct checks on
+the report), so a catalogue test can see which rules have a firing and a quiet scenario.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, List, Optional
+
+import pytest
+
+from hadoctor.engine import runner
+from tests.rules.scenario import assert_scenario, healthy_cluster
+
+os.environ["HADOCTOR_STRICT"] = "1"  # a crashing rule raises (the runner also reads it at import)
+
+
+@pytest.fixture(autouse=True)
+def _strict(monkeypatch):
+    monkeypatch.setenv("HADOCTOR_STRICT", "1")
+    monkeypatch.setattr(runner, "STRICT", True)
+
+
+# --- log line builders ----------------------------------------------------------------------------
+
+START = "info: Configuration validated. Starting heartbeat 3.0.6"  # facts §3.4 (V)
+
+
+def hb(time: str, text: str, node: str = "node01", pid: int = 2129) -> str:
+    """heartbeat 3.0.x logfile layout, facts §6.1: ``Nov 25 07:34:40 nodea heartbeat: [2129]: WARN: ...``."""
+    return f"Nov 25 {time} {node} heartbeat: [{pid}]: {text}"
+
+
+def ra(time: str, tag: str, text: str) -> str:
+    """resource-agents 4.x logfile layout, facts §6.1 (two spaces, four after the colon):
+    ``2026/11/25_07:36:14  ResourceManager(default)[6153]:    info: ...``."""
+    return f"2026/11/25_{time}  {tag}:    {text}"
+
+
+def ra39(time: str, tag: str, text: str) -> str:
+    """resource-agents 3.9 logfile layout, facts §6.1 / corpus logs/010: ``TAG:<TAB>YYYY/MM/DD_HH:MM:SS msg``."""
+    return f"{tag}:\t2026/11/25_{time} {text}"
+
+
+def log(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def logs(node01="", node02="", changes: Optional[dict] = None) -> dict:
+    """A healthy cluster whose nodes' heartbeat.log hold the given text (str or bytes); ``changes``
+    replaces other files ({"node01": {"ha.cf": None}})."""
+    per_node = {"node01": {"heartbeat.log": node01}, "node02": {"heartbeat.log": node02}}
+    for node, files in (changes or {}).items():
+        per_node[node].update(files)
+    return healthy_cluster(per_node)
+
+
+# --- report helpers --------------------------------------------------------------------------------
+
+def shown(report, code: str, node: Optional[str] = "node01") -> list:
+    return [f for f in report.findings if f.code == code and f.node == node and f.status in ("fail", "info")]
+
+
+def one(report, code: str, node: Optional[str] = "node01"):
+    found = shown(report, code, node)
+    assert len(found) == 1, f"{code} on {node}: {[(f.status, f.message) for f in found]}"
+    return found[0]
+
+
+def cites(finding, *texts: str) -> None:
+    """The evidence quotes each text, and every log evidence points at heartbeat.log:line."""
+    quoted = " | ".join(e.text for e in finding.evidence)
+    for text in texts:
+        assert text in quoted, f"{finding.code}: {text!r} not in evidence {quoted!r}"
+    for e in finding.evidence:
+        assert e.file and os.path.basename(e.file) == "heartbeat.log" and e.line, (e.file, e.line)
+
+
+SCENARIOS: List[dict] = []
+
+
+def scenario(name: str, nodes: dict, fires: Optional[dict] = None, quiet=()) -> Callable:
+    """Register a scenario; the decorated function makes the direct checks on the report."""
+    def register(check: Callable) -> Callable:
+        SCENARIOS.append({"name": name, "nodes": nodes, "fires": fires or {}, "quiet": list(quiet),
+                          "check": check})
+        return check
+    return register
+
+
+# ===================================================================================================
+# log_resources: LOG001-LOG004
+# ===================================================================================================
+
+# lab findif (= facts §6.7): IPaddr with a VIP in no configured subnet
+FINDIF = [
+    ra("07:36:14", "IPaddr(IPaddr_192.0.2.50)[9238]", "ERROR: /usr/libexec/heartbeat/findif failed [rc=1]."),
+    ra("07:36:14", "/usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_192.0.2.50)[9226]", "ERROR:  Generic error"),
+    ra("07:36:14", "ResourceManager(default)[9150]", "ERROR: Return code 1 from /etc/ha.d//resource.d/IPaddr"),
+    ra("07:36:14", "ResourceManager(default)[9150]", "CRIT: Giving up resources due to failure of 192.0.2.50"),
+]
+
+
+@scenario("LOG001 IPaddr findif failure; LOG002 leaves it to LOG001",
+          logs(log(hb("07:36:10", START), *FINDIF)),
+          fires={"LOG001": ["node01"]}, quiet=["LOG002", "LOG004"])
+def _log001_findif(report):
+    f = one(report, "LOG001")
+    assert (f.severity, f.status, f.when) == ("error", "fail", "now")
+    assert "findif failed 1 time(s)" in f.message and "gave up 192.0.2.50" in f.message
+    cites(f, "/usr/libexec/heartbeat/findif failed [rc=1].", "Giving up resources due to failure of 192.0.2.50")
+    assert [e.line for e in f.evidence] == [2, 5]  # heartbeat.log:2 and :5
+
+
+@scenario("LOG001 IPaddr2 nic given but the route uses another nic",
+          # corpus logs/025 (resource-agents #1726) message, in the 4.x logfile layout
+          logs(log(hb("07:36:10", START),
+                   ra("07:36:14", "IPaddr2(IPaddr2_10.250.0.4)[8758]",
+                      "ERROR: Invalid parameter value: nic [eth0] Calculated nic: [enp0s3]"),
+                   ra("07:36:14", "ResourceManager(default)[8700]",
+                      "ERROR: Return code 2 from /etc/ha.d//resource.d/IPaddr2"),
+                   ra("07:36:14", "ResourceManager(default)[8700]",
+                      "CRIT: Giving up resources due to failure of IPaddr2::10.250.0.4/24/eth0"))),
+          fires={"LOG001": ["node01"]}, quiet=["LOG002"])
+def _log001_nic(report):
+    f = one(report, "LOG001")
+    assert "nic eth0 given, but the route to the VIP uses enp0s3" in f.message
+    assert "IPaddr2::10.250.0.4/24/eth0" in f.message
+
+
+@scenario("LOG001 findif failure before a restart that worked is history",
+          logs(log(hb("07:36:10", START), *FINDIF,
+                   hb("07:50:00", START, pid=3001),
+                   ra("07:50:12", "IPaddr(IPaddr_10.250.0.4)[3100]",
+                      "INFO: Using calculated netmask for 10.250.0.4: 255.255.255.0"))),
+          fires={"LOG001": ["node01"]})
+def _log001_history(report):
+    f = one(report, "LOG001")
+    assert f.when == "past" and f.severity == "warning"
+
+
+@scenario("LOG001 quiet: IPaddr2 probe logs '[findif] failed' at INFO, the start succeeds",
+          # facts §6.7: findif.sh failures are INFO during probes; success lines from lab failover
+          logs(log(hb("07:36:10", START),
+                   ra("07:36:12", "IPaddr2(IPaddr2_10.250.0.4)[6191]", "INFO: [findif] failed"),
+                   ra("07:36:14", "IPaddr(IPaddr_10.250.0.4)[230]",
+                      "INFO: Using calculated netmask for 10.250.0.4: 255.255.255.0"),
+                   ra("07:36:14", "/usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_10.250.0.4)[206]",
+                      "INFO:  Success"))),
+          quiet=["LOG001", "LOG002"])
+def _log001_quiet(report):
+    assert not shown(report, "LOG001")
+
+
+# corpus logs/010 (resource-agents 3.9 layout): an init script's start fails
+MYSQLD = [
+    ra39("07:41:27", "ResourceManager(default)[16525]", "info: Running /etc/init.d/mysqld  start"),
+    ra39("07:41:28", "ResourceManager(default)[16525]", "ERROR: Return code 1 from /etc/init.d/mysqld"),
+    ra39("07:41:28", "ResourceManager(default)[16525]", "CRIT: Giving up resources due to failure of mysqld"),
+    ra39("07:41:28", "ResourceManager(default)[16525]",
+         "info: Releasing resource group: node01 IPaddr::10.250.0.4/24/eth0 mysqld"),
+]
+
+
+@scenario("LOG002 a service's start fails and heartbeat gives the group up",
+          logs(node02=log(hb("07:41:00", START, node="node02"), *MYSQLD)),
+          fires={"LOG002": ["node02"]}, quiet=["LOG001", "LOG004"])
+def _log002_fires(report):
+    f = one(report, "LOG002", "node02")
+    assert (f.severity, f.when) == ("error", "now")
+    assert f.message.startswith("start of mysqld failed")
+    cites(f, "Return code 1 from /etc/init.d/mysqld", "Giving up resources due to failure of mysqld")
+    assert not shown(report, "LOG002", "node01")
+
+
+@scenario("LOG002 a failed start before the last restart is history",
+          logs(log(hb("07:41:00", START), *MYSQLD, hb("08:00:00", START, pid=4000))),
+          fires={"LOG002": ["node01"]})
+def _log002_history(report):
+    f = one(report, "LOG002")
+    assert f.when == "past" and f.severity == "warning"
+
+
+# lab missing-resource-script: the script does not exist (LOG004 names it; LOG002 stays quiet)
+MISSING = [
+    ra("07:24:41", "ResourceManager(default)[153]", "ERROR: Cannot locate resource script mysql"),
+    ra("07:24:41", "ResourceManager(default)[153]", "ERROR: Cannot locate resource script mysql"),
+    ra("07:24:41", "ResourceManager(default)[153]", "CRIT: Giving up resources due to failure of mysql"),
+    ra("07:24:43", "ResourceManager(default)[153]", "info: Retrying failed stop operation [mysql]"),
+    hb("07:24:44", "WARN: Machine reboot narrowly avoided!"),
+]
+
+
+@scenario("LOG004 a haresources script is missing; LOG002 leaves it to LOG004, LOG030 quiet",
+          logs(log(hb("07:24:29", START), *MISSING)),
+          fires={"LOG004": ["node01"]}, quiet=["LOG002", "LOG030"])
+def _log004_fires(report):
+    f = one(report, "LOG004")
+    assert (f.severity, f.when) == ("error", "now")
+    assert f.message == "cannot locate resource script(s): mysql"
+    cites(f, "Cannot locate resource script mysql")
+
+
+@scenario("LOG004 a script missing before the last restart is history",
+          logs(log(hb("07:24:29", START), *MISSING, hb("07:40:00", START, pid=5000))),
+          fires={"LOG004": ["node01"]})
+def _log004_history(report):
+    assert one(report, "LOG004").when == "past"
+
+
+@scenario("LOG004 quiet: the scripts run (lab failover)",
+          logs(log(hb("07:24:29", START),
+                   ra("07:24:45", "ResourceManager(default)[117]",
+                      "info: Acquiring resource group: node01 IPaddr::10.250.0.4/24/eth0"),
+                   ra("07:24:45", "ResourceManager(default)[117]",
+                      "info: Running /etc/ha.d//resource.d/IPaddr 10.250.0.4/24/eth0 start"))),
+          quiet=["LOG004", "LOG002", "LOG003"])
+def _log004_quiet(report):
+    pass
+
+
+@scenario("LOG003 a resource was active before heartbeat started it",
+          # facts §4 (init script verifyallidle), written to the console without a prefix
+          logs(log("CRITICAL: Resource IPaddr::10.250.0.4/24/eth0 is active, and should not be!",
+                   "CRITICAL: Non-idle resources can affect data integrity!",
+                   hb("07:30:00", START))),
+          fires={"LOG003": ["node01"]})
+def _log003_fires(report):
+    f = one(report, "LOG003")
+    assert f.severity == "error"
+    assert f.message == "already active when heartbeat started: IPaddr::10.250.0.4/24/eth0"
+    cites(f, "Resource IPaddr::10.250.0.4/24/eth0 is active, and should not be!")
+
+
+@scenario("LOG003 quiet: the status check finds the resource stopped (lab failover)",
+          logs(log(hb("07:30:00", START),
+                   ra("07:30:14", "/usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_10.250.0.4)[144]",
+                      "INFO:  Resource is stopped"),
+                   ra("07:31:14", "/usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_10.250.0.4)[431]",
+                      "INFO:  Running OK"))),
+          quiet=["LOG003"])
+def _log003_quiet(report):
+    pass
+
+
+# ===================================================================================================
+# log_cluster: LOG010-LOG013
+# ===================================================================================================
+
+def _up(node: str, peer: str, t: str = "07:24:29") -> List[str]:
+    # lab failover: the peer is heard at start
+    return [hb("07:24:28", START, node=node), hb(t, f"info: Link {peer}:eth0 up.", node=node),
+            hb(t, f"info: Status update for node {peer}: status up", node=node),
+            hb(t, f"info: Status update for node {peer}: status active", node=node)]
+
+
+# lab frozen-node, on node02 (the survivor that saw node01 come back), then node02 restarts itself
+RETURNING = [
+    hb("07:24:53", "CRIT: Cluster node node01 returning after partition.", node="node02"),
+    hb("07:24:53", "info: For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain",
+       node="node02"),
+    hb("07:24:53", "WARN: Deadtime value may be too small.", node="node02"),
+    hb("07:24:53", "CRIT: Late heartbeat: Node node01: interval 10550 ms (> deadtime)", node="node02"),
+    hb("07:24:53", "ERROR: Both machines own our resources!", node="node02"),
+    hb("07:24:53", "ERROR: Both machines own foreign resources!", node="node02"),
+]
+RESTART_EXEC = [hb("07:24:57", "info: Heartbeat restart triggered.", node="node02"),
+                hb("07:24:57", "info: Performing heartbeat restart exec.", node="node02"),
+                hb("07:24:59", START, node="node02", pid=700)]
+
+
+@scenario("LOG010 split brain seen now (both nodes own the resources, no restart yet)",
+          # lab partition-one-way, node01: node02 stopped hearing node01 and took the VIP too
+          logs(log(*_up("node01", "node02"),
+                   hb("07:24:46", "ERROR: Both machines own our resources!"),
+                   hb("07:24:46", "ERROR: Both machines own our resources!"))),
+          fires={"LOG010": ["node01"]})
+def _log010_now(report):
+    f = one(report, "LOG010")
+    assert (f.severity, f.when) == ("error", "now")
+    assert f.message == "'Both machines own ... resources' logged 2 time(s)"
+    cites(f, "Both machines own our resources!")
+
+
+@scenario("LOG010 after heartbeat's restart exec the split brain is history",
+          logs(node02=log(*_up("node02", "node01"),
+                          hb("07:24:48", "WARN: node node01: is dead", node="node02"),
+                          *RETURNING, *RESTART_EXEC)),
+          fires={"LOG010": ["node02"]})
+def _log010_restarted(report):
+    f = one(report, "LOG010", "node02")
+    assert f.when == "past" and f.severity == "warning"
+    assert "logged 2 time(s); node01 returned after a partition" in f.message
+    cites(f, "Cluster node node01 returning after partition.", "Both machines own foreign resources!")
+
+
+@scenario("LOG010 resolved when the peer shuts down (lab frozen-node, node01), and 'returning' alone",
+          logs(log(*_up("node01", "node02"),
+                   hb("07:24:53", "ERROR: Both machines own our resources!"),
+                   hb("07:24:53", "ERROR: Both machines own foreign resources!"),
+                   hb("07:24:56", "info: Received shutdown notice from 'node02'."),
+                   hb("07:24:56", "info: Resources being acquired from node02.")),
+               # lab split-brain-healed: heartbeat logged no 'Both machines own' line on this node
+               log(*_up("node02", "node01"), RETURNING[0], *RESTART_EXEC)),
+          fires={"LOG010": ["node01", "node02"]})
+def _log010_resolved(report):
+    f = one(report, "LOG010")
+    assert f.when == "past" and f.severity == "warning"
+    g = one(report, "LOG010", "node02")
+    assert g.message == "node01 returned after a partition"  # no "logged 0 time(s)"
+
+
+@scenario("LOG010 quiet: a normal failback (peer restarts, nobody owns both)",
+          # lab failback on node02; 'No one owns' is a different state (facts §6.3)
+          logs(node02=log(*_up("node02", "node01"),
+                          hb("07:30:00", "info: Heartbeat restart on node node01", node="node02"),
+                          hb("07:30:01", "info: Status update for node node01: status active", node="node02"),
+                          hb("07:30:02", "ERROR: No one owns foreign resources!", node="node02"))),
+          quiet=["LOG010", "LOG011"])
+def _log010_quiet(report):
+    pass
+
+
+# lab failover, node02: node01 lost power
+FAILOVER = [
+    hb("07:24:45", "WARN: node node01: is dead", node="node02"),
+    hb("07:24:45", "WARN: No STONITH device configured.", node="node02"),
+    hb("07:24:45", "WARN: Shared disks are not protected.", node="node02"),
+    hb("07:24:45", "info: Resources being acquired from node01.", node="node02"),
+    hb("07:24:45", "info: Link node01:eth0 dead.", node="node02"),
+    ra("07:24:45", "mach_down(default)[92]", "info: Taking over resource group IPaddr::10.250.0.4/24/eth0"),
+    ra("07:24:46", "mach_down(default)[92]", "info: mach_down takeover complete for node node01."),
+    hb("07:24:46", "info: mach_down takeover complete.", node="node02"),
+]
+
+
+@scenario("LOG011 failover: the peer was heard, then declared dead",
+          logs(node02=log(*_up("node02", "node01"), *FAILOVER)),
+          fires={"LOG011": ["node02"]})
+def _log011_failover(report):
+    f = one(report, "LOG011", "node02")
+    assert (f.status, f.severity, f.when) == ("fail", "warning", "past")
+    assert f.message == "node01 declared dead 1 time(s); took over IPaddr::10.250.0.4/24/eth0"
+    cites(f, "node node01: is dead")
+    assert not shown(report, "LOG011", "node01")
+
+
+@scenario("LOG011 peer declared dead at first start before it was ever heard: info only",
+          # lab bad-authkeys-mode, node02 (node01 refused to start); corpus logs/016 is the same case
+          logs(node02=log(hb("07:24:28", START, node="node02"),
+                          hb("07:24:30", "info: Link node02:eth0 up.", node="node02"),
+                          hb("07:24:38", "WARN: node node01: is dead", node="node02"),
+                          hb("07:24:38", "info: Comm_now_up(): updating status to active", node="node02"),
+                          hb("07:24:38", "info: Resources being acquired from node01.", node="node02"),
+                          ra("07:24:38", "mach_down(default)[46]",
+                             "info: Taking over resource group IPaddr::10.250.0.4/24/eth0"))),
+          fires={"LOG011": ["node02"]})
+def _log011_first_start(report):
+    f = one(report, "LOG011", "node02")
+    assert (f.status, f.severity, f.when) == ("info", "info", "past")
+    assert "before it was ever heard" in f.message
+
+
+@scenario("LOG011 an excerpt without status lines: 'Link peer:dev dead.' shows the peer had been heard",
+          # corpus logs/015 (heartbeat 2.x, syslog layout): link death first, node death 20 s later
+          logs(node02=log(hb("07:06:07", "info: Link node01:eth0 dead.", node="node02"),
+                          hb("07:06:27", "WARN: node node01: is dead", node="node02"),
+                          hb("07:06:27", "info: Dead node node01 gave up resources.", node="node02"))),
+          fires={"LOG011": ["node02"]})
+def _log011_link_dead(report):
+    f = one(report, "LOG011", "node02")
+    assert (f.status, f.severity) == ("fail", "warning")
+
+
+@scenario("LOG011 a peer that announced its shutdown, then was declared dead (heartbeat 2.x): info",
+          # corpus logs/018 (heartbeat 2.0.8, tag-date layout)
+          logs(node02=log("heartbeat[29159]: 2026/11/25_07:03:05 info: Received shutdown notice from 'node01'.",
+                          "heartbeat[29159]: 2026/11/25_07:03:05 info: Resources being acquired from node01.",
+                          "heartbeat[29159]: 2026/11/25_07:03:17 WARN: node node01: is dead",
+                          "heartbeat[29159]: 2026/11/25_07:03:17 info: Dead node node01 gave up resources.",
+                          "heartbeat[29159]: 2026/11/25_07:03:17 info: Link node01:eth0 dead.")),
+          fires={"LOG011": ["node02"]})
+def _log011_shutdown(report):
+    f = one(report, "LOG011", "node02")
+    assert (f.status, f.severity) == ("info", "info") and "announced its shutdown" in f.message
+
+
+@scenario("LOG011 quiet: graceful stop of the peer and one link dying while the other lives",
+          # lab graceful-stop: 3.0.6 logs no 'is dead' after a shutdown notice
+          logs(node02=log(*_up("node02", "node01"),
+                          hb("07:30:00", "info: Link node01:eth1 dead.", node="node02"),
+                          hb("07:31:00", "info: Received shutdown notice from 'node01'.", node="node02"),
+                          hb("07:31:00", "info: Resources being acquired from node01.", node="node02"))),
+          quiet=["LOG011", "LOG010", "LOG012"])
+def _log011_quiet(report):
+    pass
+
+
+@scenario("LOG012 late heartbeats above warntime: the arithmetic names the numbers",
+          # facts §6.4 (V): 'WARN: Late heartbeat: Node nodeb: interval 6000 ms'
+          logs(log(hb("07:30:00", START),
+                   hb("07:34:40", "WARN: Late heartbeat: Node node02: interval 6000 ms"),
+                   hb("07:34:50", "WARN: Late heartbeat: Node node02: interval 7500 ms"))),
+          fires={"LOG012": ["node01"]})
+def _log012_warn(report):
+    f = one(report, "LOG012")
+    assert (f.severity, f.when) == ("warning", "past")
+    assert f.message == ("2 late heartbeat(s) from node02; longest interval 7.5 s vs warntime 5 s, deadtime 10 s "
+                         "(keepalive 1 s): suggest warntime 8 s and deadtime >= 2 x 7.5 s = 15 s, initdead >= 30 s")
+    cites(f, "interval 6000 ms", "interval 7500 ms")
+
+
+@scenario("LOG012 a late heartbeat past deadtime (CRIT) is history, a warning at most",
+          # lab frozen-node / facts §6.3: 'CRIT: Late heartbeat: Node X: interval N ms (> deadtime)'
+          logs(log(hb("07:30:00", START),
+                   hb("07:31:15", "CRIT: Late heartbeat: Node node02: interval 15020 ms (> deadtime)"))),
+          fires={"LOG012": ["node01"]})
+def _log012_crit(report):
+    f = one(report, "LOG012")
+    assert (f.severity, f.when) == ("warning", "past")
+    assert "longest interval 15.02 s" in f.message
+    assert "deadtime >= 2 x 15.02 s = 31 s, initdead >= 62 s" in f.message  # rounded up to whole seconds
+
+
+@scenario("LOG012 without ha.cf the finding still names the longest interval",
+          logs(log(hb("07:34:40", "WARN: Late heartbeat: Node node02: interval 7500 ms")),
+               changes={"node01": {"ha.cf": None}}),
+          fires={"LOG012": ["node01"]})
+def _log012_no_hacf(report):
+    assert one(report, "LOG012").message == "1 late heartbeat(s) from node02; longest 7.5 s"
+
+
+@scenario("LOG012 quiet: deadtime advice and a dispatch delay, but no late heartbeat",
+          logs(log(hb("07:30:00", START),
+                   hb("07:31:15", "WARN: Deadtime value may be too small."),
+                   hb("07:31:15", "info: See FAQ for information on tuning deadtime."),
+                   hb("07:31:15", "info: URL: http://linux-ha.org/wiki/FAQ#Heavy_Load"))),
+          quiet=["LOG012"])
+def _log012_quiet(report):
+    pass
+
+
+# facts §6.4: WARN above 375 unacknowledged messages, ERROR above 450
+QUEUE = [hb("07:34:40", "WARN: Message hist queue is filling up (376 messages in queue)"),
+         hb("07:34:41", "ERROR: Message hist queue is filling up (451 messages in queue)")]
+
+
+@scenario("LOG013 the peer does not acknowledge our messages (one-way loss)",
+          logs(log(hb("07:30:00", START), *QUEUE)),
+          fires={"LOG013": ["node01"]})
+def _log013_now(report):
+    f = one(report, "LOG013")
+    assert (f.severity, f.when) == ("warning", "now")
+    assert "2 warnings, up to 451 unacknowledged messages" in f.message
+    cites(f, "Message hist queue is filling up (376 messages in queue)")
+
+
+@scenario("LOG013 a queue that filled before the last restart is history",
+          logs(log(hb("07:30:00", START), *QUEUE, hb("07:40:00", START, pid=3000))),
+          fires={"LOG013": ["node01"]})
+def _log013_history(report):
+    assert one(report, "LOG013").when == "past"
+
+
+@scenario("LOG013 quiet: other history-queue bookkeeping lines",
+          # corpus logs/033 lines that are not the warning
+          logs(log(hb("07:30:00", START),
+                   hb("07:35:33", "ERROR: lowseq cannnot be greater than ackseq"),
+                   hb("07:35:33", "info: hist->ackseq =74575, old_ackseq=0"),
+                   hb("07:35:33", "info: hist->lowseq =74576, hist->hiseq=74824, send_cluster_msg_level=1"))),
+          quiet=["LOG013"])
+def _log013_quiet(report):
+    pass
+
+
+# ===================================================================================================
+# log_auth: LOG020-LOG021
+# ===================================================================================================
+
+def dump(t: str, src: str, node: str = "node01") -> List[str]:
+    # lab foreign-cluster-same-key / authkeys-mismatch: heartbeat dumps the rejected message
+    return [hb(t, "ERROR: MSG: Dumping message with 12 fields", node=node),
+            hb(t, "ERROR: MSG[0] : [t=status]", node=node),
+            hb(t, "ERROR: MSG[1] : [st=init]", node=node),
+            hb(t, "ERROR: MSG[4] : [src=%s]" % src, node=node),
+            hb(t, "ERROR: MSG[5] : [(1)srcuuid=0x561b5d3e2570(36 27)]", node=node),
+            hb(t, "ERROR: MSG[6] : [seq=1]", node=node)]
+
+
+def token_mismatch(t: str, src: str, node: str = "node01") -> bytes:
+    """lab authkeys-mismatch / foreign-cluster (netstring, another key): the packet is dumped over
+    continuation lines that carry raw binary bytes (the uuid), then the fields one per line."""
+    head = log(hb(t, "ERROR: authtoken does not match, authtoken=dc83caac3fa096aa378bf05282cb24e7a1be62ef, "
+                     "authstr=6af976357dfbd38b83429ffa5afcf3494ccd427e", node=node),
+               hb(t, "ERROR: netstring authentication failed, s=###", node=node)).encode()
+    packet = (b"11:(0)t=status,10:(0)st=init,13:(0)src=" + src.encode() +
+              b",27:(1)srcuuid=q\x84\xc9+\x92\x94C=\x9f\x1d&\xcc\x8f\x938c,8:(0)seq=1,\n"
+              b"42:1 dc83caac3fa096aa378bf05282cb24e7a1be62ef,, "
+              b"autotoken=1 dc83caac3fa096aa378bf05282cb24e7a1be62ef,\n")
+    return head + packet + log(*dump(t, src, node)).encode()
+
+
+@scenario("LOG020 a foreign cluster with OUR key ('bad node'): names the node, asks to rotate authkeys",
+          # corpus logs/028 / lab foreign-cluster-same-key
+          logs(log(hb("07:24:28", START),
+                   hb("07:24:29", "ERROR: process_status_message: bad node [web01] in message"),
+                   *dump("07:24:29", "web01"),
+                   hb("07:24:30", "ERROR: process_status_message: bad node [web02] in message"),
+                   *dump("07:24:30", "web02"))),
+          fires={"LOG020": ["node01"]}, quiet=["LOG021"])
+def _log020_same_key(report):
+    f = one(report, "LOG020")
+    assert (f.severity, f.when) == ("error", "now")
+    assert f.message.startswith("packets from nodes outside this cluster: web01, web02")
+    assert "they use OUR key" in f.message
+    assert "udpport (e.g. 695" in f.fix and "rotate authkeys" in f.fix
+    cites(f, "process_status_message: bad node [web01] in message")
+
+
+@scenario("LOG020 a foreign cluster with another key (netstring: sender only in the dump)",
+          logs(token_mismatch("07:24:29", "web01") + log(hb("07:24:40", "info: Link node02:eth0 up.")).encode()),
+          fires={"LOG020": ["node01"]}, quiet=["LOG021"])
+def _log020_other_key(report):
+    f = one(report, "LOG020")
+    assert f.message == "packets from nodes outside this cluster: web01"
+    assert "rotate" not in f.fix
+    cites(f, "authtoken does not match")
+
+
+@scenario("LOG020 classic packets with an auth index we do not have (facts §1.7)",
+          logs(node02=log(hb("07:34:40", "WARN: Invalid authentication type [7] in message!", node="node02"),
+                          hb("07:34:40", "WARN: string2msg_ll: node [nodec] failed authentication", node="node02"))),
+          fires={"LOG020": ["node02"]}, quiet=["LOG021"])
+def _log020_index(report):
+    f = one(report, "LOG020", "node02")
+    assert "nodec" in f.message and "auth index(es) 7 not in our authkeys" in f.message
+
+
+@scenario("LOG020 quiet, LOG021 fires: the auth failures come from our own peer",
+          # lab authkeys-mismatch (netstring, key differs) on node01; classic failure on node02 (facts §1.7)
+          logs(token_mismatch("07:24:29", "node02") + token_mismatch("07:24:30", "node02"),
+               log(hb("07:34:40", "WARN: string2msg_ll: node [NODE01] failed authentication", node="node02"))),
+          fires={"LOG021": ["node01", "node02"]}, quiet=["LOG020"])
+def _log021_peer(report):
+    f = one(report, "LOG021")
+    assert (f.severity, f.when) == ("error", "now")
+    assert f.message == "heartbeats from node02 fail authentication here"
+    cites(f, "authtoken does not match")
+    g = one(report, "LOG021", "node02")
+    assert g.message == "heartbeats from node01 fail authentication here"  # names compared case-insensitively
+
+
+@scenario("LOG021 key mismatch before the last restart is history; LOG021 quiet for a foreign cluster",
+          logs(log(hb("07:24:20", START)).encode() + token_mismatch("07:24:29", "node02")
+               + log(hb("07:40:00", START, pid=900)).encode(),
+               token_mismatch("07:24:29", "web01", node="node02")),
+          fires={"LOG021": ["node01"], "LOG020": ["node02"]})
+def _log021_history(report):
+    f = one(report, "LOG021")
+    assert f.when == "past" and f.severity == "warning"
+    assert not shown(report, "LOG021", "node02")
+
+
+# ===================================================================================================
+# log_health: LOG030-LOG035
+# ===================================================================================================
+
+@scenario("LOG030 emergency shutdown after a missing ucast device (facts §2, V)",
+          logs(log(hb("07:30:00", START),
+                   hb("07:30:01", "ERROR: glib: ucast: error setting option SO_BINDTODEVICE(w) on eth9: "
+                                  "No such device"),
+                   hb("07:30:01", "ERROR: make_io_childpair: cannot open ucast eth9"),
+                   hb("07:30:02", "CRIT: Emergency Shutdown: Master Control process died.", pid=2130),
+                   hb("07:30:02", "CRIT: Killing pid 2129 with SIGTERM", pid=2130))),
+          fires={"LOG030": ["node01"], "LOG035": ["node01"]})
+def _log030_emergency(report):
+    f = one(report, "LOG030")
+    assert (f.severity, f.when) == ("error", "now")
+    assert f.message == "1 emergency shutdown line(s), 0 forced reboot line(s)"
+    cites(f, "Emergency Shutdown: Master Control process died.")
+    g = one(report, "LOG035")
+    assert g.message == "interface(s) eth9 missing"  # not "eth9:"
+    cites(g, "cannot open ucast eth9")
+
+
+@scenario("LOG030 a stop failure demanding a reboot, then heartbeat started again: history",
+          # facts §4: 'CRIT: Resource STOP failure. Reboot required!' / 'CRIT: Killing heartbeat ungracefully!'
+          logs(log(hb("07:30:00", START),
+                   ra("07:35:00", "ResourceManager(default)[3000]", "CRIT: Resource STOP failure. Reboot required!"),
+                   ra("07:35:00", "ResourceManager(default)[3000]", "CRIT: Killing heartbeat ungracefully!"),
+                   hb("07:40:00", START, pid=100))),
+          fires={"LOG030": ["node01"]})
+def _log030_history(report):
+    f = one(report, "LOG030")
+    assert f.when == "past" and f.severity == "warning"
+    assert "2 forced reboot line(s)" in f.message
+
+
+@scenario("LOG030 quiet: an orderly shutdown, and a reboot narrowly avoided",
+          # lab graceful-stop and missing-resource-script
+          logs(log(hb("07:30:00", START),
+                   hb("07:40:00", "info: Heartbeat shutdown in progress. (2129)"),
+                   hb("07:40:00", "info: Giving up all HA resources.", pid=2300),
+                   hb("07:40:02", "WARN: Machine reboot narrowly avoided!"),
+                   hb("07:40:03", "info: node01 Heartbeat shutdown complete."))),
+          quiet=["LOG030"])
+def _log030_quiet(report):
+    pass
+
+
+@scenario("LOG031 ipfail keeps dying and respawns too fast (facts §6.6)",
+          logs(log(hb("07:30:00", START),
+                   hb("07:30:01", 'info: Starting child client "/usr/lib/heartbeat/ipfail" (108,113)'),
+                   hb("07:30:02", "ERROR: Client /usr/lib/heartbeat/ipfail exited with return code 1."),
+                   hb("07:30:02", 'ERROR: Respawning client "/usr/lib/heartbeat/ipfail":'),
+                   hb("07:31:00", 'ERROR: Client /usr/lib/heartbeat/ipfail "respawning too fast"'))),
+          fires={"LOG031": ["node01"]})
+def _log031_respawn(report):
+    f = one(report, "LOG031")
+    assert (f.severity, f.when) == ("warning", "past")
+    assert f.message == "respawned client trouble: /usr/lib/heartbeat/ipfail"
+    cites(f, '"respawning too fast"')
+
+
+@scenario("LOG031 the respawn path does not exist (corpus logs/020: lib vs lib64), and an invalid user",
+          logs("heartbeat: udpport setting must precede media statementsheartbeat[2299]: 2026/11/25_11:55:43 "
+               "ERROR: Client child command [/usr/lib/heartbeat/ipfail] is not executable\n"
+               "heartbeat[2299]: 2026/11/25_11:55:43 ERROR: Heartbeat not started: configuration error.\n"
+               "heartbeat[2299]: 2026/11/25_11:55:43 ERROR: Configuration error, heartbeat not started.\n",
+               # facts §3.3 (respawn): 'Invalid uid [%s] specified for client child'
+               log(hb("07:34:40", "ERROR: Invalid uid [hacluser] specified for client child", node="node02"))),
+          fires={"LOG031": ["node01", "node02"], "LOG040": ["node01"]})
+def _log031_bad_cmd(report):
+    assert "/usr/lib/heartbeat/ipfail" in one(report, "LOG031").message
+    cites(one(report, "LOG031"), "Client child command [/usr/lib/heartbeat/ipfail] is not executable")
+    assert "invalid user" in one(report, "LOG031", "node02").message
+    refused = one(report, "LOG040")
+    assert refused.message == "heartbeat refused its configuration 1 time(s); the last attempt failed"
+
+
+@scenario("LOG031 quiet: ipfail starts normally (corpus logs/016)",
+          logs(log(hb("07:30:00", START),
+                   hb("07:30:41", 'info: Starting child client "/usr/lib/heartbeat/ipfail" (108,113)'),
+                   hb("07:30:41", 'info: Starting "/usr/lib/heartbeat/ipfail" as uid 108  gid 113 (pid 32247)',
+                      pid=32247))),
+          quiet=["LOG031"])
+def _log031_quiet(report):
+    pass
+
+
+@scenario("LOG032 'send local status' delayed by seconds (lab frozen-node; corpus logs/031)",
+          logs(log(hb("07:30:00", START),
+                   hb("07:34:53", "WARN: Gmain_timeout_dispatch: Dispatch function for send local status was delayed "
+                                  "9480 ms (> 510 ms) before being called (GSource: 0x561217c2c240)"),
+                   hb("07:34:53", "info: Gmain_timeout_dispatch: started at 1718026305 should have started at "
+                                  "1718025357"),
+                   hb("07:34:53", "WARN: Gmain_timeout_dispatch: Dispatch function for update msgfree count was "
+                                  "delayed 9800 ms (> 5000 ms) before being called (GSource: 0x561217c2c570)"),
+                   hb("07:34:54", "WARN: G_CH_dispatch_int: Dispatch function for read child took too long to "
+                                  "execute: 140 ms (> 50 ms) (GSource: 0x9b98448)"))),
+          fires={"LOG032": ["node01"]})
+def _log032_fires(report):
+    f = one(report, "LOG032")
+    assert (f.severity, f.when) == ("warning", "past")
+    assert f.message == "2 stall(s), worst 9800 ms (send local status, update msgfree count)"
+    cites(f, "send local status was delayed 9480 ms")
+
+
+@scenario("LOG032 quiet: the routine sub-second 'took too long to execute' lines of healthy nodes",
+          # lab healthy/graceful-stop nodes; corpus logs/017 writes '&gt;' for '>'
+          logs(log(hb("07:30:00", START),
+                   hb("07:30:01", "WARN: G_CH_dispatch_int: Dispatch function for read child took too long to "
+                                  "execute: 140 ms (> 50 ms) (GSource: 0x9b98448)"),
+                   hb("07:30:02", "WARN: G_SIG_dispatch: Dispatch function for SIGCHLD took too long to execute: "
+                                  "40 ms (> 30 ms) (GSource: 0x5598)"),
+                   hb("07:30:03", "WARN: G_CH_dispatch_int: Dispatch function for read child took too long to "
+                                  "execute: 240 ms (&gt; 50 ms) (GSource: 0x9b98448)"))),
+          quiet=["LOG032"])
+def _log032_quiet(report):
+    pass
+
+
+@scenario("LOG033 a few lost packets are info; a lot are a warning",
+          # corpus logs/004 / lab: 'WARN: 1 lost packet(s) for [master1] [873:875]'; facts §1.7
+          logs(log(hb("07:30:00", START),
+                   hb("07:33:50", "WARN: 1 lost packet(s) for [node02] [873:875]"),
+                   hb("07:33:50", "info: No pkts missing from node02!")),
+               log(hb("07:30:00", START, node="node02"),
+                   hb("07:33:50", "WARN: 150 lost packet(s) for [node01] [873:1024]", node="node02"),
+                   hb("07:33:50", "ERROR: lost a lot of packets!", node="node02"))),
+          fires={"LOG033": ["node01", "node02"]})
+def _log033(report):
+    f = one(report, "LOG033")
+    assert (f.status, f.severity, f.when) == ("fail", "info", "past")
+    assert f.message == "1 packet(s) lost in 1 gap(s) from node02"
+    g = one(report, "LOG033", "node02")
+    assert g.severity == "warning" and g.message.startswith("150 packet(s) lost")
+
+
+@scenario("LOG033 quiet: 'No pkts missing' alone",
+          logs(log(hb("07:30:00", START), hb("07:33:50", "info: No pkts missing from node02!"))),
+          quiet=["LOG033"])
+def _log033_quiet(report):
+    pass
+
+
+@scenario("LOG034 no realtime or memory lock (facts §3.4 startup noise)",
+          logs(log(hb("07:29:59", "ERROR: Cannot lock ourselves into memory:  System limits on locked-in memory "
+                                  "are too small."),
+                   hb("07:30:00", START),
+                   hb("07:30:00", "ERROR: Unable to set scheduler parameters.: Operation not permitted"))),
+          fires={"LOG034": ["node01"]})
+def _log034(report):
+    f = one(report, "LOG034")
+    assert (f.status, f.severity) == ("info", "info")
+    cites(f, "Cannot lock ourselves into memory", "Unable to set scheduler parameters")
+
+
+@scenario("LOG034 quiet: the other startup noise (lab healthy)",
+          logs(log(hb("07:30:00", "WARN: Core dumps could be lost if multiple dumps occur."),
+                   hb("07:30:00", "info: Request to set pid 14 to realtime ignored.", pid=14),
+                   hb("07:30:00", START))),
+          quiet=["LOG034"])
+def _log034_quiet(report):
+    pass
+
+
+@scenario("LOG035 bcast on a device that does not exist (facts §2, V); LOG045 quiet",
+          logs(log(hb("07:30:01", "ERROR: glib: Get broadcast for interface eth9 failed: No such device"),
+                   hb("07:30:01", "ERROR: glib: IP interface [eth9] does not exist"),
+                   hb("07:30:01", "ERROR: Illegal bcast [UDP/IP broadcast] in config file [eth9]"),
+                   hb("07:30:01", "ERROR: Configuration error, heartbeat not started."))),
+          fires={"LOG035": ["node01"], "LOG040": ["node01"]}, quiet=["LOG045"])
+def _log035_bcast(report):
+    f = one(report, "LOG035")
+    assert (f.severity, f.when) == ("error", "now")
+    assert f.message == "interface(s) eth9 missing"
+    cites(f, "IP interface [eth9] does not exist", "Illegal bcast [UDP/IP broadcast] in config file [eth9]")
+
+
+@scenario("LOG035 no working comm channel (facts §6.5), fixed by a restart: history",
+          logs(log(hb("07:30:00", START),
+                   hb("07:34:40", "ERROR: write_child: No working comm channels to write to."),
+                   hb("07:34:40", "ERROR: Is a cable unplugged on eth1 10.250.1.3?"),
+                   hb("07:34:41", "ERROR: ucast_write: Unable to send HBcomm packet eth1 10.250.1.3:694 len=212 [-1]: "
+                                  "Operation not permitted"),
+                   hb("07:50:00", START, pid=3000))),
+          fires={"LOG035": ["node01"]})
+def _log035_channels(report):
+    f = one(report, "LOG035")
+    assert f.message == "heartbeat media failed" and f.when == "past" and f.severity == "warning"
+
+
+@scenario("LOG035 quiet: media started normally (facts §2, V)",
+          logs(log(hb("07:30:00", START),
+                   hb("07:30:00", "info: glib: UDP Broadcast heartbeat started on port 694 (694) interface eth0"),
+                   hb("07:30:00", "info: glib: ucast: bound send socket to device: eth1"),
+                   hb("07:30:00", "info: glib: ucast: started on port 694 interface eth1 to 10.250.1.3"))),
+          quiet=["LOG035", "LOG030"])
+def _log035_quiet(report):
+    pass
+
+
+# ===================================================================================================
+# log_startup: LOG040-LOG045
+# ===================================================================================================
+
+PRELUDE = [hb("07:24:28", "info: Pacemaker support: no", pid=10),  # lab: every start begins so
+           hb("07:24:28", "WARN: Core dumps could be lost if multiple dumps occur.", pid=10)]
+REFUSED = hb("07:24:28", "ERROR: Configuration error, heartbeat not started.", pid=10)
+
+
+@scenario("LOG040 refused once, then a start that worked: info, history",
+          # lab timing-refused node02: a parse_config failure logs both lines for ONE refusal
+          logs(log(*PRELUDE, hb("07:24:28", "ERROR: Heartbeat not started: configuration error.", pid=10), REFUSED,
+                   hb("07:30:00", START, pid=40))),
+          fires={"LOG040": ["node01"]})
+def _log040_history(report):
+    f = one(report, "LOG040")
+    assert (f.status, f.severity, f.when) == ("info", "info", "past")
+    assert f.message == "heartbeat refused its configuration 1 time(s); a later start succeeded"
+
+
+@scenario("LOG040 quiet: a start with the usual warnings",
+          logs(log(*PRELUDE,
+                   hb("07:24:28", "WARN: Logging daemon is disabled --enabling logging daemon is recommended"),
+                   hb("07:24:28", "info: **************************"), hb("07:24:28", START))),
+          quiet=["LOG040", "LOG041", "LOG042", "LOG043", "LOG044", "LOG045"])
+def _log040_quiet(report):
+    pass
+
+
+@scenario("LOG041 uname -n is the FQDN while ha.cf says the short name (lab node-name-mismatch)",
+          logs(log(*PRELUDE,
+                   hb("07:24:28", "ERROR: Current node [node01.lab.example] not in configuration!", pid=10),
+                   hb("07:24:28", "info: By default, cluster nodes are named by `uname -n` and must be declared "
+                                  "with a 'node' directive in the ha.cf file.", pid=10),
+                   hb("07:24:28", "info: See also: http://linux-ha.org/wiki/Ha.cf#node_directive", pid=10),
+                   REFUSED)),
+          fires={"LOG041": ["node01"], "LOG040": ["node01"]}, quiet=["LOG042"])
+def _log041(report):
+    f = one(report, "LOG041")
+    assert (f.severity, f.when) == ("error", "now")
+    assert "current node [node01.lab.example] is not declared in ha.cf" in f.message
+    cites(f, "Current node [node01.lab.example] not in configuration!")
+    assert one(report, "LOG040").when == "now"
+
+
+@scenario("LOG041 a name mismatch fixed since is history",
+          logs(log(hb("07:24:28", "ERROR: Current node [node01.lab.example] not in configuration!", pid=10),
+                   REFUSED, hb("07:30:00", START, pid=40))),
+          fires={"LOG041": ["node01"]})
+def _log041_history(report):
+    f = one(report, "LOG041")
+    assert f.when == "past" and f.severity == "warning"
+
+
+@scenario("LOG041/LOG042 quiet: a node name in another message (a foreign node)",
+          logs(log(hb("07:24:28", START),
+                   hb("07:24:29", "ERROR: process_status_message: bad node [node03] in message"))),
+          quiet=["LOG041", "LOG042"])
+def _log041_quiet(report):
+    pass
+
+
+@scenario("LOG042 haresources names an unknown node AFTER 'Configuration validated' (lab, facts §3.4 trap)",
+          logs(log(*PRELUDE, hb("07:24:29", "info: **************************", pid=10),
+                   hb("07:24:29", START, pid=10),
+                   hb("07:24:29", "ERROR: Bad nodename in /etc/ha.d//haresources [node03]", pid=10),
+                   hb("07:24:29", "ERROR: Configuration error, heartbeat not started.", pid=10))),
+          fires={"LOG042": ["node01"], "LOG040": ["node01"]})
+def _log042(report):
+    f = one(report, "LOG042")
+    assert (f.severity, f.when) == ("error", "now")  # the start line before it does not make it history
+    assert f.message == "heartbeat refused haresources: unknown node [node03]"
+    cites(f, "Bad nodename in /etc/ha.d//haresources [node03]")
+
+
+@scenario("LOG042 quiet: the groups are acquired",
+          logs(log(hb("07:24:29", START),
+                   ra("07:24:41", "ResourceManager(default)[117]",
+                      "info: Acquiring resource group: node01 IPaddr::10.250.0.4/24/eth0"))),
+          quiet=["LOG042"])
+def _log042_quiet(report):
+    pass
+
+
+@scenario("LOG043 authkeys readable by others (lab bad-authkeys-mode) and no auth line (corpus logs/021)",
+          logs(log(hb("07:24:28", "info: Pacemaker support: no", pid=10),
+                   hb("07:24:28", "ERROR: Bad permissions on keyfile [/etc/ha.d//authkeys], 600 recommended.", pid=10),
+                   hb("07:24:28", "ERROR: Authentication configuration error.", pid=10), REFUSED),
+               "heartbeat: udpport setting must precede media statementsheartbeat[2464]: 2026/11/25_07:01:59 "
+               "ERROR: Missing auth directive in keyfile [/etc/ha.d//authkeys]\n"
+               "heartbeat[2464]: 2026/11/25_07:01:59 ERROR: Authentication configuration error.\n"
+               "heartbeat[2464]: 2026/11/25_07:01:59 ERROR: Configuration error, heartbeat not started.\n"),
+          fires={"LOG043": ["node01", "node02"], "LOG040": ["node01", "node02"]})
+def _log043(report):
+    f = one(report, "LOG043")
+    assert (f.severity, f.when) == ("error", "now")
+    cites(f, "Bad permissions on keyfile [/etc/ha.d//authkeys], 600 recommended.")
+    cites(one(report, "LOG043", "node02"), "Missing auth directive in keyfile")
+
+
+@scenario("LOG043 quiet: 'Invalid authentication type' is a packet from elsewhere, not our authkeys",
+          logs(log(hb("07:24:28", START), hb("07:34:40", "WARN: Invalid authentication type [7] in message!"))),
+          fires={"LOG020": ["node01"]}, quiet=["LOG043", "LOG040"])
+def _log043_quiet(report):
+    pass
+
+
+@scenario("LOG044 deadtime not above 2 x keepalive (lab timing-refused) and initdead < deadtime (facts §3.4)",
+          logs(log(*PRELUDE, hb("07:24:28", "ERROR: Dead time [4000] is too small compared to keeplive [2000]", pid=10),
+                   REFUSED),
+               log(hb("07:24:28", "ERROR: Initial dead time [5000] is smaller than deadtime [10000]", node="node02"),
+                   hb("07:24:28", "ERROR: Configuration error, heartbeat not started.", node="node02"))),
+          fires={"LOG044": ["node01", "node02"]})
+def _log044(report):
+    f = one(report, "LOG044")
+    assert (f.severity, f.when) == ("error", "now")
+    cites(f, "Dead time [4000] is too small compared to keeplive [2000]")
+    cites(one(report, "LOG044", "node02"), "Initial dead time [5000] is smaller than deadtime [10000]")
+
+
+@scenario("LOG044 quiet: heartbeat only WARNs about a short initdead (facts §3.4)",
+          logs(log(hb("07:24:28", "WARN: Initial dead time [8000 ms] may be too small!"),
+                   hb("07:24:28", "WARN: Initial dead time accounts for slow network startup time"),
+                   hb("07:24:28", "WARN: It should be >= deadtime and >= 10 seconds"),
+                   hb("07:24:28", START))),
+          quiet=["LOG044", "LOG040"])
+def _log044_quiet(report):
+    pass
+
+
+@scenario("LOG045 media plugins not found: glued stderr text (corpus logs/006, journal layout)",
+          logs("Nov 25 03:15:40 node01 heartbeat[38533]: heartbeat: udpport setting must precede media "
+               "statementsNov 25 03:15:40 node01 heartbeat: [38533]: ERROR: Illegal directive [ucast] in "
+               "/usr/local/heartbeat/etc/ha.d/ha.cf\n"
+               "Nov 25 03:15:40 node01 heartbeat[38533]: Nov 25 03:15:40 node01 heartbeat: [38533]: ERROR: Illegal "
+               "directive [ping] in /usr/local/heartbeat/etc/ha.d/ha.cf\n"),
+          fires={"LOG045": ["node01"]})
+def _log045(report):
+    f = one(report, "LOG045")
+    assert (f.severity, f.when) == ("error", "now")
+    assert f.message == "illegal directive(s): ucast, ping"
+
+
+@scenario("LOG045 a typo fixed since is history (facts §3.1: 'Illegal directive [foo] in ...')",
+          logs(log(hb("07:24:28", "ERROR: Illegal directive [udpprot] in /etc/ha.d//ha.cf"), REFUSED,
+                   hb("07:30:00", START, pid=40))),
+          fires={"LOG045": ["node01"], "LOG040": ["node01"]})
+def _log045_history(report):
+    f = one(report, "LOG045")
+    assert f.when == "past" and f.severity == "warning" and "udpprot" in f.message
+
+
+# LOG045 quiet: see "LOG035 bcast on a device that does not exist" ('Illegal bcast [...]' is a media error)
+
+
+# ===================================================================================================
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
+def test_log_scenario(tmp_path, sc):
+    report = assert_scenario(tmp_path, sc)
+    sc["check"](report)
+
+
+LOG_CODES = ["LOG001", "LOG002", "LOG003", "LOG004", "LOG010", "LOG011", "LOG012", "LOG013", "LOG020", "LOG021",
+             "LOG030", "LOG031", "LOG032", "LOG033", "LOG034", "LOG035",
+             "LOG040", "LOG041", "LOG042", "LOG043", "LOG044", "LOG045"]
+
+
+def _module(origin: str) -> str:
+    """'rules.log_auth' or '/.../rules/log_auth.py' -> 'log_auth'."""
+    name = os.path.basename(origin)
+    return (name[:-3] if name.endswith(".py") else name).rsplit(".", 1)[-1]
+
+
+def test_every_log_rule_has_a_firing_and_a_quiet_scenario():
+    from hadoctor.engine import discovery
+
+    registered = sorted(r.code for r in discovery.all_rules()
+                        if r.is_log_rule and _module(r.origin).startswith("log_"))
+    assert registered == LOG_CODES, "a log rule was added or removed: add scenarios for it"
+    fires = {code for s in SCENARIOS for code in s["fires"]}
+    quiet = {code for s in SCENARIOS for code in s["quiet"]}
+    assert not set(LOG_CODES) - fires, f"no firing scenario: {sorted(set(LOG_CODES) - fires)}"
+    assert not set(LOG_CODES) - quiet, f"no quiet scenario: {sorted(set(LOG_CODES) - quiet)}"
+
+
+def test_healthy_cluster_with_a_healthy_log_fires_no_log_rule(tmp_path):
+    """A whole healthy start (lab healthy shapes) fires nothing."""
+    node01 = log(*PRELUDE, hb("07:24:28", START), hb("07:24:28", "info: heartbeat: version 3.0.6", pid=11),
+                 hb("07:24:28", "info: glib: UDP Broadcast heartbeat started on port 694 (694) interface eth0", pid=11),
+                 *_up("node01", "node02")[1:],
+                 hb("07:24:30", "info: Comm_now_up(): updating status to active", pid=11),
+                 hb("07:24:30", "info: Local status now set to: 'active'", pid=11),
+                 ra("07:24:41", "ResourceManager(default)[117]",
+                    "info: Acquiring resource group: node01 IPaddr::10.250.0.4/24/eth0"),
+                 ra("07:24:41", "/usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_10.250.0.4)[144]",
+                    "INFO:  Resource is stopped"),
+                 ra("07:24:41", "ResourceManager(default)[117]",
+                    "info: Running /etc/ha.d//resource.d/IPaddr 10.250.0.4/24/eth0 start"),
+                 ra("07:24:42", "IPaddr(IPaddr_10.250.0.4)[230]",
+                    "INFO: Using calculated netmask for 10.250.0.4: 255.255.255.0"),
+                 ra("07:24:42", "/usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_10.250.0.4)[206]", "INFO:  Success"),
+                 hb("07:24:42", "info: Local Resource acquisition completed.", pid=51))
+    report = assert_scenario(tmp_path, {"name": "healthy log", "nodes": logs(node01),
+                                        "quiet": LOG_CODES})
+    assert all(f.status == "pass" for f in report.findings if f.code in LOG_CODES)
