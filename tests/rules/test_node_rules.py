@@ -29,6 +29,15 @@ def per_node(func):
     return {n: func(n) for n in BOTH}
 
 
+def _peer(n: str) -> str:
+    return "node02" if n == "node01" else "node01"
+
+
+def _log(node: str, lines) -> str:
+    """heartbeat 3.0.6 logfile lines (facts sheet 6.1 layout)."""
+    return "".join(f"Nov 25 {t} {node} heartbeat: [2129]: {lvl}: {msg}\n" for t, lvl, msg in lines)
+
+
 SCENARIOS = [
     # --- media -------------------------------------------------------------------------------------
     {"name": "one path only", "nodes": healthy_cluster(both({"ha.cf": HACF_ONE_PATH})),
@@ -138,6 +147,22 @@ SCENARIOS = [
      "fires": {"XND008": [None]}},
     {"name": "MOR convention kept", "select": ["XND008"], "nodes": healthy_cluster(both(
         {"haresources": "node01 IPaddr::10.250.0.13/24/eth0\n"})), "quiet": ["XND008"]},
+    {"name": "partition both ways (lab split-brain log lines)", "nodes": healthy_cluster(per_node(lambda n: {
+        "heartbeat.log": _log(n, [("07:36:10", "info", f"Status update for node {_peer(n)}: status active"),
+                                  ("07:40:01", "WARN", f"node {_peer(n)}: is dead"),
+                                  ("07:40:05", "info", "Link x:eth1 dead.")])})),
+     "fires": {"XND002": [None]}},
+    {"name": "one way: node01 lost node02 while node02 kept running", "nodes": healthy_cluster({
+        "node01": {"heartbeat.log": _log("node01", [("07:36:10", "info", "Status update for node node02: status active"),
+                                                    ("07:40:01", "WARN", "node node02: is dead")])},
+        "node02": {"heartbeat.log": _log("node02", [("07:36:10", "info", "Status update for node node01: status active"),
+                                                    ("07:41:30", "WARN", "Message hist queue is filling up (376 messages in queue)")])}}),
+     "fires": {"XND002": [None]}},
+    {"name": "real crash: node02's log stops before node01 declares it dead", "nodes": healthy_cluster({
+        "node01": {"heartbeat.log": _log("node01", [("07:36:10", "info", "Status update for node node02: status active"),
+                                                    ("07:40:01", "WARN", "node node02: is dead")])},
+        "node02": {"heartbeat.log": _log("node02", [("07:36:10", "info", "Status update for node node01: status active")])}}),
+     "quiet": ["XND002"]},
     # --- packages -------------------------------------------------------------------------------
     {"name": "EPEL heartbeat 3.0.4 with el6_4 resource-agents", "nodes": healthy_cluster(both({
         "packages.txt": "heartbeat-3.0.4-2.el6.x86_64\nresource-agents-3.9.2-21.el6_4.8.x86_64\n"})),
