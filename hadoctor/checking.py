@@ -42,7 +42,7 @@ def run_check(target: Optional[str], *, fmt: str, select: List[str], ignore: Lis
 
 
 def exit_code(report, fail_on: str) -> int:
-    from hadoctor.cli import CORE_DATA
+    from hadoctor.snapshot.registry import CORE_DATA
 
     if report.at_or_above(fail_on):
         return EXIT_FINDINGS

@@ -54,9 +54,6 @@ class Severity(str, Enum):
     info = "info"
 
 
-#: Data whose absence on a node makes a check incomplete (exit 3 when nothing else fails).
-CORE_DATA = ("ha_cf", "haresources", "authkeys", "log", "addresses")
-
 
 def _split(values: Optional[List[str]]) -> List[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]

@@ -41,10 +41,11 @@ Year inference for year-less (``syslog``/``journal``) timestamps:
    while a line one month out of order (interleaved writers) does not.
 
 With a ``prefilter`` the parser does not see every line, so the current month
-follows the records it does parse (matches, their neighbours, and the last record
-of each block). The result differs from a full parse only if one 1 MiB block
+follows the records it does parse (the file's first record, the matches and their
+neighbours, the last record of each block). With a reference not older than the
+log (its mtime), the result differs from a full parse only if one 1 MiB block
 spans more than six months or holds full-date records that disagree with the
-year inferred so far.
+year inferred so far (clocks changed).
 
 Lines are bytes: the daemon writes raw binary into some records, so text is
 decoded as UTF-8 with ``surrogateescape`` (never raises; every byte recoverable).

@@ -36,6 +36,9 @@ except ImportError:  # pragma: no cover - Python 3.9 / 3.10
 
 #: Literals shorter than this give too many false candidates; the regex scan is used instead.
 MIN_LITERAL = 3
+#: Literals sharing a substring this long are searched as that substring: one pass instead of several
+#: (bytes.find costs about the same for any needle this long, much more for short ones).
+MIN_SHARED = 12
 
 _LITERAL = _sre_c.LITERAL
 _SUBPATTERN = _sre_c.SUBPATTERN
@@ -110,13 +113,43 @@ def _required(items, depth: int = 0) -> Optional[frozenset]:
     return best
 
 
+def _longest_common(a: bytes, b: bytes) -> bytes:
+    best = b""
+    for i in range(len(a)):
+        for j in range(i + len(best) + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = a[i:j]
+            else:
+                break
+    return best
+
+
+def _merge_shared(literals: List[bytes]) -> List[bytes]:
+    """Replace literals that share a long substring by that substring (a superset of candidates)."""
+    merged = list(literals)
+    changed = True
+    while changed and len(merged) > 1:
+        changed = False
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                common = _longest_common(merged[i], merged[j])
+                if len(common) >= MIN_SHARED:
+                    merged = [lit for k, lit in enumerate(merged) if k not in (i, j)] + [common]
+                    changed = True
+                    break
+            if changed:
+                break
+    return merged
+
+
 _LITERAL_CACHE: dict = {}
 
 
 def required_literals(prefilter: Pattern[bytes]) -> Optional[Tuple[bytes, ...]]:
     """Literals one of which every match of ``prefilter`` contains, or None when there is no useful set.
 
-    Literals that contain another literal of the set are dropped (the shorter one finds them).
+    Literals that share a substring of MIN_SHARED bytes are replaced by it, and literals that
+    contain another literal of the set are dropped (the shorter one finds them).
     """
     key = (prefilter.pattern, prefilter.flags)
     if key in _LITERAL_CACHE:
@@ -128,7 +161,7 @@ def required_literals(prefilter: Pattern[bytes]) -> Optional[Tuple[bytes, ...]]:
         except Exception:  # noqa: BLE001 - private module; any surprise means "no literals"
             found = None
         if found and min(map(len, found)) >= MIN_LITERAL:
-            ordered = sorted(found, key=len)
+            ordered = sorted(_merge_shared(sorted(found)), key=len)
             kept: List[bytes] = []
             for lit in ordered:
                 if not any(k in lit for k in kept):

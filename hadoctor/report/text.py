@@ -6,6 +6,7 @@ from typing import List
 
 from hadoctor.engine.model import Finding
 from hadoctor.engine.runner import Report
+from hadoctor.snapshot.registry import CORE_DATA
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -31,9 +32,10 @@ def render_text(report: Report, console, *, show_all: bool = False, exit_code: i
     for n in report.nodes:
         for note in n["notes"]:
             console.print(f"  note: {escape(note)}")
-        if n["missing"]:
-            missing = "; ".join(f"{k}: {v}" for k, v in sorted(n["missing"].items()))
-            console.print(f"  [dim]{n['name']}: missing {escape(missing)}[/]")
+        shown = {k: v for k, v in n["missing"].items() if show_all or k in CORE_DATA}
+        if shown:
+            missing = "; ".join(f"{k}: {v}" for k, v in sorted(shown.items()))
+            console.print(f"  [yellow]{n['name']}: missing {escape(missing)}[/]")
     shown = [f for f in report.findings if f.status in ("fail", "info")]
     for severity in ("error", "warning", "info"):
         group = [f for f in shown if f.severity == severity and not f.suppressed]

@@ -57,3 +57,6 @@ DATUMS: Dict[str, DatumSpec] = {spec.name: spec for spec in _SPECS}
 
 #: Files whose presence makes a folder a node folder.
 NODE_MARKERS = ("ha.cf", "haresources", "authkeys", "heartbeat.log", "ip-a.txt", "ip-j-a.json")
+
+#: Data without which a check is incomplete (exit code 3 when nothing else fails).
+CORE_DATA = ("ha_cf", "haresources", "authkeys", "log", "addresses")
