@@ -222,11 +222,44 @@ class NodeView:
 
 
 class ClusterView:
-    """What a cluster-scoped rule sees: the nodes, each a NodeView."""
+    """What a cluster-scoped rule sees: the nodes of one cluster, each a NodeView."""
 
-    def __init__(self, snapshot: Any) -> None:
+    def __init__(self, snapshot: Any, nodes: Optional[List[NodeView]] = None) -> None:
         self.snapshot = snapshot
-        self.nodes: List[NodeView] = [NodeView(n, self) for n in snapshot.nodes]
+        self.nodes: List[NodeView] = nodes if nodes is not None else [NodeView(n, self) for n in snapshot.nodes]
+
+    def split_clusters(self) -> List["ClusterView"]:
+        """Group the nodes into clusters by membership (a node declared in another's ha.cf belongs with it).
+
+        A target can hold two clusters (a foreign cluster on the same segment, captured alongside); cross-node
+        rules must compare only nodes of one cluster. Each NodeView's ``cluster`` is set to its group.
+        """
+        root = {id(n): id(n) for n in self.nodes}
+
+        def find(key: int) -> int:
+            while root[key] != key:
+                root[key] = root[root[key]]
+                key = root[key]
+            return key
+
+        declared = {id(n): {m.name for m in n.ha_cf.nodes} if n.ha_cf is not None else None for n in self.nodes}
+        for a in self.nodes:
+            for b in self.nodes:
+                da, db = declared[id(a)], declared[id(b)]
+                if a is b or (da is not None and db is not None and not (b.name in da or a.name in db)):
+                    continue
+                if da is None and db is None or (da is not None and b.name in da) or (db is not None and a.name in db):
+                    root[find(id(a))] = find(id(b))
+        groups: Dict[int, List[NodeView]] = {}
+        for n in self.nodes:
+            groups.setdefault(find(id(n)), []).append(n)
+        views = []
+        for members in groups.values():
+            view = ClusterView(self.snapshot, members)
+            for n in members:
+                n.cluster = view
+            views.append(view)
+        return views
 
     def with_data(self, *names: str) -> List[NodeView]:
         return [n for n in self.nodes if all(n.has(d) for d in names)]

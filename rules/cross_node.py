@@ -45,46 +45,65 @@ def vip_on_both(cluster):
                        [at(owner, owner.haresources.path, res.line, res.token)])
 
 
-@rule("XND002", "the nodes declared each other dead: the heartbeat path failed (partition)",
-      severity="error", scope="cluster", needs=("log",), doc=Doc(
-    meaning="Each node's log says the other was dead within the same few seconds, while both kept logging: "
-            "neither node crashed, the heartbeats between them were lost in both directions (a firewall rule, "
-            "a failed single path, a switch). When only one node declared the other dead while the other kept "
-            "running, heartbeats were lost in one direction.",
+@rule("XND002", "the nodes declared each other dead while both were running (partition or freeze)",
+      severity="warning", scope="cluster", needs=("log",), wants=("ha_cf",), doc=Doc(
+    meaning="The logs show a node declaring its peer dead while that peer did not crash: both declared each "
+            "other dead (heartbeats lost in both directions: a firewall rule, a failed single path, a switch), "
+            "or one did while the other kept running without a restart (heartbeats lost in one direction), or "
+            "a node was frozen (dispatch delays longer than deadtime) and both sides timed out. A finding from "
+            "the logs' history; XND001 tells whether the VIP is on both nodes now.",
     why="Both nodes take the resources: the VIP is up twice (split brain) until the path returns.",
-    fix="Check the firewall on both nodes for the udpport (NET003), the links of every heartbeat interface, and "
-        "add a second independent heartbeat path (CFG201).",
+    fix="Check the firewall on both nodes for the udpport (NET003), the links of every heartbeat interface, "
+        "add a second independent heartbeat path (CFG201); for a frozen node find what stalled it (LOG032) "
+        "and raise deadtime.",
 ))
 def partition(cluster):
-    deaths = {}
-    for n in cluster.nodes:
-        hits = n.log_hits.get("LOG011")
-        if hits is None:
-            continue
-        dead = hits["dead"]
-        if dead.count:
-            deaths[n.name] = dead
-    if len(deaths) < 1:
-        return
-    names = {n.name for n in cluster.nodes}
-    for a, dead_a in deaths.items():
+    deaths = {n.name: n.log_hits["LOG011"]["dead"] for n in cluster.nodes
+              if "LOG011" in n.log_hits and n.log_hits["LOG011"]["dead"].count}
+    for a, dead_a in sorted(deaths.items()):
         for victim in dead_a.values.get("node", {}):
-            if victim not in names or victim == a:
+            peer = cluster.node(victim)
+            if peer is None or victim == a:
                 continue
+            frozen = _frozen(cluster, dead_a)
             dead_b = deaths.get(victim)
             if dead_b is not None and a in dead_b.values.get("node", {}):
-                if a < victim:
+                if a > victim:
+                    continue  # reported once for the pair
+                evidence = dead_a.evidence(a, 1) + dead_b.evidence(victim, 1)
+                if frozen:
+                    name, ms, hits = frozen
+                    yield fail(f"{name} was stalled for {ms / 1000:g} s (longer than deadtime): {a} and {victim} "
+                               f"declared each other dead", evidence + hits.evidence(name, 1), when="past")
+                else:
                     yield fail(f"{a} and {victim} each declared the other dead: heartbeats were lost in both "
-                               f"directions", dead_a.evidence(a, 1) + dead_b.evidence(victim, 1))
-            else:
-                peer = cluster.node(victim)
-                if peer is None or peer.log is None:
-                    continue
-                end = peer.log.end_time()
-                if end is not None and dead_a.last_time is not None and end > dead_a.last_time:
-                    yield fail(f"{a} declared {victim} dead while {victim} kept running (its log goes on until "
-                               f"{end:%H:%M:%S}): heartbeats from {victim} to {a} were lost",
-                               dead_a.evidence(a, 2))
+                               f"directions", evidence, when="past")
+                continue
+            if frozen or peer.log is None or _restarted_after(peer, dead_a.first_time):
+                continue  # a real crash (or freeze) of the peer, not a lost path
+            end = peer.log.end_time()
+            if end is not None and dead_a.last_time is not None and end > dead_a.last_time:
+                yield fail(f"{a} declared {victim} dead while {victim} kept running without a restart (its log "
+                           f"goes on until {end:%H:%M:%S}): heartbeats from {victim} to {a} were lost",
+                           dead_a.evidence(a, 2), when="past")
+
+
+def _restarted_after(node, when):
+    start = node.log_hits.get("LOG011", {}).get("start")
+    return bool(start and start.last_time and when and start.last_time >= when)
+
+
+def _frozen(cluster, dead):
+    """(node, ms, hits) of a dispatch stall longer than deadtime on any node, if one was logged."""
+    for n in cluster.nodes:
+        stalls = n.log_hits.get("LOG032", {}).get("delayed")
+        if stalls is None or "ms" not in stalls.numbers:
+            continue
+        deadtime = n.ha_cf.deadtime.value if n.ha_cf is not None else 30000
+        worst = stalls.numbers["ms"][1]
+        if worst >= deadtime:
+            return n.name, worst, stalls
+    return None
 
 
 def _norm_groups(haresources):

@@ -61,11 +61,13 @@ STALL_MS = r"[5-9]\d\d|[1-9]\d{3,}"
     severity="warning",
     patterns={"delayed": r"Dispatch function for (?P<what>.+?) was delayed (?P<ms>" + STALL_MS + ") ms",
               "slow": r"Dispatch function for (?P<what>.+?) took too long to execute: (?P<ms>" + STALL_MS + ") ms"},
+    wants=("ha_cf",),
     doc=Doc(
         meaning="A timer in heartbeat fired late or ran long: the process was not scheduled in time (load, "
                 "swapping, a VM paused, realtime off). Stalls under half a second (heartbeat logs 'read child "
                 "took too long to execute: 140 ms (> 50 ms)' on healthy nodes) are not reported.",
-        why="If 'send local status' is delayed past the peer's deadtime the peer declares this node dead.",
+        why="If 'send local status' is delayed past the peer's deadtime the peer declares this node dead. A "
+            "stall shorter than warntime is reported as info, a longer one as a warning.",
         fix="Keep realtime on, avoid swapping (memreserve, enough RAM), look at what else ran at those times; "
             "if stalls are unavoidable raise deadtime (see LOG012).",
     ),
@@ -73,9 +75,11 @@ STALL_MS = r"[5-9]\d\d|[1-9]\d{3,}"
 def dispatch_delays(node, hits):
     worst = max(h.numbers["ms"][1] for h in (hits["delayed"], hits["slow"]) if "ms" in h.numbers)
     whats = set(hits["delayed"].values.get("what", {})) | set(hits["slow"].values.get("what", {}))
+    warntime = node.ha_cf.warntime.value if node.ha_cf is not None else 5000
+    severity = "warning" if worst >= warntime else "info"
     yield fail(f"{hits['delayed'].count + hits['slow'].count} stall(s), worst {int(worst)} ms "
-               f"({', '.join(sorted(whats))})", hits["delayed"].evidence(node, 2) + hits["slow"].evidence(node, 2),
-               when="past")
+               f"({', '.join(sorted(whats))}; warntime {warntime} ms)",
+               hits["delayed"].evidence(node, 2) + hits["slow"].evidence(node, 2), severity=severity, when="past")
 
 
 @log_rule(

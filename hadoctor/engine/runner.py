@@ -57,8 +57,13 @@ def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[S
         for r in node_rules:
             findings.extend(_run_node_rule(r, node))
         findings.extend(_run_log_rules(log_rules, node, notes))
+    groups = view.split_clusters()
+    if len(groups) > 1:
+        notes.append("the target holds {} clusters ({}); cross-node rules compare nodes of one cluster".format(
+            len(groups), "; ".join(", ".join(n.name for n in g.nodes) for g in groups)))
     for r in cluster_rules:
-        findings.extend(_run_cluster_rule(r, view))
+        for group in groups:
+            findings.extend(_run_cluster_rule(r, group))
     all_supps = list(suppressions)
     for node in cluster.nodes:
         all_supps.extend(node.find("suppressions") or [])

@@ -63,7 +63,7 @@ CASES = [
     ("028", ["LOG020"], ["LOG021"], {"LOG020": "nodearch2"}),
     ("030", ["LOG011"], [], {"LOG011": "mail1.X.X declared dead 1 time(s); took over X.X.X.193"}),
     ("031", ["LOG032", "LOG033"], ["LOG030", "LOG011"],
-     {"LOG032": "2 stall(s), worst 1450 ms (check for signals, send local status)"}),
+     {"LOG032": "2 stall(s), worst 1450 ms (check for signals, send local status; warntime 5000 ms)"}),
     ("033", ["LOG013", "LOG011", "LOG030"], ["LOG020", "LOG021"],
      {"LOG013": "up to 500 unacknowledged messages", "LOG011": "usvr-128 declared dead 1 time(s)"}),
     ("034", ["LOG013", "LOG011"], [], {}),

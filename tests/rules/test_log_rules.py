@@ -674,7 +674,7 @@ def _log031_quiet(report):
 def _log032_fires(report):
     f = one(report, "LOG032")
     assert (f.severity, f.when) == ("warning", "past")
-    assert f.message == "2 stall(s), worst 9800 ms (send local status, update msgfree count)"
+    assert f.message == "2 stall(s), worst 9800 ms (send local status, update msgfree count; warntime 5000 ms)"
     cites(f, "send local status was delayed 9480 ms")
 
 
