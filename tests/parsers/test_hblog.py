@@ -21,7 +21,7 @@ from hadoctor.parsers import hblog
 from hadoctor.parsers.hblog import (
     LogRecord, compile_prefilter, find_log_files, iter_log, iter_log_file, iter_records, parse_hblog, parse_line,
 )
-from hadoctor.parsers.hblog_prefilter import as_bytes_pattern, candidate_finder, required_literals
+from hadoctor.parsers.hblog_prefilter import Scanner, as_bytes_pattern, required_literals
 from tests.conftest import corpus_params
 
 REF = datetime(2026, 11, 25, 12, 0, 0)
@@ -480,7 +480,21 @@ def test_no_literal_set_falls_back_to_regex_scan(patterns):
     rx = compile_prefilter(patterns)
     assert required_literals(rx) is None
     buf = b"x\nWARN: Late Heartbeat: 6000 ms abc\ny\n"
-    assert candidate_finder(rx)(buf, 0, len(buf)) == [2]
+    scanner = Scanner(rx)
+    assert [(start, scanner.confirm(buf[start:buf.index(b"\n", start)], key))
+            for start, key in scanner.candidates(buf, 0, len(buf))] == [(2, True)]
+
+
+def test_prefilter_is_split_into_its_top_level_alternatives():
+    from hadoctor.parsers.hblog_prefilter import _alternatives
+    rx = compile_prefilter([r"Link [^|)]+ dead", r"a\|b(c|d)", "x"])
+    assert _alternatives(rx) == [rb"(?:Link [^|)]+ dead)", rb"(?:a\|b(c|d))", b"(?:x)"]
+    assert _alternatives(compile_prefilter([r"(a)\1", "b"])) is None
+    scanner = Scanner(compile_prefilter(["findif failed", r"Late heartbeat: Node \S+", "Late heartbeat"]))
+    line = b"WARN: Late heartbeat: Node"  # holds the literal, but only the third alternative matches
+    key = dict(scanner.candidates(line + b"\n", 0, len(line) + 1))[0]
+    assert scanner.confirm(line, key)
+    assert not scanner.confirm(b"ERROR: findif fail", key)
 
 
 def test_str_prefilter_is_accepted():
@@ -582,6 +596,11 @@ def _timeline_log(rng: random.Random, n: int):
 
 PREFILTERS = [
     compile_prefilter(RULE_PATTERNS),
+    # split into alternatives: "|" and ")" in classes, escaped parentheses, nested and repeated alternatives
+    compile_prefilter([r"Link [^|)]+ dead", r"(?:Late|Early) heartbeat", r"\(rc=6\)|status active",
+                       r"findif failed \[rc=\d+\]", r"findif failed", "srcuuid=", "srcuuid=",
+                       r"Both machines own (?P<which>our|foreign) resources", r"netstring \S+ failed"]),
+    compile_prefilter([r"(Late) heartbeat: Node \S+: interval \d+ ms", r"(x)\1dead"]),  # a backreference: unsplit
     compile_prefilter([r"Late heartbeat", "srcuuid"]),
     compile_prefilter([r"(?i:link \S+ DEAD)"]),      # no literal: regex scan
     compile_prefilter([r"^\[\.\.\.\]$", r"status$"], re.MULTILINE),
@@ -589,15 +608,17 @@ PREFILTERS = [
 ]
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 2 ** 32), st.integers(1, 400), st.integers(0, len(PREFILTERS) - 1))
-def test_prefilter_path_equals_full_path_filtered_by_the_same_regex(seed, size, which):
+@settings(max_examples=160, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32), st.integers(1, 400), st.integers(0, len(PREFILTERS) - 1),
+       st.sampled_from([0, 60, 320, 10 ** 9]))
+def test_prefilter_path_equals_full_path_filtered_by_the_same_regex(seed, size, which, dense):
     rng = random.Random(seed)
     data, mtime = _timeline_log(rng, rng.randrange(1, 120))
     rx = PREFILTERS[which]
     # small limits so that short examples cross them: long lines, continuation lines and bytes
+    # dense: how often a block is parsed line by line (0 never, 10**9 whenever a line matches)
     with mock.patch.multiple(hblog, MAX_LOG_LINE=100, MAX_CONTINUATION_LINES=3, MAX_CONTINUATION_BYTES=160,
-                             LOOKAHEAD_BYTES=size * 3):
+                             LOOKAHEAD_BYTES=size * 3, DENSE_BYTES_PER_CANDIDATE=dense):
         expected = filtered_full(data, rx, chunked(data, size), reference=mtime)
         got = list(iter_records(chunked(data, size), "f", reference=mtime, prefilter=rx))
         assert_covers(list(iter_records(chunked(data, size), "f", reference=REF)), data)
