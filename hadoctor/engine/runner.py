@@ -16,6 +16,9 @@ from hadoctor.errors import InputError
 from hadoctor.rulekit import ClusterView, Hits, NodeView
 from hadoctor.snapshot.model import ClusterSnapshot
 
+#: Logs smaller than this are parsed whole; larger ones go through the literal prefilter.
+PREFILTER_FROM_BYTES = 4 << 20
+
 #: Set HADOCTOR_STRICT=1 (the test suite does) to let a crashing rule raise instead of being reported.
 STRICT = os.environ.get("HADOCTOR_STRICT") == "1"
 
@@ -137,10 +140,10 @@ def _finding(r: Rule, node: Optional[str], o: Outcome) -> Finding:
 # --- log rules: one streamed pass per node -------------------------------------------------------
 
 class _LogRuleState:
+    """One log rule's hits on one node, and whether its trigger condition was met."""
+
     def __init__(self, r: Rule, end_time: Optional[datetime]) -> None:
         self.rule = r
-        self.patterns = [(name, re.compile(p)) for name, p in r.patterns.items()]
-        self.context = [(name, re.compile(p)) for name, p in r.context.items()]
         self.hits: Dict[str, Hits] = {name: Hits() for name in list(r.patterns) + list(r.context)}
         self.components = set(r.components)
         self.levels = set(r.levels)
@@ -150,11 +153,10 @@ class _LogRuleState:
         self.window: Deque[float] = deque(maxlen=max(r.min_hits, 1))
         self.triggered = r.min_hits <= 0
 
-    def feed(self, record: Any) -> None:
-        for name, pattern in self.context:
-            m = pattern.search(record.message)
-            if m:
-                self.hits[name].add(record, m)
+    def on_match(self, record: Any, name: str, match: "re.Match[str]", trigger: bool) -> None:
+        if not trigger:
+            self.hits[name].add(record, match)
+            return
         if self.components and record.component not in self.components:
             return
         if self.levels and record.level not in self.levels:
@@ -162,11 +164,8 @@ class _LogRuleState:
         stamp = record.time.timestamp() if record.time is not None else None
         if self.cutoff is not None and stamp is not None and stamp < self.cutoff:
             return
-        for name, pattern in self.patterns:
-            m = pattern.search(record.message)
-            if m:
-                self.hits[name].add(record, m)
-                self._count(stamp)
+        self.hits[name].add(record, match)
+        self._count(stamp)
 
     def _count(self, stamp: Optional[float]) -> None:
         if self.triggered:
@@ -180,12 +179,73 @@ class _LogRuleState:
             self.triggered = True
 
 
+class _Dispatch:
+    """Each distinct pattern at most once per record, then every rule that asked for it.
+
+    A substring test for each of the patterns' required literals (one of which every match contains)
+    picks the candidate patterns of a record before any regex runs, so the cost per matched line grows
+    with the number of distinct literals, not of rules. Patterns without a usable literal run on every
+    record.
+    """
+
+    def __init__(self, states: List[_LogRuleState], gate: bool = True) -> None:
+        from hadoctor.parsers.hblog_prefilter import scanner_for
+
+        table: Dict[str, Tuple[Any, list]] = {}
+        by_literal: Dict[str, List[Tuple[Any, list]]] = {}
+        self.always: List[Tuple[Any, list]] = []
+        for state in states:
+            for kind, patterns in (("trigger", state.rule.patterns), ("context", state.rule.context)):
+                for name, text in patterns.items():
+                    if text not in table:
+                        entry = table[text] = (re.compile(text), [])
+                        literals = gate and scanner_for(re.compile(_NAMED_GROUP.sub("(?:", text).encode())).literals
+                        if literals and all(lit.isascii() for lit in literals):
+                            for lit in literals:
+                                by_literal.setdefault(lit.decode("ascii"), []).append(entry)
+                        else:
+                            self.always.append(entry)
+                    table[text][1].append((state, name, kind == "trigger"))
+        self.by_literal = {lit: _unique(entries) for lit, entries in by_literal.items()}
+        self.literals = tuple(by_literal)
+
+    def feed(self, record: Any) -> None:
+        message = record.message
+        entries = list(self.always)
+        if self.literals:
+            found = [lit for lit in self.literals if lit in message]
+            if len(found) == 1:
+                entries.extend(self.by_literal[found.pop()])
+            else:
+                seen = set()
+                for lit in found:
+                    for entry in self.by_literal[lit]:
+                        if id(entry) not in seen:
+                            seen.add(id(entry))
+                            entries.append(entry)
+        for regex, subscribers in entries:
+            m = regex.search(message)
+            if m:
+                for state, name, trigger in subscribers:
+                    state.on_match(record, name, m, trigger)
+
+
+def _unique(entries: list) -> list:
+    seen, result = set(), []
+    for entry in entries:
+        if id(entry) not in seen:
+            seen.add(id(entry))
+            result.append(entry)
+    return result
+
+
 def prefilter_for(rules: List[Rule]) -> "re.Pattern[bytes]":
     """One bytes regex that any line a log rule could match must match (the fast path)."""
     patterns = [p for r in rules for p in list(r.patterns.values()) + list(r.context.values())]
+    from hadoctor.parsers.hblog import compile_prefilter
+
     # named groups would collide across rules; the prefilter only needs to match, not capture
-    joined = "|".join(f"(?:{_NAMED_GROUP.sub('(?:', p)})" for p in patterns)
-    return re.compile(joined.encode("utf-8"))
+    return compile_prefilter(_NAMED_GROUP.sub("(?:", p) for p in patterns)
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
@@ -206,10 +266,12 @@ def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str]) -> List[
     log = node.log
     end_time = log.end_time() if hasattr(log, "end_time") else None
     states = [_LogRuleState(r, end_time) for r in ready]
+    # deriving literals for the prefilter costs ~0.1 s; it pays off only on logs of some size
+    big = getattr(log, "size", 0) >= PREFILTER_FROM_BYTES
+    dispatch = _Dispatch(states, gate=big).feed
     try:
-        for record in log.records(prefilter=prefilter_for(ready)):
-            for state in states:
-                state.feed(record)
+        for record in log.records(prefilter=prefilter_for(ready) if big else None):
+            dispatch(record)
     except InputError as err:
         notes.append(f"{node.name}: log read stopped early: {err}; log rules saw only what came before")
     for state in states:

@@ -31,3 +31,12 @@ def test_rules_are_documented():
         assert re.fullmatch(r"[A-Z]{3}\d{3}", r.code)
         assert r.family in ("CFG", "LOG", "NET", "XND", "PKG", "SEC", "SVC", "HDR")
         assert len(r.title) > 10 and len(r.doc.meaning) > 40 and len(r.doc.why) > 20 and len(r.doc.fix) > 20, r.code
+
+
+def test_log_patterns_compile_and_are_not_anchored():
+    import re as _re
+
+    for r in discovery.all_rules():
+        for name, pattern in list(r.patterns.items()) + list(r.context.items()):
+            assert not pattern.startswith("^"), (r.code, name)
+            _re.compile(pattern)
