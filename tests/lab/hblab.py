@@ -1,26 +1,27 @@
-"""A real Linux-HA Heartbeat lab on one machine, built from network namespaces.
+"""A real Linux-HA Heartbeat lab on one machine, built from Linux namespaces.
 
-Every node is a real ``/usr/libexec/heartbeat/heartbeat`` (Debian 3.0.6) running in its
-own network, mount and UTS namespaces:
+Every node is a real ``/usr/libexec/heartbeat/heartbeat`` (Debian 3.0.6) in its own
+network, mount, UTS and PID namespaces:
 
 * a switch namespace ``<prefix>-sw`` holds a bridge ``br0`` (address ``<subnet>.1``, the
-  nodes' default gateway; nothing is forwarded anywhere);
+  nodes' default gateway; nothing is forwarded anywhere, nothing touches the root
+  namespace);
 * every node namespace ``<prefix>-<node>`` has a veth ``eth0`` whose peer ``v-<node>``
-  is enslaved to ``br0``; addresses ``<subnet>.11``, ``.12``, ... ; the VIP is
-  ``<subnet>.100``;
-* an *anchor* process per node (``ip netns exec NS unshare -m -u ... sleep infinity``)
-  holds the node's mount and UTS namespaces: its hostname, and private bind mounts over
-  ``/etc/ha.d``, ``/var/lib/heartbeat``, ``/run`` and ``/var/log`` taken from
+  is enslaved to ``br0``; addresses ``<subnet>.11``, ``.12``, ...; the VIP is
+  ``<subnet>.100`` (a second VIP ``.101`` for a second cluster);
+* an *anchor* per node (``ip netns exec NS unshare -m -u -p --fork --mount-proc ...``) is
+  PID 1 of the node's PID namespace and holds its hostname and private bind mounts over
+  ``/etc/ha.d``, ``/var/lib/heartbeat``, ``/run`` and ``/var/log``, taken from
   ``<workdir>/<node>/{ha.d,lib,run,log}``. Every command for a node runs through
-  ``nsenter -t <anchor> -n -m -u``.
+  ``nsenter -t <anchor> -n -m -u -p``. ``reboot``/``init`` in a node only end that node.
 
-Safety: only addresses in 10.250.0.0/16 are ever used, nothing is created in or attached
-to the root namespace, and teardown (``Lab.down``) kills every process of the lab's
-namespaces and deletes them. It runs from the context manager, from ``atexit`` and on
-SIGTERM/SIGHUP; a later ``Lab.up`` with the same prefix first removes whatever a killed
-run left behind, and ``cleanup_stale()`` removes every ``hbl-`` lab whose owner died.
+Safety: only addresses in 10.250.0.0/16 are used, and teardown (``Lab.down``) kills every
+process of the lab's namespaces and deletes them. It runs from the context manager, from
+``atexit`` and on SIGTERM/SIGHUP; a later ``Lab.up`` with the same prefix first removes
+whatever a killed (SIGKILL) run left, and ``cleanup_stale()`` removes every ``hbl-`` lab
+whose owner process died.
 
-Only root can use it; importing it is harmless. See ``tests/lab/README.md``.
+Only root can use it; importing it is harmless. See tests/fixtures/lab/README.md.
 
 >>> ha_cf(["node01", "node02"]).splitlines()[3:6]
 ['keepalive 1', 'deadtime 5', 'warntime 3']
@@ -60,7 +61,8 @@ ABORT = threading.Event()
 
 _LIVE: dict[int, "Lab"] = {}
 _LIVE_LOCK = threading.Lock()
-_HANDLERS_INSTALLED = False
+_ATEXIT_INSTALLED = False
+_SIGNALS_INSTALLED = False
 
 
 class LabError(RuntimeError):
@@ -83,9 +85,12 @@ def lab_available() -> tuple[bool, str]:
         return False, "the heartbeat lab needs root (network/mount/UTS namespaces)"
     if not os.access(HB, os.X_OK):
         return False, f"{HB} is absent: apt-get install heartbeat resource-agents cluster-glue"
-    for tool in ("ip", "nsenter", "unshare", "iptables", "nft", "tcpdump"):
-        if shutil.which(tool) is None:
-            return False, f"{tool} is not installed (iproute2, util-linux, iptables, nftables, tcpdump)"
+    for tool, pkg in (("ip", "iproute2"), ("nsenter", "util-linux"), ("unshare", "util-linux"),
+                      ("iptables", "iptables"), ("nft", "nftables"), ("tcpdump", "tcpdump"),
+                      ("ifconfig", "net-tools: the IPaddr agent needs it"),
+                      ("cl_status", "heartbeat")):
+        if shutil.which(tool) is None and not os.access(f"/usr/sbin/{tool}", os.X_OK):
+            return False, f"{tool} is not installed ({pkg})"
     return True, ""
 
 
@@ -169,47 +174,64 @@ def cleanup_stale(prefix: str = DEFAULT_PREFIX) -> list[str]:
         if not alive:
             destroy_namespaces([ns])
             removed.append(ns)
+            shutil.rmtree(WORK_ROOT / lab_prefix, ignore_errors=True)
     return removed
 
 
 def leftovers(prefix: str = DEFAULT_PREFIX) -> dict[str, list[str]]:
-    """Everything a lab with ``prefix`` could leave behind; empty lists mean clean."""
-    out: dict[str, list[str]] = {"netns": [], "links": [], "mounts": [], "processes": []}
+    """What labs named ``prefix*`` left behind; all lists empty means clean.
+
+    netns: namespaces named ``prefix*``; links: any ``v-*``/``w-*``/``prefix*`` link in the
+    root namespace (the lab never creates one there); mounts: ``/run/netns/prefix*`` or lab
+    work dirs in our mount table; processes: anything whose command line or mount table
+    mentions a lab work dir (anchors, heartbeat, send_arp, tcpdump ...), plus, for the
+    default prefix, any heartbeat/send_arp process outside the root network namespace;
+    workdirs: ``<WORK_ROOT>/prefix*`` folders.
+    """
+    out: dict[str, list[str]] = {"netns": [], "links": [], "mounts": [], "processes": [],
+                                 "workdirs": []}
     out["netns"] = [ns for ns in netns_list() if ns.startswith(prefix)]
+    if WORK_ROOT.is_dir():
+        out["workdirs"] = sorted(str(p) for p in WORK_ROOT.glob(f"{prefix}*"))
     cp = run(["ip", "-o", "link", "show"])
     for line in cp.stdout.decode(errors="replace").splitlines():
-        name = line.split(":")[1].strip().split("@")[0] if ":" in line else ""
-        if name.startswith("v-") or name.startswith(prefix):
+        parts = line.split(":")
+        name = parts[1].strip().split("@")[0] if len(parts) > 1 else ""
+        if name.startswith(("v-", "w-", prefix)):
             out["links"].append(name)
+    marker = f"{WORK_ROOT.name}/{prefix}"        # e.g. "hbl/hbl-t-ok"
     try:
         mounts = Path("/proc/self/mountinfo").read_text()
     except OSError:
         mounts = ""
-    for line in mounts.splitlines():
-        if f"/netns/{prefix}" in line or str(WORK_ROOT) in line:
-            out["mounts"].append(line)
-    root_net = os.readlink("/proc/self/ns/net")
+    out["mounts"] = [m for m in mounts.splitlines() if f"/netns/{prefix}" in m or marker in m]
+    own_net = os.readlink("/proc/self/ns/net")
     for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
             continue
-        pid = int(d.name)
         try:
-            net = os.readlink(f"/proc/{pid}/ns/net")
+            stat = (d / "stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[0] == "Z":
+                continue          # a zombie is gone already; its parent just did not reap yet
             cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+            net = os.readlink(d / "ns" / "net")
+        except (OSError, IndexError):
             continue
-        exe = os.path.basename(_exe(pid))
-        ours = exe in ("heartbeat", "send_arp", "findif") or "hbl" in cmdline
-        in_lab = net != root_net and (exe in ("heartbeat", "send_arp", "sleep", "tcpdump")
-                                      or exe == "heartbeat")
-        if (ours and net != root_net) or in_lab and str(WORK_ROOT) in cmdline:
-            out["processes"].append(f"{pid} {exe} {cmdline.strip()[:120]}")
-        elif exe in ("heartbeat", "send_arp") and net != root_net:
-            out["processes"].append(f"{pid} {exe} {cmdline.strip()[:120]}")
+        try:
+            minfo = (d / "mountinfo").read_text()
+        except OSError:
+            minfo = ""
+        exe = os.path.basename(_exe(int(d.name)))
+        hit = marker in cmdline or marker in minfo
+        if prefix == DEFAULT_PREFIX and exe in ("heartbeat", "send_arp") and net != own_net:
+            hit = True
+        if hit:
+            out["processes"].append(f"{d.name} {exe}: {cmdline.strip()[:150]}")
     return out
 
 
-def _teardown_all(*_a) -> None:
+def teardown_all(*_a) -> None:
+    """Tear down every live lab of this process (atexit, signals)."""
     with _LIVE_LOCK:
         labs = list(_LIVE.values())
     for lab in labs:
@@ -219,28 +241,34 @@ def _teardown_all(*_a) -> None:
             pass
 
 
-def _install_handlers() -> None:
-    """atexit + SIGTERM/SIGHUP teardown (SIGINT is Python's KeyboardInterrupt, which
-    unwinds the context managers). Only from the main thread, never over a custom handler."""
-    global _HANDLERS_INSTALLED
-    if _HANDLERS_INSTALLED:
+def install_teardown_handlers() -> None:
+    """atexit teardown, and teardown on SIGTERM/SIGHUP (then the default action). SIGINT
+    is Python's KeyboardInterrupt, which unwinds the ``with Lab`` blocks; runners set ABORT.
+    Signal handlers only from the main thread and never over someone else's handler."""
+    global _ATEXIT_INSTALLED, _SIGNALS_INSTALLED
+    if not _ATEXIT_INSTALLED:
+        _ATEXIT_INSTALLED = True
+        atexit.register(_atexit_teardown)
+    if _SIGNALS_INSTALLED or threading.current_thread() is not threading.main_thread():
         return
-    _HANDLERS_INSTALLED = True
-    atexit.register(_teardown_all)
-    if threading.current_thread() is not threading.main_thread():
-        return
+    _SIGNALS_INSTALLED = True
     for sig in (signal.SIGTERM, signal.SIGHUP):
-        previous = signal.getsignal(sig)
-        if previous not in (signal.SIG_DFL, None):
+        if signal.getsignal(sig) not in (signal.SIG_DFL, None):
             continue
 
         def handler(signum, frame, _sig=sig):
             ABORT.set()
-            _teardown_all()
+            teardown_all()
             signal.signal(_sig, signal.SIG_DFL)
             os.kill(os.getpid(), _sig)
 
         signal.signal(sig, handler)
+
+
+def _atexit_teardown() -> None:
+    if _LIVE:
+        ABORT.set()          # daemon threads still inside a scenario stop at their next wait
+        teardown_all()
 
 
 # --------------------------------------------------------------------------- config text
@@ -285,7 +313,8 @@ class Node:
     name: str
     ip: str
     hostname: str
-    anchor: subprocess.Popen | None = None
+    anchor: subprocess.Popen | None = None   # `unshare` (parent of the PID namespace)
+    init_pid: int = 0                          # PID 1 of the node's PID namespace
     start_rc: list[int] = field(default_factory=list)
 
 
@@ -298,7 +327,7 @@ class Lab:
 
     def __init__(self, name_prefix: str, nodes: Sequence[str] = ("node01", "node02"),
                  subnet: str = "10.250.1", *, hostnames: dict[str, str] | None = None,
-                 workdir: Path | str | None = None, gateway: bool = True,
+                 gateway: bool = True,
                  second_nic: bool = False, keep_workdir: bool = False):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", name_prefix):
             raise ValueError(f"bad lab prefix {name_prefix!r}")
@@ -314,11 +343,11 @@ class Lab:
         self.gateway = gateway
         self.second_nic = second_nic
         self.keep_workdir = keep_workdir
-        self.workdir = Path(workdir) if workdir else WORK_ROOT / name_prefix
+        self.workdir = WORK_ROOT / name_prefix
         hostnames = hostnames or {}
         self.nodes: dict[str, Node] = {}
         for i, n in enumerate(nodes):
-            if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,12}", n):
+            if not re.fullmatch(r"[a-z0-9]{1,13}", n) or n == "sw":
                 raise ValueError(f"bad node name {n!r}")
             self.nodes[n] = Node(n, f"{subnet}.{11 + i}", hostnames.get(n, n))
         self.vip = f"{subnet}.100"
@@ -362,27 +391,44 @@ class Lab:
         self.down()
 
     def up(self) -> "Lab":
-        """Build the lab (idempotent: leftovers of the same prefix are removed first)."""
-        _install_handlers()
-        if ABORT.is_set():
-            raise LabAborted("lab aborted")
-        with _LIVE_LOCK:
-            _LIVE[id(self)] = self
-        self._closed = False
-        self.down(_keep_registered=True)
-        self._closed = False
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        (self.workdir / "owner").write_text(f"{os.getpid()}\n")
-        self.t0 = time.monotonic()
-        self.events = []
-        self.event("lab_up", subnet=str(self.network), vip=self.vip,
-                   nodes={n: {"ip": x.ip, "hostname": x.hostname} for n, x in self.nodes.items()})
-        self._net_up()
-        for n in self.nodes:
-            self._prepare_node(n)
-            self._anchor(n)
-        self._up = True
-        return self
+        """Build the lab. Idempotent: whatever an earlier run with this prefix left (a
+        killed process) is removed first; refuses a prefix a live process is using."""
+        install_teardown_handlers()
+        with self._lock:
+            if ABORT.is_set():
+                raise LabAborted("lab aborted")
+            with _LIVE_LOCK:
+                twins = [x for x in _LIVE.values() if x is not self and x.prefix == self.prefix]
+            if twins:
+                raise LabError(f"lab prefix {self.prefix} is in use in this process")
+            if set(self.namespaces()) & set(netns_list()):
+                try:
+                    owner = int((self.workdir / "owner").read_text().split()[0])
+                except (OSError, ValueError, IndexError):
+                    owner = 0
+                if owner and owner != os.getpid() and Path(f"/proc/{owner}").exists():
+                    raise LabError(f"lab prefix {self.prefix} is in use by live pid {owner}")
+            with _LIVE_LOCK:
+                _LIVE[id(self)] = self
+            self.down(_keep_registered=True)
+            self._closed = False
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            (self.workdir / "owner").write_text(f"{os.getpid()}\n")
+            self.t0 = time.monotonic()
+            self.events = []
+            self.event("lab_up", subnet=str(self.network), vip=self.vip,
+                       nodes={n: {"ip": x.ip, "hostname": x.hostname}
+                              for n, x in self.nodes.items()})
+            try:
+                self._net_up()
+                for n in self.nodes:
+                    self._prepare_node(n)
+                    self._anchor(n)
+            except BaseException:
+                self.down()
+                raise
+            self._up = True
+            return self
 
     def down(self, _keep_registered: bool = False) -> None:
         """Kill every lab process, delete the namespaces, remove the work dir (idempotent)."""
@@ -392,13 +438,7 @@ class Lab:
                 self.stop_pcap()
             destroy_namespaces(self.namespaces())
             for node in self.nodes.values():
-                if node.anchor is not None:
-                    try:
-                        node.anchor.kill()
-                        node.anchor.wait(timeout=5)
-                    except (OSError, subprocess.TimeoutExpired):
-                        pass
-                    node.anchor = None
+                self._drop_anchor(node)
             self._up = False
             if not self.keep_workdir and self.workdir.exists():
                 shutil.rmtree(self.workdir, ignore_errors=True)
@@ -458,6 +498,11 @@ class Lab:
             (d / "lib" / f).unlink(missing_ok=True)
         for sub in ("ha.cf", "haresources", "authkeys"):
             (d / "ha.d" / sub).unlink(missing_ok=True)
+        self._make_run(d)
+
+    @staticmethod
+    def _make_run(d: Path) -> None:
+        """/run as systemd-tmpfiles would leave it for heartbeat (owners from lab.md)."""
         for sub in ("heartbeat", "heartbeat/ccm", "heartbeat/crm", "heartbeat/dopd", "crm"):
             run(["install", "-d", "-m", "0750", "-o", "hacluster", "-g", "haclient",
                  str(d / "run" / sub)], check=True)
@@ -465,25 +510,49 @@ class Lab:
         run(["install", "-d", "-m", "1777", str(d / "run" / "lock")], check=True)
 
     def _anchor(self, n: str) -> None:
+        """Start the node's anchor: PID 1 of a new PID namespace with private mount and UTS
+        namespaces, inside the node's network namespace. It is a bash loop, which reaps the
+        daemons reparented to it. The PID namespace (with its own /proc) confines
+        ResourceManager's ``pkill -9 heartbeat`` and glue's ``reboot(2)`` to the node (the
+        kernel then just kills the namespace), and ``reboot``/``init`` (systemctl/systemd)
+        are shadowed by a script that just ends the node's PID namespace (see ``reboots``)."""
         d = self.node_dir(n)
         node = self.nodes[n]
+        guard = self.workdir / "reboot-guard"
+        if not guard.exists():
+            # `reboot -nf` / `init 6` inside a node: note it, then end the node's PID
+            # namespace (its PID 1 exits on SIGTERM), like a power cycle that does not return.
+            guard.write_text("#!/bin/sh\n"
+                             f"echo \"$(uname -n) $0 $*\" >> {self.workdir}/reboots\n"
+                             "kill -TERM 1\nexit 1\n")
+            guard.chmod(0o755)
         script = (
             "set -e; hostname \"$1\"; "
             "mount --bind \"$2/ha.d\" /etc/ha.d; mount --bind \"$2/lib\" /var/lib/heartbeat; "
             "mount --bind \"$2/run\" /run; mount --bind \"$2/log\" /var/log; "
-            "echo ready; exec sleep infinity"
+            "for f in /usr/bin/systemctl /usr/lib/systemd/systemd; do "
+            "[ -e \"$f\" ] && mount --bind \"$3\" \"$f\"; done; "
+            "set +e; trap 'exit 0' TERM; echo ready; "
+            "while :; do sleep 3600 & wait $!; done"
         )
-        p = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns(n), "unshare", "-m", "-u", "--propagation",
-             "private", "/bin/sh", "-c", script, "hbl-anchor", node.hostname, str(d)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True)
+        errfile = self.workdir / f"anchor-{n}.err"
+        with open(errfile, "ab") as err:
+            p = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns(n), "unshare", "-m", "-u", "-p", "--fork",
+                 "--mount-proc", "--propagation", "private", "/bin/bash", "-c", script,
+                 "hbl-anchor", node.hostname, str(d), str(guard)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                start_new_session=True)
         node.anchor = p
         line = p.stdout.readline()  # "ready" once the mounts are in place
-        if line.strip() != b"ready":
-            err = p.stderr.read().decode(errors="replace") if p.poll() is not None else ""
-            raise LabError(f"anchor for {n} failed: {line!r} {err}")
         p.stdout.close()
+        if line.strip() != b"ready":
+            raise LabError(f"anchor for {n} failed: {line!r} "
+                           f"{errfile.read_text(errors='replace')[-1000:]}")
+        children = Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()
+        if len(children) != 1:
+            raise LabError(f"anchor for {n}: unexpected children {children}")
+        node.init_pid = int(children[0])
 
     # ----- config
     def write_config(self, node: str, *, ha_cf: str | None = None,
@@ -511,16 +580,28 @@ class Lab:
                               haresources=haresources, authkeys=authkeys_text(key))
 
     # ----- running things in a node
-    def nsenter(self, node: str) -> list[str]:
+    def alive(self, node: str) -> bool:
+        """Does the node (its anchor / PID namespace) exist?"""
         a = self.nodes[node].anchor
-        if a is None or a.poll() is not None:
-            raise LabError(f"node {node} has no anchor")
-        return ["nsenter", "-t", str(a.pid), "-n", "-m", "-u"]
+        return a is not None and a.poll() is None
+
+    def nsenter(self, node: str) -> list[str]:
+        if not self.alive(node):
+            raise LabError(f"node {node} is down (no anchor)")
+        return ["nsenter", "-t", str(self.nodes[node].init_pid), "-n", "-m", "-u", "-p"]
 
     def exec(self, node: str, *cmd: str, timeout: float = 30,
              check: bool = False) -> subprocess.CompletedProcess:
+        """Run in the node: its network, mount (/etc/ha.d, /run, ...), UTS and PID namespaces."""
         self._check_open()
         return run(self.nsenter(node) + list(cmd), timeout=timeout, check=check)
+
+    def netexec(self, node: str, *cmd: str, timeout: float = 30,
+                check: bool = False) -> subprocess.CompletedProcess:
+        """Run in the node's network namespace only (works while the node is down)."""
+        self._check_open()
+        return run(["ip", "netns", "exec", self.ns(node)] + list(cmd), timeout=timeout,
+                   check=check)
 
     def sh(self, node: str, *cmd: str, timeout: float = 30) -> str:
         return self.exec(node, *cmd, timeout=timeout).stdout.decode(errors="replace")
@@ -561,30 +642,65 @@ class Lab:
         return cp.returncode
 
     def pids(self, node: str) -> list[int]:
-        anchor = self.nodes[node].anchor
-        return [p for p in netns_pids(self.ns(node)) if not anchor or p != anchor.pid]
+        """Every process in the node's network namespace except the anchor pair."""
+        x = self.nodes[node]
+        skip = {x.init_pid, x.anchor.pid if x.anchor else 0}
+        return [p for p in netns_pids(self.ns(node)) if p not in skip]
+
+    def reboots(self) -> list[str]:
+        """``reboot``/``init`` calls intercepted in the nodes ("<uname -n> <cmd> <args>")."""
+        try:
+            return (self.workdir / "reboots").read_text().splitlines()
+        except OSError:
+            return []
 
     def hb_pids(self, node: str) -> list[int]:
         return [p for p in self.pids(node) if _exe(p) == HB]
 
     def crash(self, node: str, link_down: bool = True) -> None:
-        """Power loss: SIGKILL every process of the node except the anchor, link down."""
+        """Power loss: SIGKILL the node's PID namespace (every process at once), link down.
+        The node's addresses stay configured until ``reboot``."""
         self._check_open()
-        for p in self.pids(node):
-            _kill(p, signal.SIGKILL)
+        x = self.nodes[node]
         if link_down:
-            self.exec(node, "ip", "link", "set", "eth0", "down")
+            self.netexec(node, "ip", "link", "set", "eth0", "down")
+        self._drop_anchor(x)
         self.event("crash", node, link_down=link_down)
 
-    def reboot_start(self, node: str) -> int:
-        """After ``crash``: drop addresses other than the node's own, link up, start."""
-        for ifname, addr in self.addresses(node):
-            if ifname == "eth0" and addr.split("/")[0] != self.ip(node):
-                self.exec(node, "ip", "addr", "del", addr, "dev", "eth0")
-        (self.node_dir(node) / "run" / "heartbeat.pid").unlink(missing_ok=True)
-        self.exec(node, "ip", "link", "set", "eth0", "up")
+    @staticmethod
+    def _drop_anchor(x: Node) -> None:
+        """End the node's PID namespace (SIGKILL to its PID 1 kills all of it)."""
+        if x.anchor is None:
+            return
+        if x.anchor.poll() is None:
+            _kill(x.init_pid, signal.SIGKILL)
+            try:
+                x.anchor.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                x.anchor.kill()
+                x.anchor.wait()
+        x.anchor = None
+
+    def reboot(self, node: str) -> None:
+        """Bring a crashed node back without starting heartbeat: fresh /run, only the
+        node's own addresses on eth0, link up, new anchor (new PID/mount/UTS namespaces)."""
+        self._check_open()
+        if self.alive(node):
+            self.crash(node, link_down=False)
+        self._drop_anchor(self.nodes[node])
+        cp = self.netexec(node, "ip", "-j", "-4", "addr", "show", "dev", "eth0")
+        for link in json.loads(cp.stdout or b"[]"):
+            for a in link.get("addr_info", []):
+                if a["local"] != self.ip(node):
+                    self.netexec(node, "ip", "addr", "del", f"{a['local']}/{a['prefixlen']}",
+                                 "dev", "eth0")
+        d = self.node_dir(node)
+        shutil.rmtree(d / "run", ignore_errors=True)
+        (d / "run").mkdir()
+        self._make_run(d)
+        self.netexec(node, "ip", "link", "set", "eth0", "up")
+        self._anchor(node)
         self.event("reboot", node)
-        return self.start(node)
 
     def freeze(self, node: str) -> list[int]:
         """SIGSTOP every heartbeat process of the node (a stalled machine)."""
@@ -608,23 +724,27 @@ class Lab:
         for src in srcs:
             if tool == "iptables":
                 rule = ["INPUT", "-p", "udp", "--dport", str(HA_UDP_PORT), "-s", src, "-j", "DROP"]
-                self.exec(node, "iptables", "-I", *rule, check=True)
+                self.netexec(node, "iptables", "-I", *rule, check=True)
                 self._firewall.setdefault(node, []).append(rule)
+            elif tool == "nft":
+                for cmd in ("add table inet hblab",
+                            "add chain inet hblab input { type filter hook input priority 0 ; "
+                            "policy accept ; }",
+                            f"add rule inet hblab input ip saddr {src} udp dport "
+                            f"{HA_UDP_PORT} counter drop"):
+                    self.netexec(node, "nft", cmd, check=True)
+                if ["nft"] not in self._firewall.get(node, []):
+                    self._firewall.setdefault(node, []).append(["nft"])
             else:
-                self.exec(node, "nft", "add table inet hblab", check=True)
-                self.exec(node, "nft", "add chain inet hblab input { type filter hook input "
-                          "priority 0 ; policy accept ; }", check=True)
-                self.exec(node, "nft", f"add rule inet hblab input ip saddr {src} udp dport "
-                          f"{HA_UDP_PORT} drop", check=True)
-                self._firewall.setdefault(node, []).append(["nft"])
+                raise ValueError(f"tool must be iptables or nft, not {tool!r}")
         self.event("block_heartbeats", node, from_nodes=list(from_nodes), tool=tool)
 
     def unblock_heartbeats(self, node: str) -> None:
         for rule in self._firewall.pop(node, []):
             if rule == ["nft"]:
-                self.exec(node, "nft", "delete table inet hblab")
+                self.netexec(node, "nft", "delete table inet hblab")
             else:
-                self.exec(node, "iptables", "-D", *rule)
+                self.netexec(node, "iptables", "-D", *rule)
         self.event("unblock_heartbeats", node)
 
     def partition(self, a: str, b: str, both_ways: bool = True, tool: str = "iptables") -> None:
@@ -641,22 +761,35 @@ class Lab:
 
     # ----- observation
     def addresses(self, node: str) -> list[tuple[str, str]]:
-        """[(ifname, "a.b.c.d/len")] from ``ip -j -4 addr`` in the node."""
-        cp = self.exec(node, "ip", "-j", "-4", "addr", "show")
+        """[(ifname, "a.b.c.d/len")] from ``ip -j -4 addr`` in the node's network namespace."""
+        cp = run(["ip", "-n", self.ns(node), "-j", "-4", "addr", "show"])
         out = []
         for link in json.loads(cp.stdout or b"[]"):
             for a in link.get("addr_info", []):
                 out.append((link.get("ifname", "?"), f"{a['local']}/{a['prefixlen']}"))
         return out
 
-    def has_ip(self, node: str, ip: str) -> bool:
-        anchor = self.nodes[node].anchor
-        if anchor is None or anchor.poll() is not None:
-            return False
+    def has_ip(self, node: str, ip: str | None = None) -> bool:
+        """Is ``ip`` (default: the VIP) configured on an interface of ``node``?"""
+        ip = ip or self.vip
         return any(a.split("/")[0] == ip for _, a in self.addresses(node))
 
-    def holders(self, ip: str | None = None) -> list[str]:
+    def local_ips(self, node: str) -> set[str]:
+        """The node's local IPv4 addresses from /proc/<anchor>/net/fib_trie: no process
+        spawned, so cheap to poll (an address on a link that is down is not listed)."""
+        if not self.alive(node):
+            return set()
+        try:
+            text = Path(f"/proc/{self.nodes[node].init_pid}/net/fib_trie").read_text()
+        except OSError:
+            return set()
+        return set(re.findall(r"\|-- (\S+)\n\s+/32 host LOCAL", text))
+
+    def holders(self, ip: str | None = None, fast: bool = False) -> list[str]:
+        """Nodes that have ``ip`` (default: the VIP) on an interface."""
         ip = ip or self.vip
+        if fast:
+            return [n for n in self.nodes if ip in self.local_ips(n)]
         return [n for n in self.nodes if self.has_ip(n, ip)]
 
     def log_path(self, node: str) -> Path:
@@ -688,12 +821,34 @@ class Lab:
                 return None
             sleep(interval)
 
-    def wait_holders(self, holders: Iterable[str], timeout: float, ip: str | None = None) -> float | None:
+    def wait_holders(self, holders: Iterable[str], timeout: float, ip: str | None = None,
+                     stable: float = 0.0) -> float | None:
+        """Wait until exactly ``holders`` have the VIP (and keep it for ``stable`` s)."""
         want = sorted(holders)
-        got = self.wait(lambda: sorted(self.holders(ip)) == want, timeout,
-                        f"VIP {ip or self.vip} on {want}")
+        since: list[float] = []
+
+        def ok() -> bool:  # cheap poll, then confirm with `ip -j addr`
+            good = (sorted(self.holders(ip, fast=True)) == want
+                    and sorted(self.holders(ip)) == want)
+            if not good:
+                since.clear()
+                return False
+            if not since:
+                since.append(time.monotonic())
+            return time.monotonic() - since[0] >= stable
+
+        got = self.wait(ok, timeout, f"VIP {ip or self.vip} on {want}", interval=0.25)
         if got is not None:
             self.event("vip_holders", holders=want, ip=ip or self.vip, waited_s=got)
+        return got
+
+    def wait_ip(self, node: str, ip: str | None = None, timeout: float = 30,
+                present: bool = True) -> float | None:
+        ip = ip or self.vip
+        got = self.wait(lambda: self.has_ip(node, ip) == present, timeout,
+                        f"{ip} {'on' if present else 'gone from'} {node}", interval=0.3)
+        if got is not None:
+            self.event("vip_on" if present else "vip_gone", node, ip=ip, waited_s=got)
         return got
 
     def wait_log(self, node: str, needle: str, timeout: float, count: int = 1) -> float | None:
@@ -755,23 +910,29 @@ class Lab:
                 p = src / "ha.d" / f
                 if p.exists():
                     (nd / f).write_bytes(p.read_bytes())
-            if (src / "ha.d" / "authkeys").exists():
-                st = self.exec(n, "stat", "-c", "%a %U %G", "/etc/ha.d/authkeys").stdout
+            ak = src / "ha.d" / "authkeys"
+            if ak.exists():
+                st = run(["stat", "-c", "%a %U %G", str(ak)], check=True).stdout
                 (nd / "authkeys.stat").write_bytes(st)
             (nd / "heartbeat.log").write_bytes(self.log_bytes(n))
             debug = src / "log" / "ha-debug"
             if debug.exists():
                 (nd / "ha-debug").write_bytes(debug.read_bytes())
-            (nd / "ip-a.txt").write_bytes(self.exec(n, "ip", "a").stdout)
-            (nd / "ip-j-a.json").write_bytes(self.exec(n, "ip", "-j", "a").stdout)
-            (nd / "uname-n.txt").write_bytes(self.exec(n, "uname", "-n").stdout)
+            # inside the node (private /run: veth peers show as link-netnsid, as in a
+            # container) when it is up; from its network namespace alone when it is down
+            inside = self.exec if self.alive(n) else self.netexec
+            (nd / "ip-a.txt").write_bytes(inside(n, "ip", "a").stdout)
+            (nd / "ip-j-a.json").write_bytes(inside(n, "ip", "-j", "a").stdout)
+            uname = (self.exec(n, "uname", "-n").stdout if self.alive(n)
+                     else f"{self.nodes[n].hostname}\n".encode())
+            (nd / "uname-n.txt").write_bytes(uname)
             (nd / "packages.txt").write_bytes(pkgs)
-            (nd / "nft-ruleset.txt").write_bytes(self.exec(n, "nft", "list", "ruleset").stdout)
-            (nd / "iptables-save.txt").write_bytes(self.exec(n, "iptables-save").stdout)
+            (nd / "nft-ruleset.txt").write_bytes(self.netexec(n, "nft", "list", "ruleset").stdout)
+            (nd / "iptables-save.txt").write_bytes(self.netexec(n, "iptables-save").stdout)
             observed["vip_holders"][n] = self.has_ip(n, self.vip)
-            hbs = self.cl_status(n, "hbstatus") if self.hb_pids(n) else None
+            hbs = self.cl_status(n, "hbstatus") if self.alive(n) else None
             observed["cl_status"][n] = (hbs.stdout.decode(errors="replace").strip()
-                                        if hbs is not None else "not running")
+                                        if hbs is not None else "node down")
             observed["start_rc"][n] = self.nodes[n].start_rc
         if pcap and self._pcap_file is not None:
             self.stop_pcap()
