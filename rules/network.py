@@ -13,6 +13,12 @@ def _ip_resources(haresources):
                 yield group, res
 
 
+def _base_matches(table, vip):
+    """The interfaces whose own (non-VIP) address puts the VIP in their subnet: what findif goes by.
+    The VIP itself, when this node holds it, is no base address."""
+    return [(i, a) for i, a in table.interfaces_on_subnet(vip) if a.interface.ip != vip]
+
+
 def _addr_text(iface, addr):
     label = f" ({addr.label})" if addr.label else ""
     return f"{iface.name}{label} {addr.interface}"
@@ -33,7 +39,7 @@ def findif_predicted(node):
     table = node.addresses
     for group, res in _ip_resources(node.haresources):
         spec = res.ip
-        matches = table.interfaces_on_subnet(spec.ip)
+        matches = _base_matches(table, spec.ip)
         ev = at(node, node.haresources.path, res.line, res.token, observed=", ".join(
             _addr_text(i, a) for i, a in matches) or "no interface in that subnet")
         if spec.nic:
@@ -72,8 +78,8 @@ def nic_mismatch(node):
         if iface is None:
             yield fail(f"VIP {spec.ip}: interface {nic} does not exist on {node.name}", [ev])
             continue
-        v4 = iface.ipv4()
-        matches = table.interfaces_on_subnet(spec.ip)
+        v4 = [a for a in iface.ipv4() if a.interface.ip != spec.ip]
+        matches = _base_matches(table, spec.ip)
         if not v4 and spec.prefix is None:
             yield fail(f"VIP {spec.ip}: {nic} has no IPv4 address, so findif cannot derive the netmask", [ev])
         elif matches and nic not in {i.name for i, _ in matches}:

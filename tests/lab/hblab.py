@@ -328,7 +328,7 @@ class Lab:
     def __init__(self, name_prefix: str, nodes: Sequence[str] = ("node01", "node02"),
                  subnet: str = "10.250.1", *, hostnames: dict[str, str] | None = None,
                  gateway: bool = True,
-                 second_nic: bool = False, keep_workdir: bool = False):
+                 second_nic: bool = True, keep_workdir: bool = False):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", name_prefix):
             raise ValueError(f"bad lab prefix {name_prefix!r}")
         net = ipaddress.ip_network(f"{subnet}.0/24")
@@ -377,6 +377,25 @@ class Lab:
 
     def ip(self, node: str) -> str:
         return self.nodes[node].ip
+
+    def media(self, members: Sequence[str]) -> tuple:
+        """Two heartbeat paths, as admin guides advise: bcast on eth0 and ucast on the second link to each
+        member (the same file on every node; the line to the node itself is harmless). One path without
+        a second NIC."""
+        if not self.second_nic:
+            return ("bcast eth0",)
+        return ("bcast eth0",) + tuple(f"ucast eth1 {self.second_ip(m)}" for m in members if m in self.nodes)
+
+    def _script_listing(self, node: str) -> bytes:
+        """`x PATH` / `- PATH` for the node's resource.d (its private /etc/ha.d) and /etc/init.d."""
+        lines = []
+        for folder, real in (("/etc/ha.d/resource.d", self.node_dir(node) / "ha.d" / "resource.d"),
+                             ("/etc/init.d", Path("/etc/init.d"))):
+            if real.is_dir():
+                for f in sorted(real.iterdir()):
+                    if f.is_file():
+                        lines.append(f"{'x' if os.access(f, os.X_OK) else '-'} {folder}/{f.name}")
+        return ("\n".join(lines) + "\n").encode()
 
     def second_ip(self, node: str) -> str:
         i = list(self.nodes).index(node)
@@ -575,6 +594,7 @@ class Lab:
         members = list(members or self.nodes)
         if haresources is None:
             haresources = f"{members[0]} IPaddr::{self.vip}/24/eth0\n"
+        ha_cf_kw.setdefault("media", self.media(members))
         for n in nodes or self.nodes:
             self.write_config(n, ha_cf=ha_cf(members, comment=f"on {n}", **ha_cf_kw),
                               haresources=haresources, authkeys=authkeys_text(key))
@@ -721,6 +741,8 @@ class Lab:
         """Drop incoming heartbeat UDP (dport 694) on ``node`` from ``from_nodes``
         (INPUT filtering: bcast goes to the broadcast address, an OUTPUT -d rule would miss)."""
         srcs = [self.ip(s) for s in from_nodes]
+        if self.second_nic:  # every path: a partition drops both links' heartbeats
+            srcs += [self.second_ip(s) for s in from_nodes]
         for src in srcs:
             if tool == "iptables":
                 rule = ["INPUT", "-p", "udp", "--dport", str(HA_UDP_PORT), "-s", src, "-j", "DROP"]
@@ -929,6 +951,7 @@ class Lab:
             (nd / "packages.txt").write_bytes(pkgs)
             (nd / "nft-ruleset.txt").write_bytes(self.netexec(n, "nft", "list", "ruleset").stdout)
             (nd / "iptables-save.txt").write_bytes(self.netexec(n, "iptables-save").stdout)
+            (nd / "resource-scripts.txt").write_bytes(self._script_listing(n))
             observed["vip_holders"][n] = self.has_ip(n, self.vip)
             hbs = self.cl_status(n, "hbstatus") if self.alive(n) else None
             observed["cl_status"][n] = (hbs.stdout.decode(errors="replace").strip()

@@ -261,11 +261,11 @@ def ipaddr2_nic(ctx: Ctx) -> None:
 
 
 @scenario("ipaddr2-nic-missing", 17, "nim",
-          "haresources IPaddr2::<vip>/24/eth1 on nodes that have no eth1: IPaddr2 refuses "
-          "('Invalid interface name [eth1]'), node01 gives the group up, VIP nowhere.")
+          "haresources IPaddr2::<vip>/24/eth2 on nodes that have no eth2: IPaddr2 refuses "
+          "('Invalid interface name [eth2]'), node01 gives the group up, VIP nowhere.")
 def ipaddr2_nic_missing(ctx: Ctx) -> None:
     with ctx.lab() as lab:
-        lab.configure(haresources=f"node01 IPaddr2::{lab.vip}/24/eth1\n")
+        lab.configure(haresources=f"node01 IPaddr2::{lab.vip}/24/eth2\n")
         ctx.evidence["start_rc"] = lab.start_all()
         ctx.need(lab.wait_log("node01", "CRIT: Giving up resources due to failure of IPaddr2::",
                               START_TIMEOUT), "node01 gives up the group")
@@ -373,11 +373,13 @@ def frozen_node(ctx: Ctx) -> None:
 
 def _two_clusters(ctx: Ctx, lab: Lab, web_key: str) -> None:
     for n in ("node01", "node02"):
-        lab.write_config(n, ha_cf=ha_cf(["node01", "node02"], comment=f"on {n}"),
+        lab.write_config(n, ha_cf=ha_cf(["node01", "node02"], comment=f"on {n}",
+                                            media=lab.media(["node01", "node02"])),
                          haresources=f"node01 IPaddr::{lab.vip}/24/eth0\n",
                          authkeys=authkeys_text(FAKE_KEY))
     for n in ("web01", "web02"):
-        lab.write_config(n, ha_cf=ha_cf(["web01", "web02"], comment=f"on {n}"),
+        lab.write_config(n, ha_cf=ha_cf(["web01", "web02"], comment=f"on {n}",
+                                            media=lab.media(["web01", "web02"])),
                          haresources=f"web01 IPaddr::{lab.vip2}/24/eth0\n",
                          authkeys=authkeys_text(web_key))
 
@@ -477,10 +479,10 @@ def timing_refused(ctx: Ctx) -> None:
     with ctx.lab() as lab:
         members = list(lab.nodes)
         res = f"node01 IPaddr::{lab.vip}/24/eth0\n"
-        lab.write_config("node01", ha_cf=ha_cf(members, keepalive="2", deadtime="4",
+        lab.write_config("node01", ha_cf=ha_cf(members, media=lab.media(members), keepalive="2", deadtime="4",
                                                comment="on node01"),
                          haresources=res, authkeys=authkeys_text())
-        lab.write_config("node02", ha_cf=ha_cf(members, deadtime="30s", initdead="60",
+        lab.write_config("node02", ha_cf=ha_cf(members, media=lab.media(members), deadtime="30s", initdead="60",
                                                comment="on node02"),
                          haresources=res, authkeys=authkeys_text())
         ctx.evidence["start_rc"] = lab.start_all()

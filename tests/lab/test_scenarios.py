@@ -161,7 +161,7 @@ def test_ipaddr2_nic_mismatch(result):
 @S("ipaddr2-nic-missing")
 def test_ipaddr2_nic_missing(result):
     n1 = logs(result)["node01"]
-    for line in ('ERROR: Invalid interface name [eth1]: Device "eth1" does not exist.',
+    for line in ('ERROR: Invalid interface name [eth2]: Device "eth2" does not exist.',
                  "ERROR: [findif] failed", "ERROR:  Program is not configured",
                  "ERROR: Return code 6 from /etc/ha.d//resource.d/IPaddr2",
                  "CRIT: Giving up resources due to failure of IPaddr2::"):
