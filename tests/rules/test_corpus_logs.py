@@ -49,8 +49,13 @@ def one(report, code: str, node: Optional[str] = "node01"):
 # (log, codes that must fire on node01, codes that must stay quiet, {code: text in the message})
 CASES = [
     ("006", ["LOG045"], ["LOG040"], {"LOG045": "illegal directive(s): ucast, ping"}),
+    ("007", ["LOG051"], [], {"LOG051": "haclient"}),
+    ("008", ["LOG050"], [], {"LOG050": "ifconfig"}),
+    ("026", ["LOG052"], [], {}),
+    ("027", ["LOG052"], [], {}),
     ("010", ["LOG002"], ["LOG001", "LOG004"], {"LOG002": "start of mysqld failed"}),
-    ("011", ["LOG004", "LOG002"], [], {"LOG004": "drbddisk", "LOG002": "resource.d/Filesystem"}),
+    ("011", ["LOG004", "LOG002", "LOG050"], [], {"LOG004": "drbddisk", "LOG002": "resource.d/Filesystem",
+                                                 "LOG050": "fuser"}),
     ("012", ["LOG031", "LOG040"], [], {"LOG031": "/usr/lib/heartbeat/ipfail"}),
     ("013", ["LOG043", "LOG040"], [], {"LOG043": "refused /etc/ha.d/authkeys"}),
     ("014", ["LOG041", "LOG040"], [], {"LOG041": "current node [133]"}),

@@ -101,6 +101,41 @@ def scenario(name: str, nodes: dict, fires: Optional[dict] = None, quiet=()) -> 
 
 
 # ===================================================================================================
+# log_setup: LOG050-LOG052 (corpus logs/008, 011, 007, 026)
+# ===================================================================================================
+
+@scenario("LOG050 IPaddr cannot find ifconfig (corpus logs/008, 3.9 layout)",
+          logs(log(hb("09:44:00", START),
+                   "IPaddr(IPaddr_172.30.105.201)[56914]:\t2018/02/08_09:44:09 ERROR: Setup problem: couldn't find "
+                   "command: ifconfig")),
+          fires={"LOG050": ["node01"]})
+def _log050(report):
+    f = one(report, "LOG050")
+    assert "ifconfig" in f.message and f.severity == "error"
+
+
+@scenario("LOG050/LOG051/LOG052 quiet on a normal start", logs(log(hb("09:44:00", START))),
+          quiet=["LOG050", "LOG051", "LOG052"])
+def _log05x_quiet(report):
+    assert not shown(report, "LOG050")
+
+
+@scenario("LOG051 no haclient group (corpus logs/007)",
+          logs(log(hb("02:59:36", "ERROR: Invalid group name [haclient]"), hb("02:59:36", "ERROR: Bad gid list [haclient]"))),
+          fires={"LOG051": ["node01"]})
+def _log051(report):
+    assert "haclient" in one(report, "LOG051").message
+
+
+@scenario("LOG052 garbled FIFO message (corpus logs/026)",
+          logs(log(hb("15:56:15", "WARN: ha_msg_add_nv_depth: line doesn't contain '='"),
+                   hb("15:56:15", "ERROR: NV failure (msgfromsteam): [>>>#012]"))),
+          fires={"LOG052": ["node01"]})
+def _log052(report):
+    assert one(report, "LOG052").when == "past"
+
+
+# ===================================================================================================
 # log_resources: LOG001-LOG004
 # ===================================================================================================
 
@@ -938,7 +973,7 @@ def test_log_scenario(tmp_path, sc):
 
 LOG_CODES = ["LOG001", "LOG002", "LOG003", "LOG004", "LOG010", "LOG011", "LOG012", "LOG013", "LOG020", "LOG021",
              "LOG030", "LOG031", "LOG032", "LOG033", "LOG034", "LOG035",
-             "LOG040", "LOG041", "LOG042", "LOG043", "LOG044", "LOG045"]
+             "LOG040", "LOG041", "LOG042", "LOG043", "LOG044", "LOG045", "LOG050", "LOG051", "LOG052"]
 
 
 def _module(origin: str) -> str:
