@@ -220,10 +220,13 @@ def bad_node(w: Writer) -> None:
         w.hb("ERROR", f"MSG[{i}] : [{field}]")
 
 
-# heartbeat logs a status update only when a node's status changes and lost packets only on a gap, so
-# in real logs they are occasional events, not the bulk: the bulk is script and ipfail chatter.
-NORMAL: List[Callable[[Writer], None]] = [status] * 3 + [lost_packets] * 3 + [harc_status] * 15 + \
-    [link_flap] * 2 + [acquire] * 3 + [release] + [ipfail] * 6 + [restart]
+# A healthy heartbeat logs little: script and ipfail chatter make the bulk of a big log; status updates
+# (only on a change), lost packets (only on a gap) and membership changes (restarts, takeovers, link
+# flaps) are events, a few per hour, not a line in five.
+NORMAL: List[Callable[[Writer], None]] = [harc_status] * 30 + [ipfail] * 12
+MEMBERSHIP: List[Callable[[Writer], None]] = [status] * 4 + [lost_packets] * 4 + [link_flap] * 2 + [acquire] * 3 + \
+    [release] + [restart]
+MEMBERSHIP_RATE = 0.01
 FAILURES: List[Callable[[Writer], None]] = [late_heartbeat] * 6 + [dispatch_delay] * 6 + [findif_failed] + \
     [split_brain] + [auth_failure] * 2 + [bad_node]
 
@@ -235,7 +238,13 @@ def generate(out, size: int, seed: int, failure_rate: float, start: datetime) ->
     written = 0
     while written < size:
         while len(w.lines) < 8000:
-            episode = rng.choice(FAILURES) if rng.random() < failure_rate else rng.choice(NORMAL)
+            draw = rng.random()
+            if draw < failure_rate:
+                episode = rng.choice(FAILURES)
+            elif draw < failure_rate + MEMBERSHIP_RATE:
+                episode = rng.choice(MEMBERSHIP)
+            else:
+                episode = rng.choice(NORMAL)
             episode(w)
             w.tick()
         data = "".join(w.lines).encode("latin-1")
