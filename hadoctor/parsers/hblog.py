@@ -74,6 +74,8 @@ from typing import Iterable, Iterator, List, Optional, Pattern, Sequence, Tuple,
 
 from hadoctor.inputs import open_stream, safe_chunks
 from hadoctor.parsers.base import Problem, decode, shorten
+from hadoctor.errors import InputError
+from hadoctor.parsers.hblog_grep import grep_usable, iter_grep_candidates
 from hadoctor.parsers.hblog_prefilter import as_bytes_pattern, compile_prefilter, scanner_for
 
 __all__ = [
@@ -862,10 +864,36 @@ def iter_log_file(path: str, *, reference: Reference = None, prefilter: Optional
     Raises :class:`hadoctor.errors.InputError` if the file cannot be opened, or, after the
     records read so far, if a compressed file turns out truncated or corrupt.
     """
+    ref = reference if reference is not None else _mtime(path)
+    if prefilter is not None:
+        pattern = as_bytes_pattern(prefilter)
+        literals = scanner_for(pattern).literals
+        if grep_usable(path, literals):
+            yield from _iter_grep(path, ref, pattern, literals)
+            return
     stream = open_stream(path)
     with stream:
-        ref = reference if reference is not None else _mtime(path)
         yield from iter_records(safe_chunks(stream, path, chunk_size), path, reference=ref, prefilter=prefilter)
+
+
+def _iter_grep(path: str, reference: Reference, prefilter: Pattern[bytes], literals) -> Iterator[LogRecord]:
+    """The prefilter path for a big plain file, with grep as the literal scanner (see hblog_grep)."""
+    parser = _Parser(path, reference)
+    pre = parser.pre
+    try:
+        with open(path, "rb") as handle:  # start year inference as the in-process path does
+            for _ in _anchored(_blocks([handle.read(LOOKAHEAD_BYTES)]), parser):
+                pass
+        for lineno, raw, truncated in iter_grep_candidates(path, literals, prefilter, MAX_LOG_LINE):
+            text = _decode_line(raw)
+            rec = parser.parse(text, lineno, truncated)
+            if rec is None:  # a continuation line: it stands alone here (its text is what rules search)
+                yield _unknown(text, path, lineno, truncated)
+                continue
+            yield from _drain(pre)
+            yield rec
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc}") from None
 
 
 def iter_log(paths: Sequence[str], **kw) -> Iterator[LogRecord]:
