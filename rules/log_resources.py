@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_rule
+from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, log_rule
 
 FINDIF_FAILURE = (
     r"findif failed \[rc=\d+\]"            # IPaddr (C findif), resource-agents 3.9/4.x

@@ -85,6 +85,25 @@ def healthy_cluster(changes: Optional[Dict[str, Dict[str, object]]] = None) -> D
     return {name: healthy_node(name, changes.get(name)) for name in ("node01", "node02")}
 
 
+def scenario_book():
+    """A module's ``SCENARIOS`` list and a decorator that registers a scenario with its direct checks::
+
+        SCENARIOS, scenario = scenario_book()
+
+        @scenario("name", nodes, fires={"CFG101": ["node01"]}, quiet=["CFG102"])
+        def _check(report): ...
+    """
+    book: List[dict] = []
+
+    def scenario(name: str, nodes: dict, fires: Optional[dict] = None, quiet: Iterable[str] = ()):
+        def register(check):
+            book.append({"name": name, "nodes": nodes, "fires": fires or {}, "quiet": list(quiet), "check": check})
+            return check
+        return register
+
+    return book, scenario
+
+
 def write_cluster(root: Path, nodes: Dict[str, Dict[str, object]]) -> Path:
     for node, files in nodes.items():
         folder = root / node

@@ -10,13 +10,13 @@ the corpus files are /work/shared/corpus/ha.cf/* (EXPECTED.md §7 says which tim
 from __future__ import annotations
 
 import os
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import pytest
 
 from hadoctor.engine import runner
 from tests.conftest import corpus_root
-from tests.rules.scenario import ADDR, BASE_HACF, assert_scenario, healthy_cluster
+from tests.rules.scenario import ADDR, BASE_HACF, assert_scenario, healthy_cluster, scenario_book
 
 os.environ["HADOCTOR_STRICT"] = "1"  # a crashing rule raises (the runner also reads it at import)
 
@@ -60,15 +60,7 @@ def where(finding) -> List[tuple]:
     return [(os.path.basename(e.file or ""), e.line, e.text) for e in finding.evidence]
 
 
-SCENARIOS: List[dict] = []
-
-
-def scenario(name: str, nodes: dict, fires: Optional[dict] = None, quiet=()) -> Callable:
-    def register(check: Callable) -> Callable:
-        SCENARIOS.append({"name": name, "nodes": nodes, "fires": fires or {}, "quiet": list(quiet),
-                          "check": check})
-        return check
-    return register
+SCENARIOS, scenario = scenario_book()  # each scenario's function makes the direct checks on the report
 
 
 # ===================================================================================================

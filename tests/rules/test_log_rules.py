@@ -17,12 +17,12 @@ the report), so a catalogue test can see which rules have a firing and a quiet s
 from __future__ import annotations
 
 import os
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import pytest
 
 from hadoctor.engine import runner
-from tests.rules.scenario import assert_scenario, healthy_cluster
+from tests.rules.scenario import assert_scenario, healthy_cluster, scenario_book
 
 os.environ["HADOCTOR_STRICT"] = "1"  # a crashing rule raises (the runner also reads it at import)
 
@@ -88,16 +88,7 @@ def cites(finding, *texts: str) -> None:
         assert e.file and os.path.basename(e.file) == "heartbeat.log" and e.line, (e.file, e.line)
 
 
-SCENARIOS: List[dict] = []
-
-
-def scenario(name: str, nodes: dict, fires: Optional[dict] = None, quiet=()) -> Callable:
-    """Register a scenario; the decorated function makes the direct checks on the report."""
-    def register(check: Callable) -> Callable:
-        SCENARIOS.append({"name": name, "nodes": nodes, "fires": fires or {}, "quiet": list(quiet),
-                          "check": check})
-        return check
-    return register
+SCENARIOS, scenario = scenario_book()  # each scenario's function makes the direct checks on the report
 
 
 # ===================================================================================================
