@@ -159,6 +159,42 @@ def explain_rule(
     explain(code, fmt.value, rules_dir or [])
 
 
+probe_app = typer.Typer(help="Ask the network: who holds each VIP (and, later, heartbeat's own traffic).",
+                        no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(probe_app, name="probe")
+
+
+@probe_app.command("vip")
+def probe_vip(
+    target: Optional[str] = typer.Argument(None, help="A folder of node folders: VIPs from their haresources, MACs "
+                                                      "named from their addresses. Omit it to use this host's "
+                                                      "/etc/ha.d/haresources."),
+    vip: Optional[List[str]] = typer.Option(None, "--vip", metavar="IP[/PREFIX[/NIC]]",
+                                            help="Probe this address instead (repeatable)."),
+    iface: Optional[str] = typer.Option(None, "--iface", help="Send on this interface (default: the haresources "
+                                                              "nic, else the one carrying the VIP's subnet)."),
+    netns: Optional[str] = typer.Option(None, "--netns", help="Probe from inside this network namespace."),
+    expect_free: bool = typer.Option(False, "--expect-free", help="The VIP must be FREE (before the cluster "
+                                                                  "takes it): any answer is a failure."),
+    timeout: float = typer.Option(1.0, "--timeout", help="Seconds to wait for answers."),
+    count: int = typer.Option(3, "--count", help="ARP requests / neighbour solicitations to send."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
+    root: str = typer.Option("/", "--root", help="Read /etc/ha.d below this folder."),
+) -> None:
+    """Who answers ARP (IPv4) or neighbour solicitation (IPv6) for each VIP: one MAC is healthy, two is
+    the VIP on both nodes (or a conflict), none is an outage. Needs root (raw sockets).
+
+    \b
+    Exit codes: 0 every VIP held exactly once (or free with --expect-free); 1 a VIP held twice, held by
+    nobody, or held although it must be free; 2 usage error; 3 a VIP could not be probed from here.
+    """
+    from hadoctor.probe.vip import probe_target, render_vip_results
+
+    results = probe_target(target, root=root, vips=vip or [], netns=netns, iface=iface,
+                           expect_free=expect_free, timeout=timeout, count=count)
+    raise typer.Exit(render_vip_results(results, fmt.value))
+
+
 @app.command()
 def parse(
     kind: Artefact = typer.Argument(..., help="What the file is."),

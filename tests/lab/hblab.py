@@ -9,6 +9,9 @@ network, mount, UTS and PID namespaces:
 * every node namespace ``<prefix>-<node>`` has a veth ``eth0`` whose peer ``v-<node>``
   is enslaved to ``br0``; addresses ``<subnet>.11``, ``.12``, ...; the VIP is
   ``<subnet>.100`` (a second VIP ``.101`` for a second cluster);
+* optional *observers* (``Lab(..., observers=("obs",))``): namespaces ``<prefix>-<name>``
+  with only an ``eth0`` on ``br0`` (``<subnet>.201``, ``.202``...), no heartbeat and no
+  anchor: a third host on the segment, e.g. to ask the network who holds the VIP;
 * an *anchor* per node (``ip netns exec NS unshare -m -u -p --fork --mount-proc ...``) is
   PID 1 of the node's PID namespace and holds its hostname and private bind mounts over
   ``/etc/ha.d``, ``/var/lib/heartbeat``, ``/run`` and ``/var/log``, taken from
@@ -231,9 +234,13 @@ def leftovers(prefix: str = DEFAULT_PREFIX) -> dict[str, list[str]]:
 
 
 def teardown_all(*_a) -> None:
-    """Tear down every live lab of this process (atexit, signals)."""
+    """Tear down every live lab of this process (atexit, signals).
+
+    Only labs this very process brought up: a forked child (pyroute2's netns helper,
+    multiprocessing) inherits ``_LIVE`` and the SIGTERM handler, and being terminated
+    must not make it kill its parent's lab."""
     with _LIVE_LOCK:
-        labs = list(_LIVE.values())
+        labs = [lab for lab in _LIVE.values() if lab._owner_pid == os.getpid()]
     for lab in labs:
         try:
             lab.down()
@@ -328,7 +335,8 @@ class Lab:
     def __init__(self, name_prefix: str, nodes: Sequence[str] = ("node01", "node02"),
                  subnet: str = "10.250.1", *, hostnames: dict[str, str] | None = None,
                  gateway: bool = True,
-                 second_nic: bool = True, keep_workdir: bool = False):
+                 second_nic: bool = True, keep_workdir: bool = False,
+                 observers: Sequence[str] = ()):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", name_prefix):
             raise ValueError(f"bad lab prefix {name_prefix!r}")
         net = ipaddress.ip_network(f"{subnet}.0/24")
@@ -350,6 +358,13 @@ class Lab:
             if not re.fullmatch(r"[a-z0-9]{1,13}", n) or n == "sw":
                 raise ValueError(f"bad node name {n!r}")
             self.nodes[n] = Node(n, f"{subnet}.{11 + i}", hostnames.get(n, n))
+        #: observer namespaces ``<prefix>-<name>``: eth0 on br0 with ``<subnet>.201``, ``.202``...,
+        #: no heartbeat, no anchor (a third host on the segment, e.g. to probe the VIP from)
+        self.observers: dict[str, str] = {}
+        for i, n in enumerate(observers):
+            if not re.fullmatch(r"[a-z0-9]{1,13}", n) or n == "sw" or n in self.nodes:
+                raise ValueError(f"bad observer name {n!r}")
+            self.observers[n] = f"{subnet}.{201 + i}"
         self.vip = f"{subnet}.100"
         self.vip2 = f"{subnet}.101"
         self.t0 = time.monotonic()
@@ -360,6 +375,7 @@ class Lab:
         self._pcap: subprocess.Popen | None = None
         self._pcap_file: Path | None = None
         self._firewall: dict[str, list[list[str]]] = {}
+        self._owner_pid = os.getpid()      # the process that brought the lab up (up())
 
     # ----- names
     @property
@@ -370,13 +386,19 @@ class Lab:
         return f"{self.prefix}-{node}"
 
     def namespaces(self) -> list[str]:
-        return [self.ns(n) for n in self.nodes] + [self.switch_ns]
+        return [self.ns(n) for n in self.nodes] + [self.ns(o) for o in self.observers] + [self.switch_ns]
 
     def node_dir(self, node: str) -> Path:
         return self.workdir / node
 
     def ip(self, node: str) -> str:
-        return self.nodes[node].ip
+        """The eth0 address of a node or an observer."""
+        return self.nodes[node].ip if node in self.nodes else self.observers[node]
+
+    def mac(self, node: str, ifname: str = "eth0") -> str:
+        """The MAC address of ``ifname`` in a node's or observer's network namespace."""
+        cp = run(["ip", "-n", self.ns(node), "-j", "link", "show", "dev", ifname], check=True)
+        return json.loads(cp.stdout)[0]["address"]
 
     def media(self, members: Sequence[str]) -> tuple:
         """Two heartbeat paths, as admin guides advise: bcast on eth0 and ucast on the second link to each
@@ -427,6 +449,7 @@ class Lab:
                     owner = 0
                 if owner and owner != os.getpid() and Path(f"/proc/{owner}").exists():
                     raise LabError(f"lab prefix {self.prefix} is in use by live pid {owner}")
+            self._owner_pid = os.getpid()
             with _LIVE_LOCK:
                 _LIVE[id(self)] = self
             self.down(_keep_registered=True)
@@ -504,6 +527,15 @@ class Lab:
                 run(["ip", "-n", ns, "addr", "add", f"{self.second_ip(n)}/24", "brd", "+",
                      "dev", "eth1"], check=True)
                 run(["ip", "-n", ns, "link", "set", "eth1", "up"], check=True)
+        for o, ip in self.observers.items():
+            ns = self.ns(o)
+            run(["ip", "netns", "add", ns], check=True)
+            run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+            run(["ip", "-n", sw, "link", "add", f"v-{o}", "type", "veth", "peer", "name",
+                 "eth0", "netns", ns], check=True)
+            run(["ip", "-n", sw, "link", "set", f"v-{o}", "master", "br0", "up"], check=True)
+            run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "brd", "+", "dev", "eth0"], check=True)
+            run(["ip", "-n", ns, "link", "set", "eth0", "up"], check=True)
 
     def _prepare_node(self, n: str) -> None:
         d = self.node_dir(n)
@@ -618,7 +650,7 @@ class Lab:
 
     def netexec(self, node: str, *cmd: str, timeout: float = 30,
                 check: bool = False) -> subprocess.CompletedProcess:
-        """Run in the node's network namespace only (works while the node is down)."""
+        """Run in the node's (or observer's) network namespace only (works while the node is down)."""
         self._check_open()
         return run(["ip", "netns", "exec", self.ns(node)] + list(cmd), timeout=timeout,
                    check=check)

@@ -254,7 +254,9 @@ def ipaddr2_nic(ctx: Ctx) -> None:
         ctx.evidence["start_rc"] = lab.start_all()
         ctx.need(lab.wait_log("node01", "Initial resource acquisition complete", START_TIMEOUT),
                  "node01 initial acquisition")
-        hblab.sleep(4)
+        # IPaddr2 adds the VIP (on the wrong link) a moment after the acquisition line
+        ctx.need(lab.wait_holders(["node01"], 20), "VIP on node01")
+        hblab.sleep(1)
         ctx.evidence["addresses"] = {n: lab.addresses(n) for n in lab.nodes}
         ctx.evidence["vip_holders"] = lab.holders()
         ctx.capture(lab, "ipaddr2-nic-mismatch", ctx.evidence["vip_holders"])

@@ -31,6 +31,17 @@ def test_addresses_plan():
                                 "hbl-plan-sw"]
 
 
+def test_observers_plan():
+    lab = Lab("hbl-plan", subnet="10.250.9", observers=("obs", "obs2"))
+    assert lab.ip("obs") == "10.250.9.201" and lab.ip("obs2") == "10.250.9.202"
+    assert list(lab.nodes) == ["node01", "node02"]          # observers are no cluster nodes
+    assert lab.namespaces() == ["hbl-plan-node01", "hbl-plan-node02", "hbl-plan-obs",
+                                "hbl-plan-obs2", "hbl-plan-sw"]
+    for bad in (("node01",), ("sw",), ("Obs",)):
+        with pytest.raises(ValueError):
+            Lab("hbl-plan", subnet="10.250.9", observers=bad)
+
+
 def test_ha_cf_text():
     text = ha_cf(["node01", "node02"], deadtime="30s")
     lines = text.splitlines()
