@@ -6,7 +6,7 @@ import bz2
 import zlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from hadoctor.wire.codec import (CLASSIC, FT_BINARY, FT_STRING, FT_STRUCT, NETSTRING, Field, Message,
@@ -201,6 +201,9 @@ fields = st.lists(st.one_of(st.tuples(names, st.just(FT_STRING), string_values),
 @settings(max_examples=300, deadline=None)
 @given(fields, st.sampled_from([None, (1, "sha1", "k1"), (3, "md5", "k3"), (0, "crc", None)]))
 def test_round_trip_both_encodings(items, signer):
+    # heartbeat signs by replacing the FIRST auth field and verifies the LAST one (checked against glue):
+    # a message that already holds two auth fields does not round-trip there either
+    assume(sum(1 for item in items if item[0] == "auth") <= 1)
     m = Message(items)
     for encode in (encode_classic, encode_netstring):
         d = decode(encode(m, signer))
