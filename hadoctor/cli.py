@@ -195,6 +195,37 @@ def probe_vip(
     raise typer.Exit(render_vip_results(results, fmt.value))
 
 
+@probe_app.command("listen")
+def probe_listen(
+    pcap: Optional[str] = typer.Option(None, "--pcap", metavar="FILE", help="Read a capture (tcpdump -w) instead "
+                                                                            "of the network."),
+    iface: Optional[str] = typer.Option(None, "--iface", help="Capture on this interface (default: all)."),
+    port: Optional[List[int]] = typer.Option(None, "--port", help="UDP port(s) (default: ha.cf's udpport, mcast "
+                                                                  "ports, else 694)."),
+    seconds: float = typer.Option(10.0, "--seconds", help="How long to listen (live)."),
+    hacf: Optional[str] = typer.Option(None, "--ha-cf", metavar="FILE", help="ha.cf for the node list, port and "
+                                                                             "timings (default /etc/ha.d/ha.cf)."),
+    authkeys: Optional[str] = typer.Option(None, "--authkeys", metavar="FILE",
+                                           help="Verify packets with this authkeys (default /etc/ha.d/authkeys "
+                                                "when readable). The key is never shown."),
+    netns: Optional[str] = typer.Option(None, "--netns", help="Listen inside this network namespace."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
+) -> None:
+    """Receive heartbeat traffic and report per sender: format, loss, restarts, intervals against the
+    timings, authentication with our authkeys, and senders from another cluster. Sends nothing.
+
+    \b
+    Live capture uses a packet socket (root) and leaves a running heartbeat alone; without root it
+    binds the port, which works only where heartbeat does not run.
+    Exit codes: 0 all well; 1 a foreign cluster, failed authentication, loss, late heartbeats or
+    nothing heard; 2 usage or input error.
+    """
+    from hadoctor.probe.listen_cli import run_listen
+
+    raise typer.Exit(run_listen(pcap=pcap, iface=iface, ports=port or [], seconds=seconds, hacf=hacf,
+                                authkeys=authkeys, netns=netns, fmt=fmt.value))
+
+
 @app.command()
 def parse(
     kind: Artefact = typer.Argument(..., help="What the file is."),

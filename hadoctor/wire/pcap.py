@@ -277,3 +277,11 @@ def read_pcap(source: Union[bytes, bytearray, memoryview, str, os.PathLike, Bina
               name: Optional[str] = None) -> Iterator[UdpPacket]:
     """The UDP datagrams in a classic pcap; raises :class:`PcapError` for a bad or cut file."""
     return iter(PcapReader(source, name))
+
+
+_FRAMES = PcapReader(b"", name="<frame>")
+
+
+def udp_from_frame(frame: bytes, linktype: int, ts: float) -> Optional[UdpPacket]:
+    """The UDP datagram in one captured link-layer frame (a live packet socket's), or None."""
+    return _FRAMES._udp(frame, linktype, ts)

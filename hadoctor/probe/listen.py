@@ -1,0 +1,177 @@
+"""``hadoctor probe listen``: receive heartbeat traffic and report it per sender.
+
+Sources, from the least to the most privileged:
+
+* ``--pcap FILE``: a capture (tcpdump -w), read offline;
+* a packet socket on an interface (root): sees both directions and does not disturb a heartbeat
+  that holds the port (it copies frames; nothing binds the port, no SO_REUSEPORT, facts §1.8);
+* a bound UDP socket when nobody holds the port (no root needed): only what is sent to this host.
+
+The report per sending node and address: wire format, packets, sequence gaps, restarts (generation
+changes), status inter-arrival p50/p99/max against the configured keepalive, warntime and deadtime,
+authentication verdicts with our authkeys, status changes; senders not in the cluster are named as
+another cluster, with a free udpport suggestion.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+import sys
+import time
+from typing import Iterator, List, Optional, Sequence
+
+from hadoctor.errors import InputError, UsageError
+from hadoctor.wire.pcap import LINKTYPE_ETHERNET, UdpPacket, read_pcap, udp_from_frame
+from hadoctor.wire.summary import Summary, Summarizer
+
+ETH_P_ALL = 0x0003
+
+
+def pcap_packets(path: str, ports: Sequence[int]) -> Iterator[UdpPacket]:
+    for packet in read_pcap(path):
+        if packet.dport in ports or packet.sport in ports:
+            yield packet
+
+
+def _open_packet_socket(iface: Optional[str]) -> socket.socket:
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    if iface:
+        sock.bind((iface, 0))
+    sock.settimeout(0.2)
+    return sock
+
+
+def _open_udp_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    sock.bind(("", port))
+    sock.settimeout(0.2)
+    return sock
+
+
+def live_packets(*, iface: Optional[str], ports: Sequence[int], seconds: float, netns: Optional[str] = None,
+                 mode: str = "auto") -> Iterator[UdpPacket]:
+    """Heartbeat datagrams for ``seconds``: a packet socket (root) or a bound UDP socket."""
+    from hadoctor.probe.netns import run_in_netns
+
+    if mode == "auto":
+        mode = "packet" if _is_root() else "socket"
+    try:
+        if mode == "packet":
+            sock = run_in_netns(netns, lambda: _open_packet_socket(iface))
+        else:
+            if len(ports) != 1:
+                raise UsageError("a bound socket listens on one port; give one --port")
+            sock = run_in_netns(netns, lambda: _open_udp_socket(ports[0]))
+    except PermissionError:
+        raise UsageError("capturing needs root (a packet socket)", "run as root, or read a capture with --pcap") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"UDP port {ports[0]} is held (heartbeat runs here)",
+                             "run as root to listen with a packet socket, which leaves heartbeat's socket alone") from None
+        if exc.errno == errno.ENODEV:
+            raise UsageError(f"no interface {iface!r} here", "see `ip link` for the names") from None
+        raise InputError(f"socket:{mode}", exc.strerror or str(exc)) from None
+    deadline = time.monotonic() + seconds
+    with sock:
+        while time.monotonic() < deadline:
+            try:
+                if mode == "packet":
+                    frame, address = sock.recvfrom(65536)
+                else:
+                    payload, (src, sport) = sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            now = time.time()
+            if mode == "packet":
+                packet = udp_from_frame(frame, LINKTYPE_ETHERNET, now)
+                if packet is None or (packet.dport not in ports and packet.sport not in ports):
+                    continue
+                if address[2] == socket.PACKET_OUTGOING and iface is None:
+                    pass  # our own sends on "any" interface are still heartbeat traffic worth seeing
+                yield packet
+            else:
+                yield UdpPacket(now, src, sport, "", ports[0], payload)
+
+
+def _is_root() -> bool:
+    import os
+
+    return os.geteuid() == 0
+
+
+def listen(packets: Iterator[UdpPacket], *, authkeys=None, nodes: Optional[Sequence[str]] = None) -> Summary:
+    summarizer = Summarizer(authkeys, nodes)
+    for packet in packets:
+        summarizer.add_packet(packet)
+    return summarizer.result()
+
+
+def judge(summary: Summary, *, keepalive_ms: Optional[int], warntime_ms: Optional[int],
+          deadtime_ms: Optional[int], udpport: int) -> List[dict]:
+    """Plain-language verdicts on a summary: foreign clusters, failed authentication, loss, late intervals."""
+    verdicts: List[dict] = []
+    for foreign in summary.foreign:
+        verdicts.append({"level": "error", "what": "another cluster on this port",
+                         "detail": f"{foreign.node} ({foreign.address}) sends heartbeats here: {foreign.packets} "
+                                   f"packet(s), auth index {', '.join(map(str, foreign.auth_indexes)) or '?'} "
+                                   f"({', '.join(foreign.methods) or '?'}); give one of the clusters another "
+                                   f"udpport, e.g. {udpport + 1}"})
+    for stats in summary.senders.values():
+        bad = {k: v for k, v in stats.auth_results.items() if k != "ok"}
+        if bad and (summary.nodes is None or stats.node in summary.nodes):
+            verdicts.append({"level": "error", "what": "authentication fails",
+                             "detail": f"{stats.node} ({stats.address}): " + ", ".join(f"{v} {k}" for k, v in bad.items())
+                                       + " with our authkeys"})
+        if stats.lost:
+            verdicts.append({"level": "warning", "what": "packets lost",
+                             "detail": f"{stats.node} ({stats.address}): {stats.lost} lost in {len(stats.gaps)} gap(s)"})
+        if stats.restarts:
+            verdicts.append({"level": "info", "what": "heartbeat restarted",
+                             "detail": f"{stats.node}: generation changed {stats.restarts} time(s)"})
+        interval = stats.interval_ms()
+        if interval and warntime_ms and interval["max"] > warntime_ms:
+            level = "error" if deadtime_ms and interval["max"] > deadtime_ms else "warning"
+            verdicts.append({"level": level, "what": "late heartbeats",
+                             "detail": f"{stats.node} ({stats.address}): max interval {interval['max']:.0f} ms > "
+                                       f"warntime {warntime_ms} ms" + (f" (deadtime {deadtime_ms} ms)" if deadtime_ms else "")})
+        if interval and keepalive_ms and abs(interval["p50"] - keepalive_ms) > max(0.2 * keepalive_ms, 50):
+            verdicts.append({"level": "info", "what": "interval differs from keepalive",
+                             "detail": f"{stats.node}: median {interval['p50']:.0f} ms, keepalive {keepalive_ms} ms "
+                                       f"(the sender's ha.cf differs?)"})
+    return verdicts
+
+
+def render(summary: Summary, verdicts: List[dict], fmt: str, source: str) -> int:
+    code = 1 if any(v["level"] in ("error", "warning") for v in verdicts) else 0
+    if not summary.senders and not summary.undecodable:
+        code = 1
+        verdicts = verdicts + [{"level": "warning", "what": "nothing heard",
+                                "detail": "no heartbeat packet arrived: nobody sends on this port/interface, or "
+                                          "a firewall drops it before us"}]
+    if fmt == "json":
+        json.dump({"schema": "hadoctor-listen/1", "source": source, "summary": summary.to_dict(),
+                   "verdicts": verdicts, "exit_code": code}, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return code
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"heartbeat senders ({source}; {summary.packets} packets)", title_justify="left")
+    for col in ("node", "address", "format", "packets", "lost", "restarts", "interval p50/p99/max ms", "auth"):
+        table.add_column(col)
+    for s in summary.senders.values():
+        iv = s.interval_ms()
+        table.add_row(s.node, s.address, ",".join(s.formats), str(s.packets), str(s.lost), str(s.restarts),
+                      f"{iv['p50']:.0f}/{iv['p99']:.0f}/{iv['max']:.0f}" if iv else "-",
+                      ", ".join(f"{k} {v}" for k, v in s.auth_results.items()) or "not checked")
+    console.print(table)
+    for v in verdicts:
+        style = {"error": "bold red", "warning": "yellow"}.get(v["level"], "cyan")
+        console.print(f"[{style}]{v['level']}[/] {v['what']}: {v['detail']}")
+    if summary.undecodable:
+        console.print(f"[dim]{sum(summary.undecodable.values())} undecodable datagram(s) on the port[/]")
+    return code

@@ -1,0 +1,49 @@
+"""Glue for ``hadoctor probe listen``: read ha.cf/authkeys, pick the source, summarise, judge, render."""
+
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+from hadoctor.errors import InputError
+
+
+def run_listen(*, pcap: Optional[str], iface: Optional[str], ports: List[int], seconds: float,
+               hacf: Optional[str], authkeys: Optional[str], netns: Optional[str], fmt: str) -> int:
+    from hadoctor.inputs import read_config
+    from hadoctor.parsers.authkeys import parse_authkeys
+    from hadoctor.parsers.hacf import parse_hacf
+    from hadoctor.probe import listen
+
+    config = None
+    hacf_path = hacf or "/etc/ha.d/ha.cf"
+    if hacf or os.path.exists(hacf_path):
+        config = parse_hacf(read_config(hacf_path), hacf_path)
+    keys = None
+    keys_path = authkeys or "/etc/ha.d/authkeys"
+    if authkeys or os.access(keys_path, os.R_OK):
+        try:
+            keys = parse_authkeys(read_config(keys_path), keys_path)
+        except InputError:
+            if authkeys:
+                raise
+    if not ports:
+        if config is not None:
+            ports = sorted(set(config.udpport_for_media().values()) | {m.port for m in config.media if m.port})
+        ports = ports or [694]
+    nodes = [n.name for n in config.nodes] if config is not None and config.nodes else None
+    if pcap:
+        packets = listen.pcap_packets(pcap, ports)
+        source = f"pcap {pcap}"
+    else:
+        packets = listen.live_packets(iface=iface, ports=ports, seconds=seconds, netns=netns)
+        source = f"live {iface or 'all interfaces'}{' in ' + netns if netns else ''}, {seconds:g} s"
+    summary = listen.listen(packets, authkeys=keys, nodes=nodes)
+    timings = {}
+    if config is not None:
+        timings = {"keepalive_ms": config.keepalive.value, "warntime_ms": config.warntime.value,
+                   "deadtime_ms": config.deadtime.value}
+    verdicts = listen.judge(summary, keepalive_ms=timings.get("keepalive_ms"),
+                            warntime_ms=timings.get("warntime_ms"), deadtime_ms=timings.get("deadtime_ms"),
+                            udpport=ports[0])
+    return listen.render(summary, verdicts, fmt, source)
