@@ -45,6 +45,9 @@ def load_target(target: Optional[str], *, root: str = "/") -> ClusterSnapshot:
     cluster = ClusterSnapshot(target=str(path), context="folder")
     for folder in folders:
         cluster.nodes.append(load_node_folder(folder))
+    if folders != [path]:
+        for node, folder in zip(cluster.nodes, folders):
+            _load_wire(node, folder, path / "heartbeat.pcap")
     _check_unique_names(cluster)
     return cluster
 
@@ -73,6 +76,7 @@ def load_node_folder(folder: Path) -> NodeSnapshot:
     _load_log(node, _folder_log_candidates(folder, node))
     node.name = _folder_node_name(folder, node)
     _bind_suppressions(node)
+    _load_wire(node, folder, None)
     if node.name != folder.name.lower():
         node.notes.append(f"folder {folder.name!r} holds node {node.name!r} (name from the node's own data)")
     return node
@@ -157,6 +161,28 @@ def _group(gid: int) -> str:
         return grp.getgrgid(gid).gr_name
     except (KeyError, ImportError):
         return str(gid)
+
+
+def _load_wire(node: NodeSnapshot, folder: Path, shared_pcap: Optional[Path]) -> None:
+    """Heartbeat traffic seen on the wire (see hadoctor.snapshot.wire_datum), when a capture is there."""
+    from hadoctor.snapshot import wire_datum
+
+    if node.has("wire"):
+        return
+    listen_json, own_pcap = folder / "probe-listen.json", folder / "heartbeat.pcap"
+    try:
+        if listen_json.is_file():
+            node.put("wire", wire_datum.from_listen_json(read_bytes(str(listen_json)), str(listen_json)),
+                     str(listen_json))
+            return
+        pcap = own_pcap if own_pcap.is_file() else shared_pcap
+        if pcap is not None and pcap.is_file():
+            node.put("wire", wire_datum.from_pcap(str(pcap), node.find("authkeys"), node.find("ha_cf")), str(pcap))
+            return
+    except (InputError, ValueError, KeyError) as err:
+        node.mark_missing("wire", f"unreadable capture: {err}", str(listen_json))
+        return
+    node.mark_missing("wire", "no capture (heartbeat.pcap or probe-listen.json) in this snapshot")
 
 
 def _load_service_configs(node: NodeSnapshot, folder: Path) -> None:

@@ -49,6 +49,8 @@ _SPECS = (
               "hadoctor.parsers.bootservices:parse_boot_services", ("boot-services.txt",)),
     DatumSpec("service_configs", "Asterisk/MOR files of services behind the VIP (sip.conf, iax.conf, h323.conf, "
               "manager.conf, mor.conf), secrets masked", "", ("services/",), ("/etc/asterisk/",)),
+    DatumSpec("wire", "heartbeat traffic seen on the wire: a capture or a `probe listen` report, per sender "
+              "(hadoctor.snapshot.wire_datum)", "", ("probe-listen.json", "heartbeat.pcap")),
     DatumSpec("firewall", "firewall rules (iptables-save or nft list ruleset)",
               "hadoctor.parsers.firewall:parse_firewall", ("nft-ruleset.txt", "iptables-save.txt")),
 )

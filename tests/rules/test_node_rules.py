@@ -38,6 +38,16 @@ def _log(node: str, lines) -> str:
     return "".join(f"Nov 25 {t} {node} heartbeat: [2129]: {lvl}: {msg}\n" for t, lvl, msg in lines)
 
 
+def _listen(senders, foreign) -> str:
+    """A `hadoctor probe listen --format json` report (schema hadoctor-listen/1)."""
+    import json
+
+    return json.dumps({"schema": "hadoctor-listen/1", "summary": {
+        "packets": sum(sum(r.values()) for _, _, r in senders),
+        "senders": [{"node": n, "address": a, "packets": sum(r.values()), "auth_results": r} for n, a, r in senders],
+        "foreign": foreign}})
+
+
 SCENARIOS = [
     # --- media -------------------------------------------------------------------------------------
     {"name": "one path only", "nodes": healthy_cluster(both({"ha.cf": HACF_ONE_PATH})),
@@ -163,6 +173,14 @@ SCENARIOS = [
                                                     ("07:40:01", "WARN", "node node02: is dead")])},
         "node02": {"heartbeat.log": _log("node02", [("07:36:10", "info", "Status update for node node01: status active")])}}),
      "quiet": ["XND002"]},
+    # --- on the wire (a `probe listen --format json` report in the node folder) ----------------------
+    {"name": "foreign cluster and a failing peer on the wire", "nodes": healthy_cluster({"node01": {
+        "probe-listen.json": _listen([("node02", "10.250.0.3", {"wrong-key": 5})],
+                                     [{"node": "web01", "address": "10.250.0.9", "packets": 3, "auth_indexes": [3]}])}}),
+     "fires": {"NET010": ["node01"], "NET011": ["node01"]}},
+    {"name": "clean wire", "nodes": healthy_cluster({"node01": {
+        "probe-listen.json": _listen([("node02", "10.250.0.3", {"ok": 5}), ("node01", "10.250.0.2", {"ok": 5})], [])}}),
+     "quiet": ["NET010", "NET011"]},
     # --- packages -------------------------------------------------------------------------------
     {"name": "EPEL heartbeat 3.0.4 with el6_4 resource-agents", "nodes": healthy_cluster(both({
         "packages.txt": "heartbeat-3.0.4-2.el6.x86_64\nresource-agents-3.9.2-21.el6_4.8.x86_64\n"})),

@@ -1,0 +1,68 @@
+"""The ``wire`` datum: what heartbeat traffic looked like, from a capture or a ``probe listen`` report.
+
+Sources (node folder): ``probe-listen.json`` (``hadoctor probe listen --format json``) or
+``heartbeat.pcap`` in the node's folder, else ``heartbeat.pcap`` in the target folder (one capture
+of the shared segment serves every node, each judged with its own authkeys and ha.cf).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+
+@dataclass
+class WireSender:
+    node: str
+    address: str
+    packets: int
+    auth_results: Dict[str, int]
+    interval_max_ms: Optional[float] = None
+
+
+@dataclass
+class WireObservation:
+    source: str
+    packets: int
+    senders: List[WireSender] = field(default_factory=list)
+    foreign: List[dict] = field(default_factory=list)  # node, address, packets, auth_indexes, methods
+    problems: list = field(default_factory=list)
+
+    def heard(self, node: str) -> List[WireSender]:
+        return [s for s in self.senders if s.node == node]
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "packets": self.packets, "senders": [s.__dict__ for s in self.senders],
+                "foreign": self.foreign}
+
+
+def from_summary(summary, source: str) -> WireObservation:
+    doc = summary.to_dict() if hasattr(summary, "to_dict") else summary
+    senders = []
+    for s in doc.get("senders", []):
+        interval = s.get("status_interval_ms") or {}
+        senders.append(WireSender(s["node"], s["address"], s["packets"], dict(s.get("auth_results", {})),
+                                  interval.get("max")))
+    foreign = [dict(f) for f in doc.get("foreign", [])]
+    return WireObservation(source, doc.get("packets", 0), senders, foreign)
+
+
+def from_listen_json(data: bytes, path: str) -> WireObservation:
+    doc = json.loads(data.decode("utf-8"))
+    if doc.get("schema") != "hadoctor-listen/1":
+        raise ValueError("not a `hadoctor probe listen --format json` report")
+    return from_summary(doc["summary"], path)
+
+
+def from_pcap(path: str, authkeys=None, hacf=None) -> WireObservation:
+    from hadoctor.wire.pcap import read_pcap
+    from hadoctor.wire.summary import summarize
+
+    ports = {694}
+    nodes = None
+    if hacf is not None:
+        ports = set(hacf.udpport_for_media().values()) | {m.port for m in hacf.media if m.port} or {694}
+        nodes = [n.name for n in hacf.nodes] or None
+    packets = (p for p in read_pcap(path) if p.dport in ports or p.sport in ports)
+    return from_summary(summarize(packets, authkeys, nodes), path)
