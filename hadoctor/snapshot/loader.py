@@ -124,7 +124,7 @@ def _load_authkeys(node: NodeSnapshot, path: Path, stat_file: Optional[Path] = N
     from hadoctor.parsers.authkeys import parse_authkeys, parse_stat_line
 
     if not path.exists():
-        node.mark_missing("authkeys", "not present in this snapshot", str(path))
+        node.mark_missing("authkeys", f"no {path}" if live else "not present in this snapshot", str(path))
         return
     mode = owner = group = None
     source = str(path)
@@ -285,7 +285,11 @@ def load_live(root: str = "/") -> ClusterSnapshot:
     name = _live_node_name(root)
     node = NodeSnapshot(name=name, origin="live host" + ("" if root == "/" else f" (root {root})"))
     for datum in ("ha_cf", "haresources", "hosts"):
-        _load_parsed(node, datum, _first_live(root, DATUMS[datum].live_paths))
+        path = _first_live(root, DATUMS[datum].live_paths)
+        if path is None:
+            node.mark_missing(datum, "no " + " or ".join(_under(root, p) for p in DATUMS[datum].live_paths))
+        else:
+            _load_parsed(node, datum, path)
     _load_authkeys(node, Path(_under(root, "/etc/ha.d/authkeys")), live=True)
     node.put("uname", os.uname().nodename, "uname(2)")
     _load_service_configs(node, Path(_under(root, "/etc/asterisk")))
