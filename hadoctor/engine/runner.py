@@ -56,14 +56,14 @@ def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[S
     node_rules = [r for r in rules if r.scope == "node" and not r.is_log_rule]
     log_rules = [r for r in rules if r.is_log_rule]
     cluster_rules = [r for r in rules if r.scope == "cluster"]
+    groups = view.split_clusters()  # before any rule runs: a node's peers are the nodes of its own cluster
+    if len(groups) > 1:
+        notes.append("the target holds {} clusters ({}); cross-node rules compare nodes of one cluster".format(
+            len(groups), "; ".join(", ".join(n.name for n in g.nodes) for g in groups)))
     for node in view.nodes:
         for r in node_rules:
             findings.extend(_run_node_rule(r, node))
         findings.extend(_run_log_rules(log_rules, node, notes))
-    groups = view.split_clusters()
-    if len(groups) > 1:
-        notes.append("the target holds {} clusters ({}); cross-node rules compare nodes of one cluster".format(
-            len(groups), "; ".join(", ".join(n.name for n in g.nodes) for g in groups)))
     for r in cluster_rules:
         for group in groups:
             findings.extend(_run_cluster_rule(r, group))

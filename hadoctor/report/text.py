@@ -36,7 +36,7 @@ def render_text(report: Report, console, *, show_all: bool = False, exit_code: i
         if shown:
             missing = "; ".join(f"{k}: {v}" for k, v in sorted(shown.items()))
             console.print(f"  [yellow]{n['name']}: missing {escape(missing)}[/]")
-    shown = [f for f in report.findings if f.status in ("fail", "info")]
+    shown = report.shown()
     for severity in ("error", "warning", "info"):
         group = [f for f in shown if f.severity == severity and not f.suppressed]
         if not group:
