@@ -203,8 +203,10 @@ class NodeView:
         self.log_hits: Dict[str, Dict[str, "Hits"]] = {}
 
     def __getattr__(self, datum: str) -> Any:
-        if datum.startswith("_"):
-            raise AttributeError(datum)
+        from hadoctor.snapshot.registry import DATUMS
+
+        if datum not in DATUMS and datum != "suppressions":  # a typo must not read as "missing data"
+            raise AttributeError(f"no datum {datum!r}; known: {', '.join(sorted(DATUMS))}")
         return self._snapshot.find(datum)
 
     def has(self, datum: str) -> bool:
