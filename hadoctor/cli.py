@@ -226,6 +226,105 @@ def probe_listen(
                                 authkeys=authkeys, netns=netns, fmt=fmt.value))
 
 
+@probe_app.command("exchange")
+def probe_exchange(
+    peer: str = typer.Option(..., "--peer", metavar="ADDR", help="The other node's address. The probe sends only "
+                                                                  "there (one unicast IPv4 address)."),
+    port: Optional[int] = typer.Option(None, "--port", help="UDP port both probes use (default 19694, NOT "
+                                                            "heartbeat's 694: give the same --port on both sides)."),
+    authkeys: Optional[str] = typer.Option(None, "--authkeys", metavar="FILE",
+                                           help="Sign with its active key and verify the peer's packets (default "
+                                                "/etc/ha.d/authkeys when readable). The key is never shown."),
+    netns: Optional[str] = typer.Option(None, "--netns", help="Probe from inside this network namespace."),
+    interval: int = typer.Option(200, "--interval", metavar="MS", help="Milliseconds between sends (min 50)."),
+    seconds: float = typer.Option(5.0, "--seconds", help="How long to exchange."),
+    force: bool = typer.Option(False, "--force", help="Send even though the port is held here (a running "
+                                                      "heartbeat?): from an ephemeral port, never sharing it."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
+) -> None:
+    """Test the heartbeat path between two nodes: run this on BOTH nodes at once, each naming the other
+    with --peer. The probes exchange signed keepalive-shaped messages (t=hadoctor-probe,
+    src=hadoctor-probe-<host>: never a node's name, so no real node is impersonated), echo each other's
+    sequence numbers and report per direction: sent, received, loss and round trip, and a verdict:
+    path OK, blocked one way, key mismatch (packets arrive but do not verify), or nobody answering.
+
+    \b
+    Example (node a is 10.0.0.1, node b is 10.0.0.2):
+      a# hadoctor probe exchange --peer 10.0.0.2      b# hadoctor probe exchange --peer 10.0.0.1
+    It refuses a port a live heartbeat holds on this host (sharing it could steal heartbeats); to watch
+    heartbeat's own traffic without sending anything use `hadoctor probe listen`.
+    Exit codes: 0 path OK both ways; 1 a blocked direction, key mismatch or nobody answering;
+    2 usage or input error (e.g. the port is held here).
+    """
+    from hadoctor.probe.exchange import run_cli
+
+    raise typer.Exit(run_cli(peer=peer, port=port, authkeys=authkeys, netns=netns, interval_ms=interval,
+                             seconds=seconds, force=force, fmt=fmt.value))
+
+
+@app.command()
+def timeline(
+    target: Optional[str] = typer.Argument(None, help="A folder with one sub-folder per node (or one node folder). "
+                                                      "Omit it to read this host's log."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="T", help="Show events from T on (log time, "
+                                                                           "e.g. '2026-11-25 09:19:20')."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="T", help="Show events up to T."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
+                                     help="text (for people) or json (schema hadoctor-timeline/1)."),
+    svg: Optional[str] = typer.Option(None, "--svg", metavar="FILE", help="Also draw the timeline as SVG to FILE."),
+    html_out: Optional[str] = typer.Option(None, "--html", metavar="FILE",
+                                           help="Also write a self-contained HTML page (SVG + tables) to FILE."),
+    no_skew: bool = typer.Option(False, "--no-skew-correction", help="Show each node's own clock; do not "
+                                                                     "correct the estimated offsets."),
+    limit: int = typer.Option(1000, "--limit", help="Text: show at most this many events (0: all)."),
+    root: str = typer.Option("/", "--root", help="Live host only: read /etc/ha.d etc. below this folder."),
+) -> None:
+    """Merge every node's heartbeat log into one timeline: starts and stops, links, deaths, takeovers,
+    who held each resource group when, outages and split-brain overlaps; clock skew is estimated
+    and corrected.
+
+    \b
+    Exit codes: 0 done; 2 usage or input error.
+    """
+    from hadoctor.errors import UsageError
+    from hadoctor.timeline.build import build_timeline
+    from hadoctor.timeline import render
+
+    if svg and html_out:
+        raise UsageError("--svg and --html are exclusive", "pick one picture format")
+    bounds = []
+    for name, value in (("--since", since), ("--until", until)):
+        if value is None:
+            bounds.append(None)
+            continue
+        from dateutil import parser as dateparser
+
+        try:
+            parsed = dateparser.parse(value)
+        except (ValueError, OverflowError):
+            raise UsageError(f"{name} {value!r} is not a date and time", "write it like '2026-11-25 09:19:20'")
+        bounds.append(parsed.replace(tzinfo=None))
+    if bounds[0] and bounds[1] and bounds[1] < bounds[0]:
+        raise UsageError("--until is before --since", "swap them")
+    tl = build_timeline(target, skew_correction=not no_skew, since=bounds[0], until=bounds[1], root=root)
+    try:
+        for path, draw in ((svg, render.render_svg), (html_out, render.render_html)):
+            if path:
+                try:
+                    with open(path, "w", encoding="utf-8") as handle:
+                        handle.write(draw(tl))
+                except OSError as err:
+                    from hadoctor.errors import InputError
+
+                    raise InputError(path, f"cannot write: {err.strerror}", "choose a writable path")
+        if fmt.value == "json":
+            render.write_json(tl, sys.stdout)
+        else:
+            render.render_text(tl, limit=limit)
+    finally:
+        tl.close()
+
+
 @app.command()
 def parse(
     kind: Artefact = typer.Argument(..., help="What the file is."),
