@@ -88,3 +88,36 @@ def test_exchange_between_two_namespaces(tmp_path):
             inn = doc["directions"][1]
             assert inn["received"] == 0 and inn["failed_auth"] > 5 and inn["failed_auth_results"] == {"wrong-key": inn["failed_auth"]}
         print(f"healthy exchange {healthy_s:.1f} s")
+
+
+def test_heartbeat_port_partition_one_way_then_both():
+    """The partition scenario on heartbeat's own port (heartbeat stopped, so the probe may use 694): UDP 694
+    dropped node01→node02, then both ways; the direction is named within 5 s of the first drop."""
+    global PORT
+    saved, PORT = PORT, 694
+    try:
+        with Lab(f"{SESSION_PREFIX}pp", subnet="10.250.54") as lab:
+            lab.configure()
+            keys = {n: lab.node_dir(n) / "ha.d" / "authkeys" for n in lab.nodes}
+            a, b = lab.ip("node01"), lab.ip("node02")
+            marks = {}
+
+            def drop_one_way_then_both():
+                time.sleep(1.0)
+                lab.block_heartbeats("node02", ["node01"])
+                marks["one"] = time.monotonic()
+                time.sleep(1.5)
+                lab.block_heartbeats("node01", ["node02"])
+
+            t0 = time.monotonic()
+            d1, d2 = _pair(lab, keys, 4.0, drop_one_way_then_both)
+            assert time.monotonic() - marks["one"] < 5 + 1  # the reports end within the probe's run
+            # node01 heard the peer report its loss first, then silence: both ways, in that order
+            assert d1["verdict"]["code"] == "both-blocked", d1
+            assert f"{a}→{b} stopped first" in d1["verdict"]["text"], d1["verdict"]
+            # node02 heard node01 go silent: it names node01→node02
+            assert d2["verdict"]["code"] == "blocked-in", d2
+            assert f"blocked {a}→{b}" in d2["verdict"]["text"], d2["verdict"]
+            assert time.monotonic() - t0 < 15
+    finally:
+        PORT = saved
