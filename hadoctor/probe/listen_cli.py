@@ -38,6 +38,8 @@ def run_listen(*, pcap: Optional[str], iface: Optional[str], ports: List[int], s
     else:
         packets = listen.live_packets(iface=iface, ports=ports, seconds=seconds, netns=netns)
         source = f"live {iface or 'all interfaces'}{' in ' + netns if netns else ''}, {seconds:g} s"
+    if not pcap:
+        packets = _with_live_view(packets, seconds)
     summary = listen.listen(packets, authkeys=keys, nodes=nodes)
     timings = {}
     if config is not None:
@@ -47,3 +49,22 @@ def run_listen(*, pcap: Optional[str], iface: Optional[str], ports: List[int], s
                             warntime_ms=timings.get("warntime_ms"), deadtime_ms=timings.get("deadtime_ms"),
                             udpport=ports[0])
     return listen.render(summary, verdicts, fmt, source)
+
+
+def _with_live_view(packets, seconds: float):
+    """A live line on stderr while capturing: packets and senders so far (stdout stays for the report)."""
+    import time
+
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    senders = set()
+    count = 0
+    start = time.monotonic()
+    with console.status("listening…") as status:
+        for packet in packets:
+            count += 1
+            senders.add(packet.src)
+            status.update(f"listening… {count} packet(s) from {len(senders)} address(es), "
+                          f"{max(0.0, seconds - (time.monotonic() - start)):.0f} s left")
+            yield packet
