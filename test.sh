@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES="heartbeat resource-agents cluster-glue iproute2 nftables iptables tcpdump openssh-server net-tools rpm"
+DEBIAN_PACKAGES="heartbeat resource-agents cluster-glue iproute2 nftables iptables tcpdump openssh-server net-tools rpm chromium"
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=""
