@@ -673,6 +673,28 @@ def _dense_block(buf: bytes, s: int, e: int, lineno: int, found: List[Tuple[int,
     return (yield from _run_lines(lines, lineno, parser, None, matched, b"\r" in data))
 
 
+def _walk_back(buf: bytes, s: int, e: int, done: int, q: int, qln: int, walked: List[str], nbytes: int,
+               ctrunc: bool, parse, pre: List[LogRecord]):
+    """From the line before position ``q`` (line ``qln``) walk back, within the continuation limits and not
+    before ``done``, to the record those lines continue: (its head record or None, the lines walked, last
+    first, their bytes, whether one was truncated). The head's glued records are dropped."""
+    while len(walked) <= MAX_CONTINUATION_LINES and nbytes <= MAX_CONTINUATION_BYTES and q > done:
+        nl = buf.rfind(b"\n", s, q - 1)
+        pq = s if nl < 0 else nl + 1
+        if pq < done:
+            break
+        _, ptext, pn, ptrunc, _ = _take(buf, pq, e)
+        prec = parse(ptext, qln - 1, ptrunc)
+        if prec is not None:
+            pre.clear()  # its glued records are not selected by these lines
+            return prec, walked, nbytes, ctrunc
+        walked.append(ptext)
+        nbytes += pn + 1
+        ctrunc = ctrunc or ptrunc
+        q, qln = pq, qln - 1
+    return None, walked, nbytes, ctrunc
+
+
 def _iter_filtered(blocks: Iterator[Block], parser: _Parser, prefilter: Pattern[bytes]) -> Iterator[LogRecord]:
     """Yield the records one of whose kept lines ``prefilter`` matches, parsing only those and their neighbours.
 
@@ -750,25 +772,7 @@ def _iter_filtered(blocks: Iterator[Block], parser: _Parser, prefilter: Pattern[
                 head = rec
             else:
                 # walk back to the record this line continues, within the continuation limits
-                walked = [text]
-                nbytes, ctrunc = n + 1, trunc
-                q, qln = ls, lnum
-                head = None
-                while len(walked) <= max_lines and nbytes <= max_bytes and q > done:
-                    nl = buf.rfind(b"\n", s, q - 1)
-                    pq = s if nl < 0 else nl + 1
-                    if pq < done:
-                        break
-                    praw, ptext, pn, ptrunc, _ = _take(buf, pq, e)
-                    prec = parse(ptext, qln - 1, ptrunc)
-                    if prec is not None:
-                        pre.clear()  # its glued records are not selected by this line
-                        head = prec
-                        break
-                    walked.append(ptext)
-                    nbytes += pn + 1
-                    ctrunc = ctrunc or ptrunc
-                    q, qln = pq, qln - 1
+                head, walked, nbytes, ctrunc = _walk_back(buf, s, e, done, ls, lnum, [text], n + 1, trunc, parse, pre)
                 if head is None:
                     yield _unknown(text, path, lnum, trunc)
                     done = after
@@ -800,25 +804,10 @@ def _iter_filtered(blocks: Iterator[Block], parser: _Parser, prefilter: Pattern[
         next_ln = cnt_ln + buf.count(b"\n", cnt_pos, e)
         # (C) the block's last record may go on in the next block; parsing it also keeps the year current
         if tail is None:
-            walked = []
-            nbytes, ctrunc = 0, False
-            q, qln = e, next_ln
-            while len(walked) <= max_lines and nbytes <= max_bytes and q > done:
-                nl = buf.rfind(b"\n", s, q - 1)
-                pq = s if nl < 0 else nl + 1
-                if pq < done:
-                    break
-                praw, ptext, pn, ptrunc, _ = _take(buf, pq, e)
-                prec = parse(ptext, qln - 1, ptrunc)
-                if prec is not None:
-                    pre.clear()
-                    walked.reverse()
-                    tail = _Open(prec, walked, nbytes, ctrunc, False)
-                    break
-                walked.append(ptext)
-                nbytes += pn + 1
-                ctrunc = ctrunc or ptrunc
-                q, qln = pq, qln - 1
+            prec, walked, nbytes, ctrunc = _walk_back(buf, s, e, done, e, next_ln, [], 0, False, parse, pre)
+            if prec is not None:
+                walked.reverse()
+                tail = _Open(prec, walked, nbytes, ctrunc, False)
     if tail is not None and tail.selected:
         yield tail.close()
 
