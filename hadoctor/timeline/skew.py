@@ -25,6 +25,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 MAX_SKEW_S = 6 * 3600.0
 WINDOW_S = 3.0
 MAX_PAIRS_PER_EVENT = 64
+#: anchors kept per kind and peer: the first ones suffice to estimate a constant offset, and the cap keeps
+#: memory flat whatever the log's length
+MAX_ANCHORS = 4096
 
 
 class Anchors:
@@ -39,10 +42,14 @@ class Anchors:
         self.last: Optional[float] = None
 
     def add_obs(self, kind: str, peer: str, t: float) -> None:
-        self.obs.setdefault((kind, peer), []).append(t)
+        times = self.obs.setdefault((kind, peer), [])
+        if len(times) < MAX_ANCHORS:
+            times.append(t)
 
     def add_own(self, kind: str, t: float) -> None:
-        self.own.setdefault(kind, []).append(t)
+        times = self.own.setdefault(kind, [])
+        if len(times) < MAX_ANCHORS:
+            times.append(t)
 
 
 def estimate_offset(diffs: Sequence[float], window: float = WINDOW_S) -> Tuple[Optional[float], int, float]:
