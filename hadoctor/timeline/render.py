@@ -69,15 +69,23 @@ def write_json(tl: Timeline, out: TextIO) -> None:
             "kind": ev.kind, "severity": SEVERITY.get(ev.kind, "info"), "subject": ev.subject,
             "detail": ev.detail, "file": ev.file, "line": ev.line}))
         first = False
-    tail = {
-        "groups": [{"group": k, "resources": v} for k, v in sorted(tl.groups.items())],
-        "running": [_interval(i) for i in tl.running],
-        "links": [dict(_interval(i), observer=i.node, link=i.subject) for i in tl.links],
-        "ownership": [dict(_interval(i), group=i.subject) for i in tl.ownership],
-        "outages": [_window(w) for w in tl.outages],
-        "overlaps": [_window(w) for w in tl.overlaps],
-    }
-    out.write("\n ],\n" + json.dumps(tail, indent=1)[2:] + "\n")
+    sections = (  # each item serialised on its own, so no section is ever held whole as text
+        ("groups", ({"group": k, "resources": v} for k, v in sorted(tl.groups.items()))),
+        ("running", (_interval(i) for i in tl.running)),
+        ("links", (dict(_interval(i), observer=i.node, link=i.subject) for i in tl.links)),
+        ("ownership", (dict(_interval(i), group=i.subject) for i in tl.ownership)),
+        ("outages", (_window(w) for w in tl.outages)),
+        ("overlaps", (_window(w) for w in tl.overlaps)),
+    )
+    out.write("\n ]")
+    for name, items in sections:
+        out.write(f",\n {json.dumps(name)}: [")
+        first = True
+        for item in items:
+            out.write(("\n  " if first else ",\n  ") + json.dumps(item))
+            first = False
+        out.write("\n ]" if not first else "]")
+    out.write("\n}\n")
 
 
 # -- text ----------------------------------------------------------------------------------------
