@@ -40,3 +40,26 @@ def corpus_params(kind: str):
         return [pytest.param(None, marks=pytest.mark.skip(
             reason=f"corpus folder {corpus_root() / kind} not found (set HADOCTOR_CORPUS)"))]
     return [pytest.param(p, id=p.name) for p in files]
+
+
+def mutated_corpus(kind: str, alphabet: bytes):
+    """A hypothesis strategy: a corpus file of ``kind`` with 1-6 bytes inserted, replaced or deleted
+    (bytes drawn from ``alphabet``, the characters its parser cares about, or any byte)."""
+    from hypothesis import strategies as st
+
+    @st.composite
+    def strategy(draw):
+        data = bytearray(draw(st.sampled_from(corpus_files(kind))).read_bytes())
+        for _ in range(draw(st.integers(1, 6))):
+            position = draw(st.integers(0, len(data)))
+            byte = draw(st.sampled_from(alphabet) | st.integers(0, 255))
+            action = draw(st.sampled_from(("insert", "replace", "delete")))
+            if action == "insert" or position >= len(data):
+                data.insert(position, byte)
+            elif action == "replace":
+                data[position] = byte
+            else:
+                del data[position]
+        return bytes(data)
+
+    return strategy()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.conftest import corpus_files, corpus_params, corpus_root
+from tests.conftest import mutated_corpus as shared_mutated_corpus, corpus_files, corpus_params, corpus_root
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -238,17 +238,8 @@ def test_token_soup_never_raises(text):
     _check(parse_authkeys(data, salt=SALT), data)
 
 
-@st.composite
-def mutated_corpus(draw):
-    data = bytearray(draw(st.sampled_from(corpus_files("authkeys"))).read_bytes())
-    for _ in range(draw(st.integers(1, 6))):
-        position = draw(st.integers(0, len(data)))
-        byte = draw(st.sampled_from(b"#\n\r\x00 \ta0123456789") | st.integers(0, 255))
-        if draw(st.booleans()) or position >= len(data):
-            data.insert(position, byte)
-        else:
-            data[position] = byte
-    return bytes(data)
+def mutated_corpus():
+    return shared_mutated_corpus("authkeys", b"#\n\r\x00 \ta0123456789")
 
 
 @pytest.mark.skipif(not corpus_files("authkeys"), reason="corpus not found (set HADOCTOR_CORPUS)")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import corpus_files, corpus_params, corpus_root
+from tests.conftest import mutated_corpus as shared_mutated_corpus, corpus_files, corpus_params, corpus_root
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -342,22 +342,8 @@ def test_directive_soup_never_raises(text):
     _check(parse_hacf(data), data)
 
 
-@st.composite
-def mutated_corpus(draw):
-    files = corpus_files("ha.cf")
-    data = bytearray(draw(st.sampled_from(files)).read_bytes())
-    for _ in range(draw(st.integers(1, 6))):
-        position = draw(st.integers(0, len(data)))
-        byte = draw(st.sampled_from(b"#\\\n\r\x00, \t/:{}%<>\xff") | st.integers(0, 255))
-        action = draw(st.sampled_from(("insert", "replace", "delete")))
-        if action == "insert":
-            data.insert(position, byte)
-        elif position < len(data):
-            if action == "replace":
-                data[position] = byte
-            else:
-                del data[position]
-    return bytes(data)
+def mutated_corpus():
+    return shared_mutated_corpus("ha.cf", b"#\\\n\r\x00, \t/:{}%<>\xff")
 
 
 @pytest.mark.skipif(not corpus_files("ha.cf"), reason="corpus not found (set HADOCTOR_CORPUS)")
