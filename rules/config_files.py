@@ -10,6 +10,17 @@ def _problem_evidence(node, problems, limit=8):
     return [at(node, p.file, p.line, p.text or p.message, observed=p.message) for p in problems[:limit]]
 
 
+def _report(node, problems, what: str):
+    """One finding listing ``problems`` (first three in the message, up to eight as evidence)."""
+    if problems:
+        yield fail(f"{len(problems)} {what}: " + "; ".join(p.message for p in problems[:3]),
+                   _problem_evidence(node, problems))
+
+
+def _of(model, severity: str):
+    return [p for p in model.problems if p.severity == severity]
+
+
 def _timing_lines(hacf):
     return {d.line for d in hacf.directives if d.name in TIME_DIRECTIVES}
 
@@ -22,11 +33,8 @@ def _timing_lines(hacf):
     fix="Fix each listed line: spelling of the directive, `#` for comments, values in heartbeat's syntax.",
 ))
 def hacf_errors(node):
-    timing = _timing_lines(node.ha_cf)
-    errors = [p for p in node.ha_cf.problems if p.severity == "error" and p.line not in timing]
-    if errors:
-        yield fail(f"{len(errors)} line(s) heartbeat refuses: " + "; ".join(p.message for p in errors[:3]),
-                   _problem_evidence(node, errors))
+    timing = _timing_lines(node.ha_cf)  # CFG106 reports those
+    yield from _report(node, [p for p in _of(node.ha_cf, "error") if p.line not in timing], "line(s) heartbeat refuses")
 
 
 @rule("CFG002", "ha.cf has lines heartbeat reads differently than written", severity="warning",
@@ -37,10 +45,7 @@ def hacf_errors(node):
     fix="Rewrite each listed line the way heartbeat reads it, or remove it.",
 ))
 def hacf_warnings(node):
-    warnings = [p for p in node.ha_cf.problems if p.severity == "warning"]
-    if warnings:
-        yield fail(f"{len(warnings)} line(s): " + "; ".join(p.message for p in warnings[:3]),
-                   _problem_evidence(node, warnings))
+    yield from _report(node, _of(node.ha_cf, "warning"), "line(s)")
 
 
 @rule("CFG003", "haresources has lines that cannot work", severity="error", needs=("haresources",), doc=Doc(
@@ -51,10 +56,7 @@ def hacf_warnings(node):
         "per line.",
 ))
 def haresources_errors(node):
-    errors = [p for p in node.haresources.problems if p.severity == "error"]
-    if errors:
-        yield fail(f"{len(errors)} problem(s): " + "; ".join(p.message for p in errors[:3]),
-                   _problem_evidence(node, errors))
+    yield from _report(node, _of(node.haresources, "error"), "problem(s)")
 
 
 @rule("CFG004", "haresources has lines readers disagree about", severity="warning", needs=("haresources",),
@@ -65,7 +67,4 @@ def haresources_errors(node):
     fix="Put comments on lines of their own.",
 ))
 def haresources_warnings(node):
-    warnings = [p for p in node.haresources.problems if p.severity == "warning"]
-    if warnings:
-        yield fail(f"{len(warnings)} line(s): " + "; ".join(p.message for p in warnings[:3]),
-                   _problem_evidence(node, warnings))
+    yield from _report(node, _of(node.haresources, "warning"), "line(s)")

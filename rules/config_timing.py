@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from hadoctor.parsers.base import Problem
 from hadoctor.parsers.hacf import TIME_DIRECTIVES
 from hadoctor.parsers.timespec import format_ms
 from hadoctor.rulekit import Doc, at, fail, rule
@@ -120,5 +119,3 @@ def timing_syntax(node):
         yield fail("; ".join(p.message for p in bad[:3]),
                    [at(node, p.file, p.line, p.text, observed=p.message) for p in bad])
 
-
-_unused = Problem  # re-exported type for rule authors reading this module
