@@ -15,6 +15,7 @@ class LogSource:
     paths: List[str]
     reference: Optional[datetime] = None  # newest file's mtime: anchors year inference
     notes: List[str] = field(default_factory=list)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_path(cls, path: str) -> "LogSource":
@@ -33,7 +34,12 @@ class LogSource:
         return iter_log(self.paths, reference=self.reference, prefilter=prefilter)
 
     def end_time(self, tail_bytes: int = 256 * 1024) -> Optional[datetime]:
-        """The time of the last dated record, read from the tail of the newest file (cheap)."""
+        """The time of the last dated record, read once from the tail of the newest file (cheap)."""
+        if "end" not in self._cache:
+            self._cache["end"] = self._read_end_time(tail_bytes)
+        return self._cache["end"]
+
+    def _read_end_time(self, tail_bytes: int) -> Optional[datetime]:
         from hadoctor.parsers.hblog import iter_records
 
         if not self.paths:
