@@ -714,9 +714,11 @@ class Lab:
         The node's addresses stay configured until ``reboot``."""
         self._check_open()
         x = self.nodes[node]
+        # Kill first: with the link downed first, a heartbeat still running for a few
+        # milliseconds logs send errors that a real power loss never writes.
+        self._drop_anchor(x)
         if link_down:
             self.netexec(node, "ip", "link", "set", "eth0", "down")
-        self._drop_anchor(x)
         self.event("crash", node, link_down=link_down)
 
     @staticmethod
