@@ -699,6 +699,63 @@ class Lab:
         skip = {x.init_pid, x.anchor.pid if x.anchor else 0}
         return [p for p in netns_pids(self.ns(node)) if p not in skip]
 
+    # ----- ssh: a real sshd per node (bundles and fix over SSH)
+    @property
+    def ssh_config(self) -> Path:
+        """An ``ssh -F`` file: ``Host <node>`` for every node, root, the lab's own client key and
+        known_hosts (strict checking). Valid from every node's namespaces and the root one."""
+        return self._ssh_material() / "ssh_config"
+
+    def _ssh_material(self) -> Path:
+        d = self.workdir / "ssh"
+        cfg = d / "ssh_config"
+        if cfg.exists():
+            return d
+        d.mkdir(mode=0o700, exist_ok=True)
+        for key, comment in (("id_ed25519", "hblab-client"), ("host_ed25519", "hblab-host")):
+            if not (d / key).exists():
+                run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(d / key)],
+                    check=True)
+        (d / "authorized_keys").write_text((d / "id_ed25519.pub").read_text())
+        host_pub = (d / "host_ed25519.pub").read_text().split()
+        (d / "known_hosts").write_text("".join(
+            f"{n},{x.ip} {host_pub[0]} {host_pub[1]}\n" for n, x in self.nodes.items()))
+        cfg.write_text("".join(
+            f"Host {n}\n  HostName {x.ip}\n  User root\n  IdentityFile {d}/id_ed25519\n"
+            f"  IdentitiesOnly yes\n  UserKnownHostsFile {d}/known_hosts\n"
+            f"  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n"
+            f"  HostKeyAlias {n}\n" for n, x in self.nodes.items()))
+        return d
+
+    def start_sshd(self, node: str, timeout: float = 15) -> None:
+        """Start a real OpenSSH ``sshd`` inside the node (its network, mount and PID namespaces),
+        listening on the node's eth0 address, key login for root only."""
+        d = self._ssh_material()
+        conf = d / f"sshd_config-{node}"
+        conf.write_text(
+            f"ListenAddress {self.ip(node)}\nPort 22\nHostKey {d}/host_ed25519\n"
+            f"AuthorizedKeysFile {d}/authorized_keys\nPermitRootLogin prohibit-password\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+            "StrictModes no\nPidFile none\nLogLevel ERROR\nPrintMotd no\n")
+        run(["install", "-d", "-m", "0755", str(self.node_dir(node) / "run" / "sshd")], check=True)
+        with open(self.workdir / f"sshd-{node}.log", "ab") as err:
+            subprocess.Popen(self.nsenter(node) + ["/usr/sbin/sshd", "-D", "-e", "-f", str(conf)],
+                             stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True)
+        if self.wait(lambda: self.sshd_listening(node), timeout, f"sshd on {node}") is None:
+            tail = (self.workdir / f"sshd-{node}.log").read_text(errors="replace")[-1000:]
+            raise LabError(f"sshd on {node} did not start listening: {tail}")
+        self.event("sshd_started", node)
+
+    def sshd_listening(self, node: str) -> bool:
+        cp = self.netexec(node, "ss", "-Hltn", f"src {self.ip(node)}:22")
+        return bool(cp.stdout.strip())
+
+    def stop_sshd(self, node: str) -> None:
+        """Stop the node's sshd (the node stays up: a host whose ssh is down)."""
+        self.exec(node, "pkill", "-KILL", "-x", "sshd")
+        self.wait(lambda: not self.sshd_listening(node), 10, f"sshd on {node} gone")
+        self.event("sshd_stopped", node)
+
     def reboots(self) -> list[str]:
         """``reboot``/``init`` calls intercepted in the nodes ("<uname -n> <cmd> <args>")."""
         try:
