@@ -193,3 +193,37 @@ def script_path(path: str | os.PathLike) -> str:
     if "\n" in p or "\0" in p:
         raise ValueError(f"bad path {p!r}")
     return quote(p)
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    """Which nodes a cluster-wide command talks to, and which of them is this host."""
+
+    local: Optional[str]          # the node this command runs on (None: not a cluster member)
+    nodes: Tuple[str, ...]        # every node, the local one first
+
+    @property
+    def remote(self) -> Tuple[str, ...]:
+        return tuple(n for n in self.nodes if n != self.local)
+
+
+def plan_nodes(explicit: Sequence[str], declared: Sequence[str], local_name: str) -> NodePlan:
+    """``--node`` names when given, else ha.cf's ``node`` list; this host (``local_name``, from
+    nodeinfo or ``uname -n``, compared as heartbeat does: case-insensitively) runs locally.
+
+    >>> plan_nodes([], ["node01", "node02"], "NODE02")
+    NodePlan(local='node02', nodes=('node02', 'node01'))
+    >>> plan_nodes(["db2"], ["db1", "db2"], "db1").remote
+    ('db2',)
+    """
+    names: List[str] = []
+    for n in list(explicit) or list(declared):
+        n = n.strip().lower()
+        if n and n not in names:
+            names.append(n)
+    me = local_name.strip().lower()
+    if explicit and me in [d.lower() for d in declared] and me not in names:
+        names.insert(0, me)          # --node names the peers; this member is always included
+    local = me if me in names else None
+    ordered = ([local] if local else []) + [n for n in names if n != local]
+    return NodePlan(local, tuple(ordered))
