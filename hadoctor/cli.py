@@ -84,8 +84,8 @@ def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_ve
 
 @app.command()
 def snapshot(
-    target: Optional[str] = typer.Argument(None, help="A folder with one sub-folder per node, or a node folder. "
-                                                      "Omit it to examine this host."),
+    target: Optional[str] = typer.Argument(None, help="A folder with one sub-folder per node, a node folder, or a "
+                                                      "bundle (.tar.gz). Omit it to examine this host."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text (for people) or json."),
     root: str = typer.Option("/", "--root", help="Live host only: read /etc/ha.d etc. below this folder."),
 ) -> None:
@@ -99,8 +99,8 @@ def snapshot(
 
 @app.command()
 def check(
-    target: Optional[str] = typer.Argument(None, help="A folder with one sub-folder per node (or one node folder). "
-                                                      "Omit it to examine this host."),
+    target: Optional[str] = typer.Argument(None, help="A folder with one sub-folder per node (or one node folder), or "
+                                                      "a bundle (.tar.gz). Omit it to examine this host."),
     fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f",
                                      help="text (for people), json (schema hadoctor-report/1) or sarif."),
     select: Optional[List[str]] = typer.Option(None, "--select", "-s", metavar="CODES",
@@ -260,6 +260,11 @@ def probe_exchange(
 
     raise typer.Exit(run_cli(peer=peer, port=port, authkeys=authkeys, netns=netns, interval_ms=interval,
                              seconds=seconds, force=force, fmt=fmt.value))
+
+
+from hadoctor.bundle.cli import bundle_app  # noqa: E402 - typer only; the work is imported inside its commands
+
+app.add_typer(bundle_app, name="bundle")
 
 
 @app.command()

@@ -33,9 +33,74 @@ def load_target(target: Optional[str], *, root: str = "/") -> ClusterSnapshot:
     if not path.exists():
         raise InputError(target, "no such file or directory", TARGET_HINT)
     if not path.is_dir():
-        raise InputError(target, "is a file; support bundles are not readable yet", TARGET_HINT)
+        return load_bundle(target)
     if not os.access(path, os.R_OK | os.X_OK):
         raise InputError(target, "permission denied", "run as a user who can read the folder")
+    return _load_folder_target(path)
+
+
+def load_bundle(target: str) -> ClusterSnapshot:
+    """A support bundle (``hadoctor bundle create``): unpacked safely (hadoctor.bundle.archive), then read
+    like a folder of node folders; the manifest's failed, timed-out or unreachable items become the
+    reasons of missing data and cluster notes."""
+    from hadoctor.bundle import archive
+    from hadoctor.bundle.manifest_view import apply_manifest
+
+    if not archive.looks_like_archive(target):
+        raise InputError(target, "is a file but not a bundle (.tar.gz) or a folder", TARGET_HINT)
+    opened = archive.extract(target)
+    folders = [d for d in sorted(opened.root.iterdir()) if d.is_dir() and is_node_folder(d)]
+    cluster = ClusterSnapshot(target=target, context="bundle")
+    for folder in folders:
+        node = load_node_folder(folder)
+        node.origin = f"bundle {target}:{folder.name}"
+        cluster.nodes.append(node)
+    for node in cluster.nodes:
+        _relabel(node, str(opened.root) + os.sep, f"{target}:")
+    apply_manifest(cluster, opened.manifest, dict(zip([n.name for n in cluster.nodes], [f.name for f in folders])))
+    if not cluster.nodes:
+        raise InputError(target, "the bundle holds no node's data: " + "; ".join(cluster.notes),
+                         "collect again once the nodes are reachable")
+    _check_unique_names(cluster)
+    return cluster
+
+
+def _relabel(node: NodeSnapshot, prefix: str, label: str) -> None:
+    """Show bundle paths as ``BUNDLE:node01/ha.cf`` in evidence, not as the private unpack folder.
+    LogSource keeps the real paths (it opens them when a rule streams the log)."""
+    import dataclasses
+
+    def fix(value, depth: int = 0):
+        if isinstance(value, str):
+            return label + value[len(prefix):] if value.startswith(prefix) else value
+        if depth > 3 or isinstance(value, LogSource):
+            return value
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                if f.name in ("path", "file", "problems", "files", "entries"):
+                    try:
+                        setattr(value, f.name, fix(getattr(value, f.name), depth + 1))
+                    except (AttributeError, dataclasses.FrozenInstanceError):
+                        pass
+            return value
+        if isinstance(value, list):
+            return [fix(v, depth + 1) for v in value]
+        if isinstance(value, dict):
+            return {k: fix(v, depth + 1) for k, v in value.items()}
+        return value
+
+    for datum in node.data.values():
+        datum.source = fix(datum.source)
+        datum.missing = datum.missing.replace(prefix, label)
+        if isinstance(datum.value, LogSource):
+            datum.value.display = {p: fix(p) for p in datum.value.paths}
+        elif datum.value is not None:
+            fix(datum.value)
+    node.origin = fix(node.origin)
+
+
+def _load_folder_target(path: Path) -> ClusterSnapshot:
+    target = str(path)
     if is_node_folder(path):
         folders = [path]
     else:
@@ -70,7 +135,10 @@ def load_node_folder(folder: Path) -> NodeSnapshot:
     for name in ("ha_cf", "haresources", "addresses", "packages", "hosts", "firewall", "resource_scripts",
                  "boot_services"):
         _load_parsed(node, name, _first_existing(folder, DATUMS[name].folder_files))
-    _load_authkeys(node, folder / "authkeys", stat_file=folder / "authkeys.stat")
+    if not (folder / "authkeys").exists() and (folder / "authkeys.json").is_file():
+        _load_authkeys_meta(node, folder / "authkeys.json")
+    else:
+        _load_authkeys(node, folder / "authkeys", stat_file=folder / "authkeys.stat")
     _load_service_configs(node, folder / "services")
     _load_uname_folder(node, folder)
     _load_log(node, _folder_log_candidates(folder, node))
@@ -143,6 +211,18 @@ def _load_authkeys(node: NodeSnapshot, path: Path, stat_file: Optional[Path] = N
             node.notes.append(f"{path}: cannot read the key file ({node.data['authkeys'].missing}); mode {mode:04o}")
         return
     node.put("authkeys", parse_authkeys(data, str(path), mode=mode, owner=owner, group=group), source)
+
+
+def _load_authkeys_meta(node: NodeSnapshot, path: Path) -> None:
+    """A bundle's authkeys metadata (hadoctor.bundle: the key itself is never in a bundle)."""
+    from hadoctor.bundle.manifest_view import authkeys_from_meta
+
+    try:
+        model = authkeys_from_meta(read_bytes(str(path)))
+    except (InputError, ValueError, KeyError, TypeError) as err:
+        node.mark_missing("authkeys", f"unreadable authkeys metadata: {err}", str(path))
+        return
+    node.put("authkeys", model, f"{path} (bundle metadata: mode, methods, keyed fingerprints; no key)")
 
 
 def _user(uid: int) -> str:

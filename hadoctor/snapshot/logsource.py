@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 
 @dataclass
@@ -15,6 +15,8 @@ class LogSource:
     paths: List[str]
     reference: Optional[datetime] = None  # newest file's mtime: anchors year inference
     notes: List[str] = field(default_factory=list)
+    #: real path -> the path shown in evidence (a bundle's files are read from a private unpack folder)
+    display: Dict[str, str] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -31,7 +33,13 @@ class LogSource:
     def records(self, prefilter=None) -> Iterator:
         from hadoctor.parsers.hblog import iter_log
 
-        return iter_log(self.paths, reference=self.reference, prefilter=prefilter)
+        records = iter_log(self.paths, reference=self.reference, prefilter=prefilter)
+        return self._shown(records) if self.display else records
+
+    def _shown(self, records: Iterator) -> Iterator:
+        for rec in records:
+            rec.file = self.display.get(rec.file, rec.file)
+            yield rec
 
     def end_time(self, tail_bytes: int = 256 * 1024) -> Optional[datetime]:
         """The time of the last dated record, read once from the tail of the newest file (cheap)."""

@@ -1,0 +1,948 @@
+"""``hadoctor bundle create``: collect every node into one archive that ``check`` reads offline.
+
+Per node, two POSIX ``sh`` scripts run through :mod:`hadoctor.remote` (this host: ``sh -s``; other
+nodes: the system ``ssh``), the scripts on stdin, never in argv:
+
+1. *inventory* (output kept in memory, never written anywhere): ``uname -n``, nodeinfo, the clock,
+   ha.cf, haresources, logd.cf, the syslog configuration, authkeys and its mode. The collector
+   parses them with hadoctor's own parsers: authkeys becomes metadata (``authkeys.json``: mode,
+   owner, group, auth lines, per entry index, method and a keyed fingerprint under a random
+   per-bundle salt that is never stored); ha.cf says which logs to take.
+2. *collect* (a tar stream into a private temporary file here): every command (``ip a``, ``ip -j a``
+   or ``ifconfig -a``, routes, packages, boot enablement, firewall, ``cl_status``, resource
+   scripts...) with its exit code, duration and ``timeout`` where the node has it; /etc/hosts, the
+   Asterisk/MOR files; the logs ha.cf names (logfile, debugfile, logd.cf's, or the syslog files for
+   the facility) with their rotated and compressed siblings last written after ``--since``.
+
+The remote side stays dumb (sh, coreutils, find, tar, optional gzip and timeout): log trimming to
+``--since/--until`` happens here, with hadoctor's own log-time parsing (:mod:`hadoctor.parsers.hblog`),
+on each node's own local log time. Every text file is masked (:mod:`hadoctor.bundle.redact`); then
+every known secret is scrubbed from every member. An unreachable node, a failed or timed-out item is
+recorded in manifest.json with the reason; collection goes on. Nodes are collected in parallel and
+each within ``--timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import re
+import secrets as _secrets
+import shutil
+import tarfile
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+from hadoctor import __version__
+from hadoctor.bundle import AUTHKEYS_META, FORMAT, MANIFEST, redact
+from hadoctor.errors import InputError, UsageError
+from hadoctor.remote import (
+    SCRIPT_HEADER,
+    LocalShell,
+    RunResult,
+    Shell,
+    SshOptions,
+    SshShell,
+    plan_nodes,
+    quote,
+)
+
+DEFAULT_WINDOW = timedelta(hours=72)
+DEFAULT_TIMEOUT = 120.0
+#: per command on the node (GNU/busybox ``timeout``; without it the node's whole run is still bounded)
+COMMAND_TIMEOUT = 20
+#: stonith_host parameters are masked in ha.cf; those this long (passwords, not logins like admin/root) that
+#: are no host name or address are also scrubbed from every other member
+STONITH_SCRUB = 8
+ASTERISK_FILES = ("sip.conf", "iax.conf", "h323.conf", "manager.conf", "mor.conf")
+PACKAGES = ("heartbeat", "cluster-glue", "resource-agents", "libheartbeat2", "pacemaker", "cluster-glue-libs",
+            "heartbeat-libs")
+SYSLOG_DEFAULTS = ("/var/log/messages", "/var/log/syslog")
+LOGD_DEFAULTS = ("/var/log/ha-log", "/var/log/ha-debug")
+_ROTATED = r"(?:\.(\d+)|-(\d{8,}))(?:\.(?:gz|bz2))?"
+
+#: which bundle files feed which datum (for "could not be evaluated" reasons in check)
+DATUM_FILES = {
+    "ha_cf": ("ha.cf",), "haresources": ("haresources",), "authkeys": (AUTHKEYS_META,),
+    "addresses": ("ip-j-a.json", "ip-a.txt", "ifconfig.txt"), "packages": ("packages.txt",),
+    "uname": ("uname-n.txt",), "hosts": ("hosts",), "resource_scripts": ("resource-scripts.txt",),
+    "boot_services": ("boot-services.txt",), "firewall": ("nft-ruleset.txt", "iptables-save.txt"),
+    "log": ("log",), "service_configs": ("services",),
+}
+
+
+# --------------------------------------------------------------------------- the scripts
+
+def _sections(nonce: str, items: Sequence[Tuple[str, str]]) -> str:
+    body = [f"N={quote(nonce)}",
+            "sect() { printf '@@%s begin %s\\n' \"$N\" \"$1\"; }",
+            "endsect() { printf '\\n@@%s end %s %s\\n' \"$N\" \"$1\" \"$2\"; }",
+            "catf() { sect \"$1\"; if [ -f \"$2\" ]; then cat \"$2\" 2>&1; endsect \"$1\" $?; "
+            "else echo \"no such file: $2\"; endsect \"$1\" missing; fi; }"]
+    for name, code in items:
+        body.append(code if code.startswith("catf ") else f"sect {name}; {{ {code} ; }} 2>&1; endsect {name} $?")
+    return "\n".join(body) + "\n"
+
+
+def inventory_script(root: str, nonce: str) -> str:
+    r = quote(root.rstrip("/"))
+    items = [
+        ("uname", "uname -n"),
+        ("clock", "d=$(date +%s.%N 2>/dev/null); case \"$d\" in *N*|*.|'') d=$(date +%s);; esac; echo \"$d\"; "
+                  "date '+%Y-%m-%d %H:%M:%S %z'"),
+        ("nodeinfo", 'catf nodeinfo "$R/etc/ha.d/nodeinfo"'),
+        ("ha.cf", 'catf ha.cf "$R/etc/ha.d/ha.cf"'),
+        ("haresources", 'catf haresources "$R/etc/ha.d/haresources"'),
+        ("logd.cf", 'catf logd.cf "$R/etc/logd.cf"'),
+        ("syslog.conf", 'for f in "$R/etc/syslog.conf" "$R/etc/rsyslog.conf" "$R"/etc/rsyslog.d/*.conf; do '
+                        '[ -f "$f" ] && { echo "### $f"; cat "$f"; }; done; true'),
+        ("authkeys", 'catf authkeys "$R/etc/ha.d/authkeys"'),
+        ("authkeys.stat", 'f="$R/etc/ha.d/authkeys"; if [ -e "$f" ]; then stat -c \'%a %U %G\' "$f" 2>/dev/null '
+                          '|| ls -ld "$f" | awk \'{print $1, $3, $4}\'; fi'),
+    ]
+    return SCRIPT_HEADER + f"R={r}\n" + _sections(nonce, items)
+
+
+#: (item name, output file, tool that must exist ('' none), command for `sh -c`, or None for a plain argv)
+COMMANDS: Tuple[Tuple[str, str, str, str], ...] = (
+    ("ip a", "ip-a.txt", "ip", "ip a"),
+    ("ip -j a", "ip-j-a.json", "ip", "ip -j a"),
+    ("ifconfig -a", "ifconfig.txt", "ifconfig", "command -v ip >/dev/null 2>&1 && exit 0; ifconfig -a"),
+    ("routes", "routes.txt", "", "if command -v ip >/dev/null 2>&1; then ip route show table all; ip -6 route show "
+                                 "table all; else netstat -rn; fi"),
+    ("uname -n", "uname-n.txt", "uname", "uname -n"),
+    ("uname -a", "uname-a.txt", "uname", "uname -a"),
+    ("os release", "os-release.txt", "", "for f in /etc/os-release /etc/redhat-release /etc/debian_version; do "
+                                         "[ -f \"$f\" ] && { echo \"### $f\"; cat \"$f\"; }; done; true"),
+    ("packages", "packages.txt", "", "if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W "
+                                     "-f '${Package}\\t${Version}\\n' " + " ".join(PACKAGES) + " 2>/dev/null; rc=$?; [ $rc -le 1 ] || exit $rc; "
+                                     "elif command -v rpm >/dev/null 2>&1; then rpm -qa "
+                                     + " ".join(PACKAGES) + "; else echo 'no dpkg-query or rpm' >&2; exit 127; fi"),
+    ("boot services", "boot-services.txt", "", "if [ -d /run/systemd/system ] && command -v systemctl >/dev/null "
+                                               "2>&1; then systemctl list-unit-files --type=service --no-legend; "
+                                               "elif command -v chkconfig >/dev/null 2>&1; then chkconfig --list; "
+                                               "else echo 'neither systemd nor chkconfig' >&2; exit 127; fi"),
+    ("iptables-save", "iptables-save.txt", "iptables-save", "iptables-save"),
+    ("ip6tables-save", "ip6tables-save.txt", "ip6tables-save", "ip6tables-save"),
+    ("nft list ruleset", "nft-ruleset.txt", "nft", "nft list ruleset"),
+    ("resource scripts", "resource-scripts.txt", "", "for f in \"$R\"/etc/ha.d/resource.d/* \"$R\"/etc/init.d/*; do "
+                                                     "[ -f \"$f\" ] || continue; g=${f#\"$R\"}; if [ -x \"$f\" ]; "
+                                                     "then echo \"x $g\"; else echo \"- $g\"; fi; done"),
+    ("heartbeat binaries", "ha-bin.txt", "", "for d in /usr/lib/heartbeat /usr/lib64/heartbeat /usr/libexec/heartbeat "
+                                             "/etc/init.d/heartbeat /lib/systemd/system/heartbeat.service "
+                                             "/usr/lib/systemd/system/heartbeat.service; do [ -e \"$d\" ] && "
+                                             "ls -ld \"$d\"; done; for b in /usr/lib/heartbeat/heartbeat "
+                                             "/usr/lib64/heartbeat/heartbeat /usr/libexec/heartbeat/heartbeat; do "
+                                             "[ -x \"$b\" ] && echo \"HA_BIN $b\"; done; true"),
+    ("cl_status", "cl_status.txt", "cl_status", "cl_status hbstatus || exit $?; echo '## listnodes'; "
+                                                "for n in $(cl_status listnodes); do echo \"$n "
+                                                "$(cl_status nodestatus \"$n\")\"; done; echo '## rscstatus'; "
+                                                "cl_status rscstatus"),
+)
+
+
+def collect_script(root: str, *, stamp: Optional[str], log_bases: Sequence[str], files: Sequence[Tuple[str, str]],
+                   command_timeout: int, compress: bool) -> str:
+    """The second script: a tar stream (meta, logs, out/*, then the named files) on stdout."""
+    r = quote(root.rstrip("/"))
+    lines = [SCRIPT_HEADER, f"R={r}", f"CT={int(command_timeout)}", "umask 077",
+             'T=$(mktemp -d 2>/dev/null) || { T=/tmp/hadoctor-bundle.$$; mkdir "$T" || exit 70; }',
+             "trap 'rm -rf \"$T\"' EXIT HUP INT TERM",
+             'mkdir "$T/out"; : > "$T/meta"; : > "$T/logs"',
+             'if command -v timeout >/dev/null 2>&1; then TO="timeout $CT"; else TO=""; fi',
+             "now() { d=$(date +%s%N 2>/dev/null); case \"$d\" in ''|*[!0-9]*) d=$(( $(date +%s) * 1000000000 ));; "
+             "esac; echo \"$d\"; }",
+             # item NAME FILE TOOL SCRIPT: run SCRIPT with sh -c under timeout, record status
+             "item() {\n"
+             "  if [ -n \"$3\" ] && ! command -v \"$3\" >/dev/null 2>&1; then\n"
+             "    printf '%s\\t%s\\tna\\t\\t0\\t%s\\t%s\\n' \"$1\" \"$2\" \"$3 not available\" \"$4\" >> \"$T/meta\";"
+             " return; fi\n"
+             "  t0=$(now); $TO sh -c \"$4\" sh \"$R\" > \"$T/out/$2\" 2> \"$T/err\"; rc=$?; t1=$(now)\n"
+             "  st=ok; [ $rc -ne 0 ] && st=error; [ -n \"$TO\" ] && [ $rc -eq 124 ] && st=timeout\n"
+             "  e=$(head -n 3 \"$T/err\" | tr '\\t\\n' '  ')\n"
+             "  printf '%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' \"$1\" \"$2\" \"$st\" \"$rc\" $((t1 - t0)) \"$e\" \"$4\" "
+             ">> \"$T/meta\"\n"
+             "}",
+             'R="$R"; export R']
+    for name, out, tool, code in COMMANDS:
+        lines.append(f"item {quote(name)} {quote(out)} {quote(tool)} {quote(code)}")
+    lines.append("set --")
+    lines.append("takef() { if [ -f \"$R$2\" ] && [ -r \"$R$2\" ]; then printf 'file\\t%s\\t%s\\n' \"$1\" \"$2\" "
+                 ">> \"$T/logs\"; return 0; fi; printf 'nofile\\t%s\\t%s\\n' \"$1\" \"$2\" >> \"$T/logs\"; "
+                 "return 1; }")
+    for label, path in files:
+        lines.append(f"P=\"$R\"{quote(path)}; takef {quote(label)} {quote(path)} && set -- \"$@\" \"${{P#/}}\"")
+    if stamp:
+        lines.append(f"touch -t {quote(stamp)} \"$T/since\" 2>/dev/null || rm -f \"$T/since\"")
+    for base in log_bases:
+        _folder, name = os.path.split(base)
+        lines.append(
+            f"for f in \"$R\"{quote(base)} \"$R\"{quote(base)}.* \"$R\"{quote(base)}-*; do "
+            "[ -f \"$f\" ] || continue; "
+            f"case \"${{f##*/}}\" in {quote(name)}|{quote(name)}.[0-9]*|{quote(name)}-[0-9]*) ;; *) continue;; esac; "
+            "if [ ! -r \"$f\" ]; then printf 'unreadable\\t%s\\n' \"$f\" >> \"$T/logs\"; continue; fi; "
+            "if [ -f \"$T/since\" ] && [ -z \"$(find \"$f\" -prune -newer \"$T/since\" 2>/dev/null)\" ]; then "
+            "printf 'old\\t%s\\n' \"$f\" >> \"$T/logs\"; continue; fi; "
+            "printf 'log\\t%s\\n' \"$f\" >> \"$T/logs\"; set -- \"$@\" \"${f#/}\"; done")
+    tar = 'tar cf - -C "$T" meta logs out -C / "$@"'
+    if compress:
+        lines.append("if command -v gzip >/dev/null 2>&1; then " + tar + " | gzip -1 -c; else " + tar + "; fi")
+    else:
+        lines.append(tar)
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- parsing script output
+
+def parse_sections(data: bytes, nonce: str) -> Dict[str, Tuple[str, bytes]]:
+    """{name: (status, content)} from the inventory script's framed output."""
+    out: Dict[str, Tuple[str, bytes]] = {}
+    n = re.escape(nonce.encode())
+    for m in re.finditer(rb"@@" + n + rb" begin (\S+)\n(.*?)\n@@" + n + rb" end \1 (\S+)\n", data, re.DOTALL):
+        out[m.group(1).decode()] = (m.group(3).decode(), m.group(2))
+    return out
+
+
+def status_of(code: str) -> str:
+    if code == "0":
+        return "ok"
+    if code == "missing":
+        return "missing"
+    return "error"
+
+
+# --------------------------------------------------------------------------- options and results
+
+@dataclass
+class CreateOptions:
+    output: Optional[str] = None
+    nodes: Sequence[str] = ()
+    since: Optional[str] = None
+    until: Optional[str] = None
+    obfuscate: bool = False
+    map_file: Optional[str] = None
+    ssh: SshOptions = SshOptions()
+    timeout: float = DEFAULT_TIMEOUT
+    root: str = "/"
+    command_timeout: int = COMMAND_TIMEOUT
+
+
+@dataclass
+class NodeResult:
+    name: str
+    where: str
+    status: str = "ok"              # ok | partial | unreachable | failed
+    reason: str = ""
+    duration_s: float = 0.0
+    items: List[dict] = field(default_factory=list)
+    logs: List[dict] = field(default_factory=list)
+    clock: dict = field(default_factory=dict)
+    window: dict = field(default_factory=dict)
+    secrets: Set[str] = field(default_factory=set)   # never written: scrubbed from every member
+    stonith: Set[str] = field(default_factory=set)   # stonith_host parameters (scrubbed when password-long)
+    names: Set[str] = field(default_factory=set)
+
+    def to_dict(self) -> dict:
+        return {"where": self.where, "status": self.status, "reason": self.reason or None,
+                "duration_s": round(self.duration_s, 3), "clock": self.clock, "window": self.window,
+                "items": self.items, "logs": self.logs}
+
+
+class Progress:
+    """Progress lines on stderr (rich), one per step; never on stdout."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, highlight=False)
+        self.quiet = quiet
+        self.lock = threading.Lock()
+        self.t0 = time.monotonic()
+
+    def say(self, node: str, text: str, style: str = "") -> None:
+        if self.quiet:
+            return
+        from rich.markup import escape
+
+        with self.lock:
+            stamp = f"{time.monotonic() - self.t0:5.1f}s"
+            body = escape(text)
+            self.console.print(f"[dim]{stamp}[/] [bold]{escape(node)}[/]: " + (f"[{style}]{body}[/]" if style else body))
+
+
+# --------------------------------------------------------------------------- time window
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+
+
+def parse_bound(value: Optional[str], name: str) -> Optional[object]:
+    """A --since/--until value: a date-time in the logs' local time, or a duration back from each node's
+    clock (``72h``, ``3d``, ``90m``). Returns datetime, timedelta or None."""
+    if value is None:
+        return None
+    m = _RELATIVE.match(value)
+    if m:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
+        return timedelta(**{unit: int(m.group(1))})
+    from dateutil import parser as dateparser
+
+    try:
+        return dateparser.parse(value).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise UsageError(f"{name} {value!r} is neither a date and time nor a duration",
+                         "write it like '2026-11-25 09:19:20' (each node's local log time) or '24h', '3d'") from None
+
+
+def _resolve(bound, node_now: Optional[datetime]) -> Optional[datetime]:
+    if bound is None:
+        return None
+    if isinstance(bound, timedelta):
+        return (node_now or datetime.now()) - bound
+    return bound  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- logs
+
+def log_targets(hacf, logd_text: bytes, syslog_conf: bytes) -> List[Tuple[str, str]]:
+    """(path, why) of the logs heartbeat writes, from ha.cf (and logd.cf / the syslog config)."""
+    targets: List[Tuple[str, str]] = []
+
+    def add(path: Optional[str], why: str) -> None:
+        if path and path != "/dev/null" and path.startswith("/") and path not in [t[0] for t in targets]:
+            targets.append((path, why))
+
+    def value(setting) -> Optional[str]:
+        v = getattr(setting, "value", setting)
+        return str(v) if v not in (None, "") else None
+
+    facility = None
+    uses_logd = False
+    if hacf is not None:
+        add(value(hacf.logfile), "ha.cf logfile")
+        add(value(hacf.debugfile), "ha.cf debugfile")
+        facility = value(hacf.logfacility)
+        logd = hacf.use_logd
+        explicit = bool(getattr(logd, "value", False)) if logd is not None else None
+        uses_logd = explicit is True or (explicit is None and not targets and not facility)
+    if uses_logd:
+        conf = _keyvalues(logd_text)
+        add(conf.get("logfile", LOGD_DEFAULTS[0]), "logd.cf logfile" if "logfile" in conf else "ha_logd default")
+        add(conf.get("debugfile", LOGD_DEFAULTS[1]), "logd.cf debugfile" if "debugfile" in conf
+            else "ha_logd default")
+        facility = conf.get("logfacility", facility or "daemon")
+    if facility and facility != "none":
+        for path in _syslog_destinations(syslog_conf, facility):
+            add(path, f"syslog config for facility {facility}")
+        for path in SYSLOG_DEFAULTS:
+            add(path, f"syslog (facility {facility})")
+        if facility == "daemon":
+            add("/var/log/daemon.log", "syslog (facility daemon)")
+    if not targets:
+        add("/var/log/ha-log", "heartbeat default")
+    return targets
+
+
+def _keyvalues(data: bytes) -> Dict[str, str]:
+    out = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) >= 2:
+            out[words[0].lower()] = words[1]
+    return out
+
+
+def _syslog_destinations(conf: bytes, facility: str) -> List[str]:
+    """Files a syslogd/rsyslogd rule sends ``facility`` to (``local0.*  /var/log/ha.log``, ``-/path``)."""
+    found = []
+    for line in conf.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "$", "module", "input")):
+            continue
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        selector, action = parts[0], parts[-1].lstrip("-")
+        if not action.startswith("/") or action.startswith("/dev/"):
+            continue
+        for sel in selector.split(";"):
+            facs, _, prio = sel.partition(".")
+            if prio != "none" and facility in facs.split(","):
+                found.append(action)
+    return found
+
+
+def trim_log(src: str, dst: str, since: Optional[datetime], until: Optional[datetime],
+             mtime: float) -> Tuple[int, int]:
+    """Copy the records of ``src`` whose log time lies in [since, until] to ``dst`` (gzip again when
+    ``src`` was); undated lines go with the record before them. Returns (lines kept, lines read)."""
+    from hadoctor.inputs import open_stream, safe_chunks
+    from hadoctor.parsers.hblog import iter_records
+
+    reference = datetime.fromtimestamp(mtime)
+    keep: List[Tuple[int, int]] = []
+    pending: List[Tuple[int, int]] = []     # undated records before the first dated one
+    decided: Optional[bool] = None
+    any_dated = False
+    with open_stream(src) as stream:
+        for rec in iter_records(safe_chunks(stream, src), src, reference=reference):
+            span = (rec.line, rec.line + rec.nlines - 1)
+            if rec.time is None:
+                if decided is None:
+                    pending.append(span)
+                elif decided:
+                    _add_span(keep, span)
+                continue
+            any_dated = True
+            inside = (since is None or rec.time >= since) and (until is None or rec.time <= until)
+            if decided is None and inside:
+                for p in pending:
+                    _add_span(keep, p)
+            decided = inside
+            if inside:
+                _add_span(keep, span)
+    compressed = src.endswith(".gz") or src.endswith(".bz2")
+    opener = (lambda p: gzip.open(p, "wb", compresslevel=6)) if compressed else (lambda p: open(p, "wb"))
+    kept = total = 0
+    spans = iter(keep)
+    current = next(spans, None)
+    with open_stream(src) as stream, opener(dst) as out:
+        for lineno, raw in enumerate(_lines(safe_chunks(stream, src)), 1):
+            total += 1
+            if not any_dated:
+                out.write(raw)
+                kept += 1
+                continue
+            while current is not None and lineno > current[1]:
+                current = next(spans, None)
+            if current is not None and current[0] <= lineno <= current[1]:
+                out.write(raw)
+                kept += 1
+    os.utime(dst, (mtime, mtime))
+    return kept, total
+
+
+def _add_span(spans: List[Tuple[int, int]], span: Tuple[int, int]) -> None:
+    if spans and span[0] <= spans[-1][1] + 1:
+        spans[-1] = (spans[-1][0], max(spans[-1][1], span[1]))
+    else:
+        spans.append(span)
+
+
+def _lines(chunks):
+    rest = b""
+    for chunk in chunks:
+        data = rest + chunk
+        parts = data.split(b"\n")
+        rest = parts.pop()
+        for p in parts:
+            yield p + b"\n"
+    if rest:
+        yield rest
+
+
+# --------------------------------------------------------------------------- one node
+
+class NodeCollector:
+    def __init__(self, name: str, shell: Shell, opts: CreateOptions, staging: Path, salt: bytes,
+                 since, until, progress: Progress, nonce: str) -> None:
+        self.name, self.shell, self.opts = name, shell, opts
+        self.dir = staging / name
+        self.salt, self.since, self.until = salt, since, until
+        self.progress, self.nonce = progress, nonce
+        self.result = NodeResult(name, shell.where)
+        self.deadline = time.monotonic() + opts.timeout
+
+    def remaining(self) -> float:
+        return max(1.0, self.deadline - time.monotonic())
+
+    def run(self) -> NodeResult:
+        t0 = time.monotonic()
+        try:
+            self._run()
+        except InputError as err:
+            self.result.status, self.result.reason = "failed", str(err)
+        finally:
+            self.result.duration_s = time.monotonic() - t0
+        style = {"ok": "green", "partial": "yellow"}.get(self.result.status, "red")
+        self.progress.say(self.name, f"{self.result.status} in {self.result.duration_s:.1f} s"
+                          + (f": {self.result.reason}" if self.result.reason else ""), style)
+        return self.result
+
+    def _item(self, name: str, file: str, status: str, *, command: str = "", rc=None, duration_s: float = 0.0,
+              error: str = "", size: Optional[int] = None) -> dict:
+        item = {"name": name, "file": file, "command": command, "status": status, "rc": rc,
+                "duration_s": round(duration_s, 3), "error": error or None}
+        if size is not None:
+            item["bytes"] = size
+        self.result.items.append(item)
+        return item
+
+    def _run(self) -> None:
+        self.progress.say(self.name, f"inventory ({self.shell.where})")
+        t_send = time.time()
+        inv = self.shell.run(inventory_script(self.opts.root, self.nonce), timeout=self.remaining())
+        t_back = time.time()
+        if not inv.ok and not inv.stdout:
+            remote = isinstance(self.shell, SshShell)
+            self.result.status = "unreachable" if remote and (inv.rc == 255 or inv.error or inv.timed_out) \
+                else "failed"
+            self.result.reason = inv.reason
+            if inv.timed_out:
+                self.result.reason = f"no answer within --timeout {self.opts.timeout:g} s ({inv.reason})"
+            return
+        sections = parse_sections(inv.stdout, self.nonce)
+        if "uname" not in sections:
+            self.result.status, self.result.reason = "failed", f"inventory script gave no output ({inv.reason})"
+            return
+        self.dir.mkdir(parents=True)
+        self._inventory(sections, inv, (t_send + t_back) / 2)
+        del inv, sections        # the authkeys bytes go with them
+        self._collect()
+        if any(i["status"] in ("timeout",) for i in self.result.items) and self.result.status == "ok":
+            self.result.status = "partial"
+
+    # -- inventory -------------------------------------------------------------
+    def _inventory(self, sections: Dict[str, Tuple[str, bytes]], inv: RunResult, collector_epoch: float) -> None:
+        from hadoctor.parsers.authkeys import parse_authkeys, parse_stat_line
+        from hadoctor.parsers.hacf import parse_hacf
+
+        def get(name: str) -> Tuple[str, bytes]:
+            return sections.get(name, ("error", b""))
+
+        code, clock = get("clock")
+        lines = clock.decode("utf-8", "replace").splitlines()
+        node_now = None
+        try:
+            epoch = float(lines[0])
+            node_now = datetime.strptime(lines[1][:19], "%Y-%m-%d %H:%M:%S")
+            self.result.clock = {"epoch": epoch, "local": lines[1].strip(),
+                                 "offset_s": round(epoch - collector_epoch, 3),
+                                 "offset_uncertainty_s": round(inv.duration_s / 2, 3)}
+        except (IndexError, ValueError):
+            self.result.clock = {"error": clock.decode("utf-8", "replace")[:200]}
+        (self.dir / "date.txt").write_text(json.dumps(self.result.clock) + "\n")
+        self.since = _resolve(self.since, node_now)
+        self.until = _resolve(self.until, node_now)
+        self.result.window = {"since": self.since.isoformat(sep=" ") if self.since else None,
+                              "until": self.until.isoformat(sep=" ") if self.until else None,
+                              "time": "the node's local log time"}
+        # small text files (ha.cf masked for stonith_host; everything for password-like values)
+        hacf = None
+        for name, file, masker in (("nodeinfo", "nodeinfo", redact.mask_text), ("ha.cf", "ha.cf", redact.mask_hacf),
+                                   ("haresources", "haresources", redact.mask_text),
+                                   ("logd.cf", "logd.cf", redact.mask_text),
+                                   ("syslog.conf", "syslog-conf.txt", redact.mask_text)):
+            code, data = get(name)
+            status = status_of(code)
+            if status == "ok":
+                masked, found = masker(data)
+                self.result.secrets |= found
+                (self.dir / file).write_bytes(masked)
+                if name == "ha.cf":
+                    self.result.stonith |= found
+                    hacf = parse_hacf(data, "/etc/ha.d/ha.cf")
+                    self.result.names |= {n.lower() for n in hacf.node_names}
+                self._item(name, file, "ok", command=f"cat /etc/ha.d/{name}" if name != "syslog.conf" else "cat",
+                           rc=0, size=len(masked))
+            else:
+                self._item(name, file, status, command=f"cat {name}",
+                           error=data.decode("utf-8", "replace").strip()[:200])
+        self.hacf = hacf
+        # authkeys: parsed here, in memory; only metadata is written
+        code, keydata = get("authkeys")
+        if status_of(code) == "ok":
+            mode = owner = group = None
+            _scode, stat = get("authkeys.stat")
+            try:
+                mode, owner, group = parse_stat_line(stat.decode("utf-8", "replace"))
+            except ValueError:
+                pass
+            model = parse_authkeys(keydata, "/etc/ha.d/authkeys", mode=mode, owner=owner, group=group, salt=self.salt)
+            for key in model.keys.values():
+                if key.key is not None:
+                    self.result.secrets.add(key.key.reveal())
+            doc = model.to_dict()
+            doc["fingerprint_salt"] = "random per bundle, not stored: fingerprints compare only within this bundle"
+            doc["format"] = "hadoctor-authkeys-meta/1"
+            (self.dir / AUTHKEYS_META).write_text(json.dumps(doc, indent=1) + "\n")
+            self._item("authkeys", AUTHKEYS_META, "ok", command="cat /etc/ha.d/authkeys (metadata only, key dropped)",
+                       rc=0)
+            del model
+        else:
+            self._item("authkeys", AUTHKEYS_META, status_of(code),
+                       error=keydata.decode("utf-8", "replace").strip()[:200])
+        del keydata
+        self.logd = get("logd.cf")[1] if status_of(get("logd.cf")[0]) == "ok" else b""
+        self.syslog_conf = get("syslog.conf")[1]
+
+    # -- collection ------------------------------------------------------------
+    def _collect(self) -> None:
+        targets = log_targets(self.hacf, self.logd, self.syslog_conf)
+        self.log_why = dict(targets)
+        files = [("hosts", "/etc/hosts")] + [(f"services/{n}", f"/etc/asterisk/{n}") for n in ASTERISK_FILES]
+        stamp = None
+        if self.since is not None:
+            stamp = (self.since - timedelta(minutes=1)).strftime("%Y%m%d%H%M.%S")
+        script = collect_script(self.opts.root, stamp=stamp, log_bases=[t[0] for t in targets], files=files,
+                                command_timeout=min(self.opts.command_timeout, max(1, int(self.remaining()) - 2)),
+                                compress=isinstance(self.shell, SshShell))
+        self.progress.say(self.name, f"collecting ({len(targets)} log target(s), commands, files)")
+        tmpdir = tempfile.mkdtemp(prefix="hadoctor-collect-")
+        try:
+            raw = os.path.join(tmpdir, "stream.tar")
+            with open(raw, "wb") as out:
+                res = self.shell.run(script, timeout=self.remaining(), stdout=out)
+            if res.timed_out:
+                self.result.status = "partial"
+                self.result.reason = f"collection timed out after {res.duration_s:.1f} s (--timeout)"
+            elif res.error:
+                self.result.status = "partial"
+                self.result.reason = res.error
+            self._unpack(raw, res)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def _unpack(self, raw: str, res: RunResult) -> None:
+        root = self.opts.root.rstrip("/")
+        meta = logs = b""
+        got = 0
+        try:
+            with tarfile.open(raw, mode="r|*") as tar:
+                for info in tar:
+                    if not info.isreg():
+                        continue
+                    got += 1
+                    name = info.name
+                    reader = tar.extractfile(info)
+                    if name == "meta":
+                        meta = reader.read()
+                    elif name == "logs":
+                        logs = reader.read()
+                    elif name.startswith("out/"):
+                        self._write_text(name[4:], reader.read(), redact.mask_text)
+                    else:
+                        self._file_member("/" + name, root, reader, info)
+        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+            if not self.result.reason:
+                self.result.status = "partial"
+                self.result.reason = f"collection stream ended early ({exc}); {res.reason or 'see items'}"
+        if not got and not self.result.reason:
+            self.result.status = "failed"
+            self.result.reason = f"collection script gave no archive: {res.reason or 'no output'}"
+        self._read_meta(meta)
+        self._read_logs(logs, root)
+
+    def _write_text(self, file: str, data: bytes, masker: Callable) -> None:
+        masked, found = masker(data)
+        self.result.secrets |= found
+        path = self.dir / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(masked)
+
+    def _file_member(self, path: str, root: str, reader, info: tarfile.TarInfo) -> None:
+        original = path[len(root):] if root and path.startswith(root + "/") else path
+        if original == "/etc/hosts":
+            self._write_text("hosts", reader.read(), redact.mask_text)
+            return
+        if original.startswith("/etc/asterisk/"):
+            self._write_text("services/" + os.path.basename(original), reader.read(), redact.mask_conf)
+            return
+        # a log: to a temp file, then trimmed into the node folder
+        member = self._log_member_name(original)
+        tmp = self.dir / (".raw-" + member)
+        with open(tmp, "wb") as out:
+            shutil.copyfileobj(reader, out, 1 << 20)
+        entry = {"source": original, "member": member, "why": self._why(original), "bytes_read": info.size}
+        try:
+            kept, total = trim_log(str(tmp), str(self.dir / member), self.since, self.until, info.mtime)
+        except (InputError, OSError, EOFError) as exc:
+            entry.update(status="error", error=str(exc))
+            (self.dir / member).unlink(missing_ok=True)
+        else:
+            entry.update(lines_read=total, lines_kept=kept)
+            if kept == 0:
+                (self.dir / member).unlink()
+                entry["status"] = "outside window"
+            else:
+                entry["status"] = "trimmed" if kept < total else "whole"
+                self._mask_log(self.dir / member, info.mtime)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.result.logs.append(entry)
+
+    def _mask_log(self, path: Path, mtime: float) -> None:
+        compressed = path.name.endswith(".gz")
+        data = gzip.decompress(path.read_bytes()) if compressed else path.read_bytes()
+        masked, found = redact.mask_text(data)
+        self.result.secrets |= found
+        if masked != data:
+            path.write_bytes(gzip.compress(masked, 6, mtime=int(mtime)) if compressed else masked)
+            os.utime(path, (mtime, mtime))
+
+    def _why(self, original: str) -> str:
+        for base, why in self.log_why.items():
+            if original == base or re.fullmatch(re.escape(base) + _ROTATED, original):
+                return why
+        return "log"
+
+    def _log_member_name(self, original: str) -> str:
+        base = os.path.basename(original)
+        if base.endswith(".bz2"):
+            base = base[:-4] + ".gz"
+        taken = {e["member"] for e in self.result.logs}
+        if base in taken:
+            base = original.strip("/").replace("/", "_")
+        return base
+
+    def _read_meta(self, meta: bytes) -> None:
+        for line in meta.decode("utf-8", "replace").splitlines():
+            parts = line.split("\t")
+            if len(parts) < 7:
+                continue
+            name, file, status, rc, dur_ns, err, command = parts[:7]
+            out = self.dir / file
+            size = out.stat().st_size if out.exists() else None
+            if status == "ok" and size == 0 and file in ("ifconfig.txt",):
+                out.unlink()
+                status, size = "skipped", None
+                err = "ip is available"
+            elif status != "ok" and out.exists() and size == 0:
+                out.unlink()
+                size = None
+            err = redact.mask_text(err.encode())[0].decode().strip()
+            try:
+                rc_v: Optional[int] = int(rc)
+            except ValueError:
+                rc_v = None
+            try:
+                dur = int(dur_ns) / 1e9
+            except ValueError:
+                dur = 0.0
+            if status == "timeout":
+                err = (err + "; " if err else "") + f"killed by timeout after {self.opts.command_timeout} s"
+            self._item(name, file, "not available" if status == "na" else status, command=command.strip(),
+                       rc=rc_v, duration_s=dur, error=err, size=size)
+
+    def _read_logs(self, logs: bytes, root: str) -> None:
+        for line in logs.decode("utf-8", "replace").splitlines():
+            kind, _, rest = line.partition("\t")
+            if kind in ("file", "nofile"):
+                label, _, path = rest.partition("\t")
+                if kind == "nofile":
+                    self._item(label, label, "missing", command=f"cat {path}", error=f"no such file: {path}")
+                else:
+                    f = self.dir / label
+                    self._item(label, label, "ok" if f.exists() else "error", command=f"cat {path}",
+                               size=f.stat().st_size if f.exists() else None)
+                continue
+            path = rest[len(root):] if root and rest.startswith(root + "/") else rest
+            if kind in ("old", "unreadable"):
+                self.result.logs.append({"source": path, "member": None, "why": self._why(path),
+                                         "status": "outside window" if kind == "old" else "unreadable"})
+        present = {e["source"] for e in self.result.logs}
+        for base, why in self.log_why.items():
+            if not any(s == base or re.fullmatch(re.escape(base) + _ROTATED, s) for s in present):
+                self.result.logs.append({"source": base, "member": None, "why": why, "status": "missing"})
+        kept = [e for e in self.result.logs if e.get("member")]
+        if not kept:
+            self._item("log", "log", "missing", error="no heartbeat log with records in the window; tried "
+                       + ", ".join(self.log_why))
+
+
+# --------------------------------------------------------------------------- the whole bundle
+
+def _local_name(root: str) -> str:
+    try:
+        with open(os.path.join(root, "etc/ha.d/nodeinfo"), "rb") as f:
+            first = f.read(4096).decode("utf-8", "replace").splitlines()
+            if first and first[0].strip():
+                return first[0].strip().lower()
+    except OSError:
+        pass
+    return os.uname().nodename.lower()
+
+
+def _declared(root: str) -> List[str]:
+    from hadoctor.parsers.hacf import parse_hacf
+
+    path = os.path.join(root, "etc/ha.d/ha.cf")
+    try:
+        with open(path, "rb") as f:
+            return parse_hacf(f.read(), path).node_names
+    except OSError:
+        return []
+
+
+def create(opts: CreateOptions, progress: Optional[Progress] = None) -> Tuple[str, dict]:
+    """Collect and write the bundle; returns (path, manifest)."""
+    progress = progress or Progress()
+    since_b = parse_bound(opts.since, "--since") if opts.since else DEFAULT_WINDOW
+    until_b = parse_bound(opts.until, "--until")
+    if isinstance(since_b, datetime) and isinstance(until_b, datetime) and until_b < since_b:
+        raise UsageError("--until is before --since", "swap them")
+    if opts.timeout <= 0:
+        raise UsageError("--timeout must be positive", "give seconds, e.g. --timeout 120")
+    if not os.path.isdir(opts.root):
+        raise InputError(opts.root, "no such folder", "give --root an existing folder (or leave it out)")
+    local = _local_name(opts.root)
+    declared = _declared(opts.root)
+    plan = plan_nodes(opts.nodes, declared, local)
+    if not plan.nodes:
+        raise UsageError("no node to collect: this host has no /etc/ha.d/ha.cf node list",
+                         "name the nodes: --node NODE1 --node NODE2")
+    if opts.root not in ("/", "") and plan.remote and not opts.nodes:
+        pass
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    output = opts.output or f"hadoctor-bundle-{plan.nodes[0]}-{stamp}.tar.gz"
+    if os.path.exists(output):
+        raise UsageError(f"{output} exists", "choose another -o FILE (a bundle is never overwritten)")
+    out_dir = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK):
+        raise InputError(output, "the folder does not exist or is not writable", "choose another -o FILE")
+    map_file = None
+    if opts.obfuscate:
+        map_file = opts.map_file or re.sub(r"(\.tar\.gz|\.tgz)?$", "", output, count=1) + ".map.json"
+        if os.path.exists(map_file):
+            raise UsageError(f"{map_file} exists", "choose another --map-file")
+    elif opts.map_file:
+        raise UsageError("--map-file needs --obfuscate", "add --obfuscate, or drop --map-file")
+
+    salt = os.urandom(32)          # authkeys fingerprints: compare within this bundle only; never stored
+    nonce = _secrets.token_hex(8)
+    started = datetime.now(timezone.utc)
+    t0 = time.monotonic()
+    staging = Path(tempfile.mkdtemp(prefix="hadoctor-bundle-build-"))
+    try:
+        collectors = []
+        for name in plan.nodes:
+            shell = LocalShell(name) if name == plan.local else SshShell(name, opts.ssh)
+            collectors.append(NodeCollector(name, shell, opts, staging, salt, since_b, until_b, progress, nonce))
+        with ThreadPoolExecutor(max_workers=min(8, len(collectors))) as pool:
+            results = list(pool.map(lambda c: c.run(), collectors))
+        secrets: Set[str] = set()
+        names: Set[str] = set()
+        for r in results:
+            secrets |= r.secrets
+            names |= r.names
+        stonith: Set[str] = set()
+        for r in results:
+            stonith |= r.stonith
+        scrub = redact.scrub_set([s for s in secrets - stonith]
+                                 + [s for s in stonith if len(s) >= STONITH_SCRUB
+                                    and not _hostlike(s, names | set(plan.nodes))])
+        manifest = {
+            "format": FORMAT,
+            "hadoctor_version": __version__,
+            "created": started.isoformat(timespec="seconds"),
+            "collection_s": None,
+            "collected_on": local if plan.local else f"{local} (not a member)",
+            "options": {"nodes": list(plan.nodes), "since": opts.since or "72h", "until": opts.until,
+                        "timeout_s": opts.timeout, "command_timeout_s": opts.command_timeout,
+                        "obfuscated": bool(opts.obfuscate)},
+            "redaction": {
+                "authkeys": "metadata only (authkeys.json); keys never collected into any file; fingerprints are "
+                            "keyed with a random per-bundle salt that was discarded",
+                "masked": "stonith_host parameters; password-like values (secret, md5secret, password, passwd, "
+                          "pwd, db_pass, token, *key in service configs)",
+                "scrubbed_occurrences": 0,
+            },
+            "nodes": {r.name: r.to_dict() for r in results},
+        }
+        total_scrubbed = _scrub_tree(staging, [s for s in scrub])
+        manifest["redaction"]["scrubbed_occurrences"] = total_scrubbed
+        map_doc = None
+        if opts.obfuscate:
+            progress.say("bundle", "obfuscating addresses and host names")
+            from hadoctor.bundle.obfuscate import obfuscate_tree
+
+            manifest, map_doc = obfuscate_tree(staging, manifest, plan.nodes)
+        manifest["collection_s"] = round(time.monotonic() - t0, 3)
+        top = f"hadoctor-bundle-{stamp}"
+        _pack(staging, manifest, output, top)
+        if map_doc is not None:
+            fd = os.open(map_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(map_doc, f, indent=1)
+                f.write("\n")
+            manifest["_map_file"] = map_file
+        return output, manifest
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _hostlike(value: str, names: Set[str]) -> bool:
+    """stonith_host parameters that are host names or addresses are masked in ha.cf but not scrubbed
+    everywhere (a node name in every log line is no secret)."""
+    import ipaddress
+
+    if value.lower() in names:
+        return True
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return value.isdigit()
+
+
+def _scrub_tree(staging: Path, scrub: List[bytes]) -> int:
+    if not scrub:
+        return 0
+    total = 0
+    for path in sorted(staging.rglob("*")):
+        if not path.is_file():
+            continue
+        st = path.stat()
+        compressed = path.name.endswith(".gz")
+        data = path.read_bytes()
+        plain = gzip.decompress(data) if compressed else data
+        cleaned, n = redact.scrub(plain, scrub)
+        if n:
+            total += n
+            path.write_bytes(gzip.compress(cleaned, 6, mtime=int(st.st_mtime)) if compressed else cleaned)
+            os.utime(path, (st.st_atime, st.st_mtime))
+    return total
+
+
+def _pack(staging: Path, manifest: dict, output: str, top: str) -> None:
+    """Write the archive (mode 0600): manifest.json first, then each node folder, members owned by root,
+    regular files and folders only."""
+    tmp = output + ".part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    now = time.time()
+
+    def add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = len(data), int(mtime), 0o644
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        tar.addfile(info, io.BytesIO(data))
+
+    try:
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=int(now)) as gz, \
+                tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            public = {k: v for k, v in manifest.items() if not k.startswith("_")}
+            add_bytes(tar, f"{top}/{MANIFEST}", (json.dumps(public, indent=1) + "\n").encode(), now)
+            for path in sorted(staging.rglob("*")):
+                rel = path.relative_to(staging).as_posix()
+                if path.is_dir():
+                    info = tarfile.TarInfo(f"{top}/{rel}")
+                    info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, int(now)
+                    info.uname = info.gname = "root"
+                    tar.addfile(info)
+                elif path.is_file():
+                    add_bytes(tar, f"{top}/{rel}", path.read_bytes(), path.stat().st_mtime)
+        os.replace(tmp, output)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

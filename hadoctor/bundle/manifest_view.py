@@ -1,0 +1,98 @@
+"""What the loader takes from a bundle's manifest.json and authkeys.json (kept apart from the loader so
+``check FOLDER`` never imports it)."""
+
+from __future__ import annotations
+
+import json
+from typing import Dict, List
+
+from hadoctor.bundle.collect import DATUM_FILES
+from hadoctor.parsers.authkeys import AuthKey, Authkeys
+from hadoctor.parsers.base import Problem
+
+#: missing-data reasons the folder loader gives when a file is simply absent
+_ABSENT = ("not present in this snapshot", "no log file found", "no Asterisk/MOR files")
+
+
+def authkeys_from_meta(data: bytes) -> Authkeys:
+    """Rebuild the authkeys model (without keys) from a bundle's authkeys.json."""
+    doc = json.loads(data)
+    mode = doc.get("mode")
+    model = Authkeys(str(doc.get("path") or "/etc/ha.d/authkeys"),
+                     auth_lines=[(int(a["index"]), int(a["line"])) for a in doc.get("auth_lines", [])],
+                     active_index=doc.get("active_index"),
+                     mode=int(mode, 8) if isinstance(mode, str) else None,
+                     owner=doc.get("owner"), group=doc.get("group"))
+    for k in doc.get("keys", []):
+        model.keys[int(k["index"])] = AuthKey(int(k["index"]), str(k["method"]), None, int(k["line"]),
+                                              k.get("fingerprint"))
+    for p in doc.get("problems", []):
+        model.problems.append(Problem(str(p.get("file", model.path)), int(p.get("line", 0)), str(p["message"]),
+                                      str(p.get("text") or ""), str(p.get("severity", "error"))))
+    return model
+
+
+def _item_reason(node: str, item: dict) -> str:
+    command = item.get("command") or ""
+    what = command if command and len(command) <= 40 else item.get("name")
+    status = item.get("status")
+    if status == "timeout":
+        text = f"timed out ({item.get('error') or 'killed'})"
+    elif status == "not available":
+        text = item.get("error") or "tool not available"
+    elif status == "missing":
+        text = item.get("error") or "file not present"
+    else:
+        text = f"exit {item.get('rc')}" + (f": {item['error']}" if item.get("error") else "")
+    return f"bundle item {item.get('name')!r} ({what}) on {node}: {text}"
+
+
+def apply_manifest(cluster, manifest: dict, folders: Dict[str, str]) -> None:
+    """Turn the manifest's reasons into cluster notes and into the missing-data reasons rules skip with."""
+    nodes = manifest.get("nodes") or {}
+    collected = set(folders.values())
+    for name, entry in nodes.items():
+        status = entry.get("status")
+        if name not in collected:
+            cluster.notes.append(f"bundle: node {name} was not collected ({status}): {entry.get('reason') or '?'}; "
+                                 "rules comparing the nodes see only " + (", ".join(sorted(collected)) or "nothing"))
+        elif status != "ok":
+            cluster.notes.append(f"bundle: node {name} is incomplete ({status}): {entry.get('reason') or '?'}")
+    for node in cluster.nodes:
+        entry = nodes.get(folders.get(node.name, node.name)) or {}
+        items = entry.get("items") or []
+        by_file: Dict[str, dict] = {}
+        for item in items:
+            by_file.setdefault(item.get("file"), item)
+        for datum, files in DATUM_FILES.items():
+            current = node.data.get(datum)
+            if current is None or current.present:
+                continue
+            if current.missing and not current.missing.startswith(_ABSENT):
+                continue
+            reasons = [_item_reason(node.name, by_file[f]) for f in files
+                       if f in by_file and by_file[f].get("status") not in ("ok", "skipped")]
+            if datum == "service_configs":
+                tried = [i for i in items if str(i.get("file", "")).startswith("services/")]
+                if tried and all(i.get("status") == "missing" for i in tried):
+                    reasons = [f"bundle on {node.name}: no Asterisk/MOR files in /etc/asterisk"]
+            if datum == "log":
+                tried = [f"{e['source']}: {e['status']}" for e in entry.get("logs") or []]
+                if tried:
+                    reasons = [f"bundle on {node.name}: no heartbeat log in the window "
+                               f"({(entry.get('window') or {}).get('since')} .. "
+                               f"{(entry.get('window') or {}).get('until') or 'collection'}); " + "; ".join(tried)]
+            if reasons:
+                node.mark_missing(datum, "; ".join(reasons), current.source)
+        failed: List[str] = [f"{i['name']} ({i['status']})" for i in items
+                             if i.get("status") in ("timeout", "error") and i.get("file") not in _fed()]
+        if failed:
+            node.notes.append("bundle items that failed: " + ", ".join(failed))
+        clock = entry.get("clock") or {}
+        if "offset_s" in clock:
+            node.notes.append(f"bundle: clock {clock['offset_s']:+.1f} s from the collector's "
+                              f"(± {clock.get('offset_uncertainty_s', 0):.1f} s) at collection")
+
+
+def _fed() -> set:
+    return {f for files in DATUM_FILES.values() for f in files}
