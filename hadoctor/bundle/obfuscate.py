@@ -26,8 +26,12 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 
 Net = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
-_V4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)")
-_V6 = re.compile(r"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![0-9A-Fa-f:])")
+#: Address-shaped words in free text; bundle verify compiles the same patterns for bytes, so it
+#: looks for exactly what obfuscation replaces.
+IPV4_PATTERN = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)"
+IPV6_PATTERN = r"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![0-9A-Fa-f:])"
+_V4 = re.compile(IPV4_PATTERN)
+_V6 = re.compile(IPV6_PATTERN)
 V4_POOL = ipaddress.ip_network("100.64.0.0/10")
 V6_POOL = ipaddress.ip_network("fd00:bd::/32")
 

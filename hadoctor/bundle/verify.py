@@ -28,13 +28,14 @@ from hadoctor.bundle.archive import (
     iter_members,
     read_chunks,
 )
+from hadoctor.bundle.obfuscate import IPV4_PATTERN, IPV6_PATTERN
 from hadoctor.errors import InputError, UsageError
 
 EXIT_CLEAN = 0
 EXIT_LEAK = 4
 MAX_SCAN_MEMBER = 512 * 1024 ** 2
-_V4 = re.compile(rb"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d)")
-_V6 = re.compile(rb"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![0-9A-Fa-f:])")
+_V4 = re.compile(IPV4_PATTERN.encode())
+_V6 = re.compile(IPV6_PATTERN.encode())
 
 
 @dataclass
