@@ -38,9 +38,10 @@ def parse_size(text: str) -> int:
 class Writer:
     """Keeps the clock and the pids; formats lines in the daemon's and the scripts' layouts."""
 
-    def __init__(self, rng: random.Random, start: datetime) -> None:
+    def __init__(self, rng: random.Random, start: datetime, host: str = HOST, peer: str = PEER) -> None:
         self.rng = rng
         self.now = start
+        self.host, self.peer = host, peer
         self.master = rng.randrange(2000, 30000)
         self.next_pid = self.master + 10
         self.lines: List[str] = []
@@ -58,7 +59,7 @@ class Writer:
         """A daemon line: syslogmsgfmt (3.0.x default), zero-padded day."""
         t = self.now
         self.lines.append(f"{MONTHS[t.month - 1]} {t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d} "
-                          f"{HOST} heartbeat: [{pid or self.master}]: {level}: {msg}\n")
+                          f"{self.host} heartbeat: [{pid or self.master}]: {level}: {msg}\n")
 
     def ra(self, tag: str, level: str, msg: str) -> None:
         """A script line through ha_log, resource-agents 4.x (two spaces, four spaces)."""
@@ -73,14 +74,14 @@ class Writer:
 # -- normal operation ------------------------------------------------------------------------
 
 def status(w: Writer) -> None:
-    w.hb("info", f"Status update for node {PEER}: status {w.rng.choice(('active', 'up', 'active'))}")
+    w.hb("info", f"Status update for node {w.peer}: status {w.rng.choice(('active', 'up', 'active'))}")
 
 
 def lost_packets(w: Writer) -> None:
     seq = w.rng.randrange(100, 900000)
-    w.hb("WARN", f"1 lost packet(s) for [{PEER}] [{seq}:{seq + 2}]")
+    w.hb("WARN", f"1 lost packet(s) for [{w.peer}] [{seq}:{seq + 2}]")
     w.tick(0, 0.3)
-    w.hb("info", f"No pkts missing from {PEER}!")
+    w.hb("info", f"No pkts missing from {w.peer}!")
 
 
 def harc_status(w: Writer) -> None:
@@ -88,16 +89,16 @@ def harc_status(w: Writer) -> None:
 
 
 def link_flap(w: Writer) -> None:
-    w.hb("info", f"Link {PEER}:eth1 dead.")
+    w.hb("info", f"Link {w.peer}:eth1 dead.")
     w.tick(1, 5)
-    w.hb("info", f"Link {PEER}:eth1 up.")
-    w.hb("info", f"Status update for node {PEER}: status active")
+    w.hb("info", f"Link {w.peer}:eth1 up.")
+    w.hb("info", f"Status update for node {w.peer}: status active")
 
 
 def acquire(w: Writer) -> None:
     rm, ip_wrap, ip = w.pid(), w.pid(), w.pid()
     w.ra(f"harc(default)[{w.pid()}]", "info", "Running /etc/ha.d//rc.d/ip-request-resp ip-request-resp")
-    w.ra(f"ResourceManager(default)[{rm}]", "info", f"Acquiring resource group: {HOST} {VIP}/24/eth1")
+    w.ra(f"ResourceManager(default)[{rm}]", "info", f"Acquiring resource group: {w.host} {VIP}/24/eth1")
     w.ra(f"/usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_{VIP})[{w.pid()}]", "INFO", " Resource is stopped")
     w.ra(f"ResourceManager(default)[{rm}]", "info", f"Running /etc/ha.d//resource.d/IPaddr {VIP}/24/eth1 start")
     w.tick(0, 1)
@@ -110,24 +111,24 @@ def acquire(w: Writer) -> None:
 
 def release(w: Writer) -> None:
     rm = w.pid()
-    w.hb("info", f"Received shutdown notice from '{PEER}'.")
-    w.hb("info", "Resources being acquired from nodeb.")
+    w.hb("info", f"Received shutdown notice from '{w.peer}'.")
+    w.hb("info", f"Resources being acquired from {w.peer}.")
     w.ra(f"mach_down(default)[{w.pid()}]", "info", f"Taking over resource group {VIP}/24/eth1")
-    w.ra(f"ResourceManager(default)[{rm}]", "info", f"Acquiring resource group: {PEER} {VIP}/24/eth1")
+    w.ra(f"ResourceManager(default)[{rm}]", "info", f"Acquiring resource group: {w.peer} {VIP}/24/eth1")
     w.ra(f"ResourceManager(default)[{rm}]", "info", f"Running /etc/ha.d//resource.d/IPaddr {VIP}/24/eth1 start")
-    w.ra(f"mach_down(default)[{w.pid()}]", "info", f"mach_down takeover complete for node {PEER}.")
+    w.ra(f"mach_down(default)[{w.pid()}]", "info", f"mach_down takeover complete for node {w.peer}.")
     w.hb("info", "mach_down takeover complete.")
     w.tick(5, 20)
-    w.hb("WARN", f"node {PEER}: is dead")
-    w.hb("info", f"Dead node {PEER} gave up resources.")
-    w.hb("info", f"Link {PEER}:eth1 dead.")
+    w.hb("WARN", f"node {w.peer}: is dead")
+    w.hb("info", f"Dead node {w.peer} gave up resources.")
+    w.hb("info", f"Link {w.peer}:eth1 dead.")
 
 
 def restart(w: Writer) -> None:
     w.hb("info", "Heartbeat shutdown in progress. (%d)" % w.master)
     w.hb("info", "Giving up all HA resources.", w.pid())
     w.hb("info", "All HA resources relinquished.", w.pid())
-    w.hb("info", f"{HOST} Heartbeat shutdown complete.")
+    w.hb("info", f"{w.host} Heartbeat shutdown complete.")
     w.tick(2, 10)
     w.master = w.pid()
     w.hb("WARN", "Logging daemon is disabled --enabling logging daemon is recommended")
@@ -141,8 +142,8 @@ def restart(w: Writer) -> None:
     w.hb("info", "glib: ucast: started on port 694 interface eth1 to 10.77.0.2")
     w.hb("info", "Local status now set to: 'up'")
     w.tick(1, 3)
-    w.hb("info", f"Link {PEER}:eth1 up.")
-    w.hb("info", f"Status update for node {PEER}: status up")
+    w.hb("info", f"Link {w.peer}:eth1 up.")
+    w.hb("info", f"Status update for node {w.peer}: status up")
     w.hb("info", "Comm_now_up(): updating status to active")
     w.hb("info", "Local status now set to: 'active'")
 
@@ -151,17 +152,17 @@ def ipfail(w: Writer) -> None:
     pid = w.pid()
     t = w.now
     stamp = f"{MONTHS[t.month - 1]} {t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-    w.raw(f"{stamp} {HOST} ipfail: [{pid}]: info: Status update: Node {PEER} now has status active\n")
-    w.raw(f"{stamp} {HOST} ipfail: [{pid}]: info: Asking other side for ping node count.\n")
+    w.raw(f"{stamp} {w.host} ipfail: [{pid}]: info: Status update: Node {w.peer} now has status active\n")
+    w.raw(f"{stamp} {w.host} ipfail: [{pid}]: info: Asking other side for ping node count.\n")
 
 
 # -- failures (what the benchmark patterns look for) -----------------------------------------
 
 def late_heartbeat(w: Writer) -> None:
     if w.rng.random() < 0.8:
-        w.hb("WARN", f"Late heartbeat: Node {PEER}: interval {w.rng.randrange(3000, 9000)} ms")
+        w.hb("WARN", f"Late heartbeat: Node {w.peer}: interval {w.rng.randrange(3000, 9000)} ms")
     else:
-        w.hb("CRIT", f"Late heartbeat: Node {PEER}: interval {w.rng.randrange(15000, 30000)} ms (> deadtime)")
+        w.hb("CRIT", f"Late heartbeat: Node {w.peer}: interval {w.rng.randrange(15000, 30000)} ms (> deadtime)")
 
 
 def dispatch_delay(w: Writer) -> None:
@@ -175,7 +176,7 @@ def dispatch_delay(w: Writer) -> None:
 
 def findif_failed(w: Writer) -> None:
     rm, ip_wrap, ip = w.pid(), w.pid(), w.pid()
-    w.ra(f"ResourceManager(default)[{rm}]", "info", f"Acquiring resource group: {HOST} 192.0.2.50")
+    w.ra(f"ResourceManager(default)[{rm}]", "info", f"Acquiring resource group: {w.host} 192.0.2.50")
     w.ra(f"IPaddr(IPaddr_192.0.2.50)[{ip}]", "ERROR", "/usr/libexec/heartbeat/findif failed [rc=1].")
     w.ra(f"/usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_192.0.2.50)[{ip_wrap}]", "ERROR", " Generic error")
     w.ra(f"ResourceManager(default)[{rm}]", "ERROR", "Return code 1 from /etc/ha.d/resource.d/IPaddr")
@@ -183,12 +184,12 @@ def findif_failed(w: Writer) -> None:
 
 
 def split_brain(w: Writer) -> None:
-    w.hb("CRIT", f"Cluster node {PEER} returning after partition.")
+    w.hb("CRIT", f"Cluster node {w.peer} returning after partition.")
     w.hb("info", "For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain")
     w.hb("WARN", "Deadtime value may be too small.")
     w.hb("info", "See FAQ for information on tuning deadtime.")
     w.hb("info", "URL: http://linux-ha.org/wiki/FAQ#Heavy_Load")
-    w.hb("CRIT", f"Late heartbeat: Node {PEER}: interval 15020 ms (> deadtime)")
+    w.hb("CRIT", f"Late heartbeat: Node {w.peer}: interval 15020 ms (> deadtime)")
     w.hb("ERROR", "Both machines own our resources!")
     w.hb("ERROR", "Both machines own foreign resources!")
 
@@ -231,12 +232,14 @@ FAILURES: List[Callable[[Writer], None]] = [late_heartbeat] * 6 + [dispatch_dela
     [split_brain] + [auth_failure] * 2 + [bad_node]
 
 
-def generate(out, size: int, seed: int, failure_rate: float, start: datetime) -> int:
-    """Write at least ``size`` bytes (whole lines) to the binary stream ``out``; return the bytes written."""
+def generate(out, size: int, seed: int, failure_rate: float, start: datetime, lines: int = 0,
+             host: str = HOST, peer: str = PEER) -> int:
+    """Write at least ``size`` bytes, or with ``lines`` at least that many lines (whole batches of about
+    8000 lines), to the binary stream ``out`` as ``host`` whose peer is ``peer``; return the bytes written."""
     rng = random.Random(seed)
-    w = Writer(rng, start)
-    written = 0
-    while written < size:
+    w = Writer(rng, start, host, peer)
+    written = count = 0
+    while (count < lines) if lines else (written < size):
         while len(w.lines) < 8000:
             draw = rng.random()
             if draw < failure_rate:
@@ -251,6 +254,7 @@ def generate(out, size: int, seed: int, failure_rate: float, start: datetime) ->
         w.lines.clear()
         out.write(data)
         written += len(data)
+        count += data.count(b"\n")
     return written
 
 
@@ -258,6 +262,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("output", help="file to write ('-' for stdout)")
     ap.add_argument("--size", default="100M", help="target size: 100M, 1G, 512K or bytes (default 100M)")
+    ap.add_argument("--lines", type=int, default=0, help="target number of lines instead of a size")
+    ap.add_argument("--host", default=HOST, help=f"the node writing the log (default {HOST})")
+    ap.add_argument("--peer", default=PEER, help=f"its peer (default {PEER})")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--failure-rate", type=float, default=0.01,
                     help="fraction of episodes that are failures (default 0.01)")
@@ -265,10 +272,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     start = datetime.fromisoformat(args.start)
     if args.output == "-":
-        generate(sys.stdout.buffer, parse_size(args.size), args.seed, args.failure_rate, start)
+        generate(sys.stdout.buffer, parse_size(args.size), args.seed, args.failure_rate, start, args.lines,
+                 args.host, args.peer)
     else:
         with open(args.output, "wb") as out:
-            generate(out, parse_size(args.size), args.seed, args.failure_rate, start)
+            generate(out, parse_size(args.size), args.seed, args.failure_rate, start, args.lines, args.host,
+                     args.peer)
     return 0
 
 

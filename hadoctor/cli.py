@@ -281,7 +281,7 @@ def timeline(
                                            help="Also write a self-contained HTML page (SVG + tables) to FILE."),
     no_skew: bool = typer.Option(False, "--no-skew-correction", help="Show each node's own clock; do not "
                                                                      "correct the estimated offsets."),
-    limit: int = typer.Option(1000, "--limit", help="Text: show at most this many events (0: all)."),
+    limit: int = typer.Option(1000, "--limit", help="Text: show at most this many events and rows per table (0: all)."),
     root: str = typer.Option("/", "--root", help="Live host only: read /etc/ha.d etc. below this folder."),
 ) -> None:
     """Merge every node's heartbeat log into one timeline: starts and stops, links, deaths, takeovers,

@@ -3,22 +3,24 @@ and the derived intervals (heartbeat running, link states, resource ownership, o
 
 Events are spilled to a temporary file per node while the log streams (a small reorder
 buffer absorbs lines written slightly out of order), so memory stays flat however long
-the log is; :meth:`Timeline.events` merges the spills in corrected time order.
+the log is; :meth:`Timeline.events` merges the spills in corrected time order. The derived
+intervals are written out as they close, sorted on disk (hadoctor/timeline/spill.py), and the
+outage and overlap windows come from one sweep over the sorted ownership: nothing held in
+memory grows with the number of log lines.
 """
 
 from __future__ import annotations
 
 import heapq
-import os
-import pickle
-import tempfile
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from hadoctor.errors import InputError
 from hadoctor.timeline.events import Event, events_of, prefilter_patterns
 from hadoctor.timeline.skew import Anchors, estimate_offset, pair_differences
+from hadoctor.timeline.spill import Section, SortedSpill, Spill
 
 EPOCH = datetime(1970, 1, 1)
 REORDER_S = 120.0
@@ -26,6 +28,9 @@ REORDER_MAX = 20000
 #: offsets smaller than this are log-resolution noise and are not corrected
 MIN_CORRECTION_S = 1.5
 DEFAULT_DEADTIME_S = 30.0
+#: resource groups, and links (peer:iface per observing node), turned into intervals; events about
+#: more are still listed (a note says so). Real clusters have a handful of each.
+MAX_SUBJECTS = 100
 
 
 def to_ts(t: datetime) -> float:
@@ -68,6 +73,9 @@ class Interval:
     def seconds(self) -> float:
         return max(0.0, self.end - self.start)
 
+    def to_tuple(self) -> Tuple:
+        return (self.kind, self.node, self.subject, self.state, self.start, self.end, self.end_reason, self.open)
+
 
 @dataclass
 class Window:
@@ -84,31 +92,29 @@ class Window:
     def seconds(self) -> float:
         return max(0.0, self.end - self.start)
 
+    def to_tuple(self) -> Tuple:
+        return (self.kind, self.group, self.start, self.end, self.nodes, self.open)
 
-class _Spill:
-    """Events of one node, pickled to a temporary file in (own-clock) time order."""
 
-    def __init__(self) -> None:
-        self.handle = tempfile.TemporaryFile(prefix="hadoctor-timeline-")
-        self.count = 0
+# sort orders of the interval sections (Interval.to_tuple layout: kind node subject state start end ...)
+def _by_node_start(t: Tuple) -> Tuple:
+    return t[1], t[4]
 
-    def write(self, item: Tuple) -> None:
-        pickle.dump(item, self.handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self.count += 1
 
-    def read(self) -> Iterator[Tuple]:
-        handle = self.handle
-        handle.seek(0)
-        load = pickle.load
-        for _ in range(self.count):
-            yield load(handle)
+def _by_node_subject_start(t: Tuple) -> Tuple:
+    return t[1], t[2], t[4]
 
-    def close(self) -> None:
-        self.handle.close()
+
+def _by_subject_start_node(t: Tuple) -> Tuple:
+    return t[2], t[4], t[1]
 
 
 class Timeline:
-    def __init__(self, target: str, nodes: List[NodeInfo], spills: Dict[str, _Spill], reference: Optional[str],
+    """The merged history. Events and derived intervals live in temporary files (constant memory):
+    ``running``, ``links``, ``ownership``, ``outages`` and ``overlaps`` are sequences read from disk
+    on each iteration; call :meth:`close` when done."""
+
+    def __init__(self, target: str, nodes: List[NodeInfo], spills: Dict[str, Spill], reference: Optional[str],
                  corrected: bool) -> None:
         self.target = target
         self.nodes = nodes
@@ -117,14 +123,22 @@ class Timeline:
         self.corrected = corrected
         self.since: Optional[float] = None
         self.until: Optional[float] = None
-        self.running: List[Interval] = []
-        self.links: List[Interval] = []
-        self.ownership: List[Interval] = []
-        self.outages: List[Window] = []
-        self.overlaps: List[Window] = []
-        self.groups: Dict[str, str] = {}  # key -> full resource line
+        self._sections: List[Section] = []
+        self.running: Section[Interval] = self._section(SortedSpill(_by_node_start), Interval)
+        self.links: Section[Interval] = self._section(SortedSpill(_by_node_subject_start), Interval)
+        self.ownership: Section[Interval] = self._section(SortedSpill(_by_subject_start_node), Interval)
+        self.outages: Section[Window] = self._section(Spill(), Window)
+        self.overlaps: Section[Window] = self._section(Spill(), Window)
+        self.groups: Dict[str, str] = {}  # key -> full resource line (at most MAX_SUBJECTS)
+        self.link_subjects: Dict[str, List[str]] = {}  # observing node -> links seen (peer:iface), sorted
+        self.notes: List[str] = []  # what could not be derived (a limit was reached)
         self.start: Optional[float] = None  # corrected range of the whole cluster log
         self.end: Optional[float] = None
+
+    def _section(self, spill, make) -> Section:
+        section = Section(spill, make)
+        self._sections.append(section)
+        return section
 
     # -- iteration ---------------------------------------------------------------------------
     def offset(self, node: str) -> float:
@@ -151,133 +165,232 @@ class Timeline:
     def close(self) -> None:
         for spill in self._spills.values():
             spill.close()
+        for section in self._sections:
+            section.close()
 
     # -- derived intervals ---------------------------------------------------------------------
     def derive(self) -> None:
-        names = [n.name for n in self.nodes]
-        info = {n.name: n for n in self.nodes}
         firsts = [n.first - n.offset_s for n in self.nodes if n.first is not None]
         lasts = [n.last - n.offset_s for n in self.nodes if n.last is not None]
         self.start = min(firsts) if firsts else None
         self.end = max(lasts) if lasts else None
-        end = self.end or 0.0
-        last_of = {n.name: (n.last - n.offset_s if n.last is not None else None) for n in self.nodes}
-
-        running: Dict[str, float] = {}
-        links: Dict[Tuple[str, str], Tuple[str, float]] = {}
-        owners: Dict[Tuple[str, str], float] = {}
-        declared_dead: Dict[str, float] = {}  # node -> last time a peer declared it dead
-        last_seen: Dict[str, float] = {}
-
-        def close_owned(node: str, t: float, reason: str) -> None:
-            for key in [k for k in owners if k[1] == node]:
-                self.ownership.append(Interval("owner", node, key[0], "held", owners.pop(key), t, reason))
-
-        def close_links(node: str, t: float, reason: str) -> None:
-            for key in [k for k in links if k[0] == node]:
-                state, start = links.pop(key)
-                self.links.append(Interval("link", node, key[1], state, start, t, reason))
-
+        derivation = _Derivation(self)
         for ts, ev in self.events(windowed=False):
-            n, k = ev.node, ev.kind
-            prev_seen = last_seen.get(n)
-            last_seen[n] = ts
-            if k == "hb_start":
-                if prev_seen is not None and declared_dead.get(n, -1e18) >= prev_seen:
-                    close_owned(n, prev_seen, "node went silent (declared dead by a peer) before heartbeat "
-                                              "started again")
-                else:
-                    close_owned(n, ts, "heartbeat started again (the previous run left no record of a release)")
-                close_links(n, ts, "heartbeat restarted")
-                if n in running:
-                    self.running.append(Interval("running", n, n, "running", running.pop(n), ts, "restarted"))
-                running[n] = ts
-            elif k in ("hb_stop", "config_error", "emergency_shutdown"):
-                close_owned(n, ts, ev.kind.replace("_", " "))
-                close_links(n, ts, ev.kind.replace("_", " "))
-                if n in running:
-                    self.running.append(Interval("running", n, n, "running", running.pop(n), ts, k.replace("_", " ")))
-            elif k == "relinquished":
-                close_owned(n, ts, "all HA resources relinquished")
-            elif k in ("link_up", "link_dead"):
-                state = "up" if k == "link_up" else "dead"
-                key = (n, ev.subject)
-                prev = links.get(key)
-                if prev is None or prev[0] != state:
-                    if prev is not None:
-                        self.links.append(Interval("link", n, ev.subject, prev[0], prev[1], ts, f"link {state}"))
-                    links[key] = (state, ts)
-                if n not in running:
-                    running[n] = ts
-            elif k == "acquire":
-                group = ev.subject
-                self.groups.setdefault(group, ev.detail.rsplit(" (owner", 1)[0])
-                owners.setdefault((group, n), ts)
-            elif k == "release":
-                group = ev.subject
-                self.groups.setdefault(group, ev.detail.rsplit(" (owner", 1)[0])
-                start = owners.pop((group, n), None)
-                if start is not None:
-                    self.ownership.append(Interval("owner", n, group, "held", start, ts, "released"))
-            elif k == "node_dead":
-                declared_dead[ev.subject] = ts
-
-        for n, start in running.items():
-            last = last_of.get(n)
-            if last is not None and last < end and n in declared_dead and declared_dead[n] >= last:
-                self.running.append(Interval("running", n, n, "running", start, last,
-                                             "log ends; a peer declared the node dead"))
-            else:
-                self.running.append(Interval("running", n, n, "running", start, end, "end of log", open=True))
-        for (n, sub), (state, start) in links.items():
-            self.links.append(Interval("link", n, sub, state, start, max(start, last_of.get(n) or end),
-                                       "end of log", open=True))
-        for (group, n), start in owners.items():
-            last = last_of.get(n)
-            if last is not None and last < end and n in declared_dead and declared_dead[n] >= last:
-                self.ownership.append(Interval(
-                    "owner", n, group, "held", start, max(start, last),
-                    f"log ends (node presumed down: declared dead by a peer at {from_ts(declared_dead[n]):%H:%M:%S})"))
-            else:
-                self.ownership.append(Interval("owner", n, group, "held", start, end, "held at end of log", open=True))
-        self.ownership.sort(key=lambda i: (i.subject, i.start, i.node))
-        self.links.sort(key=lambda i: (i.node, i.subject, i.start))
-        self.running.sort(key=lambda i: (i.node, i.start))
-        self._windows(names)
-
-    def _windows(self, names: List[str]) -> None:
-        for group in sorted({i.subject for i in self.ownership}):
-            spans = [i for i in self.ownership if i.subject == group]
-            end = self.end if self.end is not None else max(i.end for i in spans)
-            sentinel = end + 1.0  # open intervals reach past the end of the log
-            points = sorted({p for i in spans for p in (i.start, i.end)} | {end, sentinel})
-            first = min(i.start for i in spans)
-            cur: Optional[Window] = None
-            for a, b in zip(points, points[1:]):
-                if b <= a or a < first:
-                    continue
-                holders = sorted({i.node for i in spans if i.start <= a and (i.end >= b or i.open)})
-                kind = "outage" if not holders else ("overlap" if len(holders) > 1 else "")
-                if cur is not None and (cur.kind != kind or cur.nodes != holders or cur.end < a):
-                    (self.outages if cur.kind == "outage" else self.overlaps).append(cur)
-                    cur = None
-                if kind:
-                    if cur is None:
-                        cur = Window(kind, group, a, b, holders)
-                    else:
-                        cur.end = b
-            if cur is not None:
-                cur.open = cur.end >= end
-                cur.end = min(cur.end, end)
-                (self.outages if cur.kind == "outage" else self.overlaps).append(cur)
+            derivation.feed(ts, ev)
+        derivation.finish()
+        end = self.end if self.end is not None else 0.0
+        for window in windows_of(self.ownership, end):
+            (self.outages if window.kind == "outage" else self.overlaps).append(window)
 
     def holders_at(self, group: str, ts: float) -> List[str]:
         return sorted({i.node for i in self.ownership if i.subject == group and i.start <= ts < i.end
                        or (i.subject == group and i.open and i.start <= ts)})
 
 
-def _corrected(spill: _Spill, name: str, off: float) -> Iterator[Tuple]:
-    for seq, (ts, *item) in enumerate(spill.read()):
+class _Derivation:
+    """One pass over the merged events: intervals are written out as they close. What it keeps is
+    bounded by the cluster's make-up (nodes, at most MAX_SUBJECTS groups and links), not the log."""
+
+    def __init__(self, tl: Timeline) -> None:
+        self.tl = tl
+        self.nodes = {n.name for n in tl.nodes}
+        self.end = tl.end or 0.0
+        self.last_of = {n.name: (n.last - n.offset_s if n.last is not None else None) for n in tl.nodes}
+        self.running: Dict[str, float] = {}
+        self.links: Dict[Tuple[str, str], Tuple[str, float]] = {}
+        self.owners: Dict[Tuple[str, str], float] = {}
+        self.declared_dead: Dict[str, float] = {}  # node -> last time a peer declared it dead
+        self.last_seen: Dict[str, float] = {}
+        self.untracked = {"group": 0, "link": 0}  # events about subjects past MAX_SUBJECTS
+
+    # -- output
+    def _emit(self, interval: Interval) -> None:
+        {"owner": self.tl.ownership, "link": self.tl.links, "running": self.tl.running}[interval.kind].append(interval)
+
+    def _close_owned(self, node: str, t: float, reason: str) -> None:
+        for key in [k for k in self.owners if k[1] == node]:
+            self._emit(Interval("owner", node, key[0], "held", self.owners.pop(key), t, reason))
+
+    def _close_links(self, node: str, t: float, reason: str) -> None:
+        for key in [k for k in self.links if k[0] == node]:
+            state, start = self.links.pop(key)
+            self._emit(Interval("link", node, key[1], state, start, t, reason))
+
+    def _close_running(self, node: str, t: float, reason: str) -> None:
+        if node in self.running:
+            self._emit(Interval("running", node, node, "running", self.running.pop(node), t, reason))
+
+    def _tracked_group(self, group: str, line: str) -> bool:
+        groups = self.tl.groups
+        if group not in groups:
+            if len(groups) >= MAX_SUBJECTS:
+                self.untracked["group"] += 1
+                return False
+            groups[group] = line
+        return True
+
+    def _tracked_link(self, node: str, link: str) -> bool:
+        seen = self.tl.link_subjects.setdefault(node, [])
+        if link not in seen:
+            if sum(len(v) for v in self.tl.link_subjects.values()) >= MAX_SUBJECTS:
+                self.untracked["link"] += 1
+                return False
+            seen.append(link)
+            seen.sort()
+        return True
+
+    # -- input
+    def feed(self, ts: float, ev: Event) -> None:
+        n, k = ev.node, ev.kind
+        prev_seen = self.last_seen.get(n)
+        self.last_seen[n] = ts
+        if k == "hb_start":
+            if prev_seen is not None and self.declared_dead.get(n, -1e18) >= prev_seen:
+                self._close_owned(n, prev_seen, "node went silent (declared dead by a peer) before heartbeat "
+                                                "started again")
+            else:
+                self._close_owned(n, ts, "heartbeat started again (the previous run left no record of a release)")
+            self._close_links(n, ts, "heartbeat restarted")
+            self._close_running(n, ts, "restarted")
+            self.running[n] = ts
+        elif k in ("hb_stop", "config_error", "emergency_shutdown"):
+            reason = k.replace("_", " ")
+            self._close_owned(n, ts, reason)
+            self._close_links(n, ts, reason)
+            self._close_running(n, ts, reason)
+        elif k == "relinquished":
+            self._close_owned(n, ts, "all HA resources relinquished")
+        elif k in ("link_up", "link_dead"):
+            self._link(n, ev.subject, "up" if k == "link_up" else "dead", ts)
+        elif k in ("acquire", "release"):
+            if self._tracked_group(ev.subject, ev.detail.rsplit(" (owner", 1)[0]):
+                self._ownership(n, ev.subject, k, ts)
+        elif k == "node_dead" and ev.subject in self.nodes:
+            self.declared_dead[ev.subject] = ts
+
+    def _link(self, n: str, link: str, state: str, ts: float) -> None:
+        if self._tracked_link(n, link):
+            key = (n, link)
+            prev = self.links.get(key)
+            if prev is None or prev[0] != state:
+                if prev is not None:
+                    self._emit(Interval("link", n, link, prev[0], prev[1], ts, f"link {state}"))
+                self.links[key] = (state, ts)
+        if n not in self.running:
+            self.running[n] = ts
+
+    def _ownership(self, n: str, group: str, kind: str, ts: float) -> None:
+        if kind == "acquire":
+            self.owners.setdefault((group, n), ts)
+            return
+        start = self.owners.pop((group, n), None)
+        if start is not None:
+            self._emit(Interval("owner", n, group, "held", start, ts, "released"))
+
+    def _presumed_down(self, n: str) -> bool:
+        last = self.last_of.get(n)
+        return last is not None and last < self.end and n in self.declared_dead and self.declared_dead[n] >= last
+
+    def finish(self) -> None:
+        end = self.end
+        for n, start in self.running.items():
+            if self._presumed_down(n):
+                self._emit(Interval("running", n, n, "running", start, self.last_of[n],
+                                    "log ends; a peer declared the node dead"))
+            else:
+                self._emit(Interval("running", n, n, "running", start, end, "end of log", open=True))
+        for (n, sub), (state, start) in self.links.items():
+            self._emit(Interval("link", n, sub, state, start, max(start, self.last_of.get(n) or end),
+                                "end of log", open=True))
+        for (group, n), start in self.owners.items():
+            if self._presumed_down(n):
+                self._emit(Interval(
+                    "owner", n, group, "held", start, max(start, self.last_of[n]),
+                    f"log ends (node presumed down: declared dead by a peer at "
+                    f"{from_ts(self.declared_dead[n]):%H:%M:%S})"))
+            else:
+                self._emit(Interval("owner", n, group, "held", start, end, "held at end of log", open=True))
+        for what, count in self.untracked.items():
+            if count:
+                self.tl.notes.append(f"more than {MAX_SUBJECTS} distinct {what}s: {count} events about the others "
+                                     f"are listed but not turned into {what} intervals")
+
+
+def windows_of(ownership: Iterable[Interval], end: float) -> Iterator[Window]:
+    """Outages and overlaps from ownership sorted by (group, start): one sweep, holding only the spans
+    in force (at most one per node)."""
+    for group, spans in itertools.groupby(ownership, key=lambda i: i.subject):
+        sweep = _WindowSweep(group, end)
+        for span in spans:
+            sweep.add(span)
+            yield from sweep.take()
+        sweep.finish()
+        yield from sweep.take()
+
+
+class _WindowSweep:
+    """Cut one group's timeline at every start and end; consecutive cuts with the same holders make
+    a window: nobody (outage) or several nodes (overlap). Open spans reach past the end of the log."""
+
+    def __init__(self, group: str, end: float) -> None:
+        self.group = group
+        self.end = end
+        self.limit = end + 1.0  # past the end of the log: what is still out then is open
+        self.active: List[Tuple[float, str]] = []  # heap of (stop, node)
+        self.pos: Optional[float] = None
+        self.cur: Optional[Window] = None
+        self.done: List[Window] = []
+
+    def _segment(self, b: float) -> None:
+        a = self.pos
+        if a is None or b <= a:
+            return
+        holders = sorted({node for _, node in self.active})
+        kind = "outage" if not holders else ("overlap" if len(holders) > 1 else "")
+        cur = self.cur
+        if cur is not None and (cur.kind != kind or cur.nodes != holders or cur.end < a):
+            self.done.append(cur)
+            cur = self.cur = None
+        if kind:
+            if cur is None:
+                self.cur = Window(kind, self.group, a, b, holders)
+            else:
+                cur.end = b
+        self.pos = b
+
+    def _advance(self, upto: float) -> None:
+        """Cut up to ``upto``; spans stopping on the way leave the holders at their stop."""
+        active = self.active
+        while active and active[0][0] <= upto:
+            stop = active[0][0]
+            self._segment(stop)
+            while active and active[0][0] <= stop:
+                heapq.heappop(active)
+        self._segment(upto)
+
+    def add(self, span: Interval) -> None:
+        if self.pos is None:
+            self.pos = span.start
+        self._advance(span.start)
+        self.limit = max(self.limit, span.end)
+        heapq.heappush(self.active, (float("inf") if span.open else span.end, span.node))
+
+    def finish(self) -> None:
+        self._advance(self.limit)
+        cur = self.cur
+        if cur is not None:
+            cur.open = cur.end >= self.end
+            cur.end = min(cur.end, self.end)
+            self.done.append(cur)
+            self.cur = None
+
+    def take(self) -> List[Window]:
+        done, self.done = self.done, []
+        return done
+
+
+def _corrected(spill: Spill, name: str, off: float) -> Iterator[Tuple]:
+    for seq, (ts, *item) in enumerate(spill):
         yield ts - off, seq, name, item
 
 
@@ -289,7 +402,7 @@ def _node_deadtime(node) -> float:
         return DEFAULT_DEADTIME_S
 
 
-def _stream_node(node, source, info: NodeInfo, spill: _Spill, anchors: Anchors) -> None:
+def _stream_node(node, source, info: NodeInfo, spill: Spill, anchors: Anchors) -> None:
     """The one prefiltered pass over a node's log."""
     from hadoctor.parsers.hblog import compile_prefilter
 
@@ -314,10 +427,10 @@ def _stream_node(node, source, info: NodeInfo, spill: _Spill, anchors: Anchors) 
             maxts = ts if maxts is None or ts > maxts else maxts
             while buf and (buf[0][0] < maxts - REORDER_S or len(buf) > REORDER_MAX):
                 item = heapq.heappop(buf)
-                spill.write((item[0],) + item[2:])
+                spill.append((item[0],) + item[2:])
     while buf:
         item = heapq.heappop(buf)
-        spill.write((item[0],) + item[2:])
+        spill.append((item[0],) + item[2:])
     # the last record of any kind marks when the node was last heard of (crash detection)
     try:
         end = source.end_time()
@@ -354,7 +467,7 @@ def build_timeline(target: Optional[str], *, skew_correction: bool = True, since
 
     cluster = load_target(target, root=root)
     nodes: List[NodeInfo] = []
-    spills: Dict[str, _Spill] = {}
+    spills: Dict[str, Spill] = {}
     anchors: Dict[str, Anchors] = {}
     for node in cluster.nodes:
         source = node.find("log")
@@ -364,7 +477,7 @@ def build_timeline(target: Optional[str], *, skew_correction: bool = True, since
             nodes.append(NodeInfo(node.name, [], problem=f"no log: {reason}"))
             continue
         info = NodeInfo(node.name, list(source.paths), deadtime_s=_node_deadtime(node))
-        spill = _Spill()
+        spill = Spill()
         anch = Anchors()
         try:
             _stream_node(node, source, info, spill, anch)

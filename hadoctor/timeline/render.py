@@ -3,13 +3,16 @@ docs/timeline-json.md), and a self-contained SVG or HTML picture (no external re
 
 from __future__ import annotations
 
+import heapq
 import html
+import itertools
 import json
-from collections import Counter
-from typing import Dict, List, Optional, TextIO, Tuple
+import math
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from hadoctor.timeline.build import Interval, Timeline, Window, from_ts
 from hadoctor.timeline.events import SEVERITY
+from hadoctor.timeline.pixels import MARKER_PX, Marker, MarkerBins, PixelRow, Run, Scale
 
 SCHEMA = "hadoctor-timeline/1"
 TEXT_LIMIT = 1000
@@ -59,6 +62,7 @@ def write_json(tl: Timeline, out: TextIO) -> None:
                    "offset_s": round(n.offset_s, 3),
                    "estimated_offset_s": round(n.estimated, 3) if n.estimated is not None else None,
                    "offset_pairs": n.offset_pairs, "problem": n.problem or None} for n in tl.nodes],
+        "notes": tl.notes,
     }
     text = json.dumps(head, indent=1)
     out.write(text[:-2] + ',\n "events": [')
@@ -113,164 +117,263 @@ def render_text(tl: Timeline, limit: int = TEXT_LIMIT) -> None:
         console.print(f"{total - shown} more events not shown (--limit 0 shows all; or narrow with --since/--until, "
                       "or use --format json)")
     console.print("Clock skew: " + "; ".join(_skew_lines(tl)))
-    own = Table(title="Resource ownership")
-    for col in ("group", "node", "from", "to", "seconds", "how it ended"):
-        own.add_column(col, overflow="fold")
-    for i in tl.ownership:
-        own.add_row(i.subject, i.node, _iso(i.start), _iso(i.end) + (" (open)" if i.open else ""),
-                    f"{i.seconds:.0f}", i.end_reason)
-    console.print(own)
+    for note in tl.notes:
+        console.print(f"Note: {note}", style="yellow")
+    own = _capped_table(console, "Resource ownership", ("group", "node", "from", "to", "seconds", "how it ended"),
+                        ((i.subject, i.node, _iso(i.start), _iso(i.end) + (" (open)" if i.open else ""),
+                          f"{i.seconds:.0f}", i.end_reason) for i in tl.ownership), limit)
+    if not own:
+        console.print("Resource ownership: none")
     for title, windows, style in (("Outages (nobody held the group)", tl.outages, "yellow"),
                                   ("Overlaps (several nodes held the group: split brain)", tl.overlaps, "bold red")):
-        if not windows:
+        if not _capped_table(console, title, ("group", "nodes", "from", "to", "seconds"),
+                             ((w.group, ", ".join(w.nodes) or "-", _iso(w.start),
+                               _iso(w.end) + (" (still at end of log)" if w.open else ""), f"{w.seconds:.0f}")
+                              for w in windows), limit, style):
             console.print(f"{title}: none")
-            continue
-        t = Table(title=title)
-        for col in ("group", "nodes", "from", "to", "seconds"):
-            t.add_column(col)
-        for w in windows:
-            t.add_row(w.group, ", ".join(w.nodes) or "-", _iso(w.start),
-                      _iso(w.end) + (" (still at end of log)" if w.open else ""), f"{w.seconds:.0f}", style=style)
-        console.print(t)
 
 
-# -- SVG -----------------------------------------------------------------------------------------
+def _capped_table(console, title: str, columns: Tuple[str, ...], rows: Iterable[Tuple[str, ...]], limit: int,
+                  style: str = "") -> int:
+    """Print at most ``limit`` rows (0: all) and how many more there are; returns the number of rows."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    total = 0
+    for row in rows:
+        total += 1
+        if not limit or total <= limit:
+            table.add_row(*row, style=style)
+    if total:
+        console.print(table)
+    if limit and total > limit:
+        console.print(f"{total - limit} more rows of {title.split(' (')[0].lower()} not shown (--limit 0 shows all, "
+                      "or use --format json)")
+    return total
+
+
+# -- SVG ---------------------------------------------------------------------------------------
 WIDTH = 1400
 LEFT = 170
-RIGHT = 20
+RIGHT = 50  # room for the last time label
 ROW = 14
 _COLORS = {"error": "#d62728", "warn": "#ff7f0e", "info": "#1f77b4"}
-_GROUP_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
+_SEVERITY_ROWS = (("error", "errors"), ("warn", "warnings"), ("info", "info"))
+_GROUP_COLORS = ["#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2", "#1f77b4"]  # not link green/red
+_LINK_COLORS = {"up": "#2ca02c", "dead": "#d62728"}
+_WINDOW_COLORS = {"outage": "#ff7f0e", "overlap": "#d62728"}
+_RANKS = {"up": 0, "dead": 1, "outage": 0, "overlap": 1}  # the state a pixel column shows when it holds both
 
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def render_svg(tl: Timeline) -> str:
+def _scale(tl: Timeline) -> Scale:
     start = tl.since if tl.since is not None else tl.start
     end = tl.until if tl.until is not None else tl.end
     if start is None or end is None:
         start = end = 0.0
     if end <= start:
         end = start + 1.0
-    plot_w = WIDTH - LEFT - RIGHT
+    return Scale(start, end, WIDTH - LEFT - RIGHT)
 
-    def x(ts: float) -> float:
-        return LEFT + (min(max(ts, start), end) - start) / (end - start) * plot_w
 
-    # event markers aggregated per node and pixel column (constant size however many events)
-    bins: Dict[Tuple[str, int], list] = {}
+def _run_title(label: str, run: Run) -> str:
+    when = f"{_iso(run.t0)} .. {_iso(run.t1)}"
+    if run.spans <= 1:
+        return f"{label} {run.state} {when} ({run.t1 - run.t0:.0f} s)" + (f"; {run.reason}" if run.reason else "")
+    tally = ", ".join(f"{state} ×{int(n)} ({secs:.0f} s)" for state, (n, secs) in sorted(run.tally.items()))
+    return f"{label} {when}: {run.spans} spans merged at this zoom" + (f"; beginning here: {tally}" if tally else "")
+
+
+_Key = Tuple[str, str]  # a row: (node, or "" for the cluster rows; "heartbeat", "link <link>" or "group <group>")
+
+
+def _row_bars(tl: Timeline, scale: Scale, gcolor: Dict[str, str]) -> Dict[_Key, str]:
+    """Every row's bars (SVG, y relative to the row), merged per pixel column. Each section is read
+    once in its sort order, so only the rows of one node, link or group are being merged at a time."""
+    def span(i: Interval) -> Tuple[float, float, str, str]:
+        return i.start, i.end, i.state, f"ended: {i.end_reason}"
+
+    def window(w: Window) -> Tuple[float, float, str, str]:
+        return w.start, w.end, w.kind, "held by " + ", ".join(w.nodes) if w.nodes else ""
+
+    windows = heapq.merge(tl.outages, tl.overlaps, key=lambda w: (w.group, w.start))
+    plan = (
+        (tl.running, lambda i: i.node, lambda i: (i.node, "heartbeat"), span),
+        (tl.links, lambda i: (i.node, i.subject), lambda i: (i.node, "link " + i.subject), span),
+        (tl.ownership, lambda i: i.subject, lambda i: (i.node, "group " + i.subject), span),
+        (windows, lambda w: w.group, lambda w: ("", "group " + w.group), window),
+    )
+    out: Dict[_Key, str] = {}
+    for items, chunk_key, row_key, fields in plan:
+        for _, chunk in itertools.groupby(items, key=chunk_key):
+            rows: Dict[_Key, PixelRow] = {}
+            for item in chunk:
+                key = row_key(item)
+                if key not in rows:
+                    rows[key] = PixelRow(scale, _RANKS)
+                rows[key].add(*fields(item))
+            for key, row in rows.items():
+                out[key] = _bar_rects(row.runs(), *_row_style(key, gcolor))
+    return out
+
+
+def _row_style(key: _Key, gcolor: Dict[str, str]) -> Tuple[Callable[[str], str], str, str]:
+    """(colour of a state, tooltip label, opacity) of a row."""
+    node, name = key
+    kind, _, subject = name.partition(" ")
+    if kind == "heartbeat":
+        return (lambda state: "#7f7f7f"), f"heartbeat on {node}", "0.6"
+    if kind == "link":
+        return (lambda state: _LINK_COLORS.get(state, "#7f7f7f")), f"{node} sees link {subject}", "1"
+    if not node:
+        return (lambda state: _WINDOW_COLORS.get(state, "#7f7f7f")), subject, "1"
+    return (lambda state: gcolor.get(subject, _GROUP_COLORS[0])), f"{node}: {subject}", "1"
+
+
+def _bar_rects(runs: Iterator[Run], color: Callable[[str], str], label: str, opacity: str) -> str:
+    return "".join(f'<rect class="span" x="{LEFT + run.col0}" y="2" width="{run.width}" height="{ROW - 4}" '
+                   f'fill="{color(run.state)}" fill-opacity="{opacity}"><title>{_esc(_run_title(label, run))}'
+                   f'</title></rect>' for run in runs)
+
+
+def _markers(tl: Timeline, scale: Scale) -> Dict[Tuple[str, str], str]:
+    """Event markers (SVG, y relative to the row) per (node, severity), one pass over the events."""
+    out: Dict[Tuple[str, str], List[str]] = {}
+
+    def emit(node: str, severity: str, m: Marker) -> None:
+        out.setdefault((node, severity), []).append(_marker_rect(m, severity))
+
+    bins = MarkerBins(scale, emit)
     for ts, ev in tl.events():
-        col = int(x(ts))
-        b = bins.get((ev.node, col))
-        if b is None:
-            b = bins[(ev.node, col)] = [0, Counter(), ts, ts, f"{ev.kind} {ev.subject} {ev.detail}".strip(), "info"]
-        b[0] += 1
-        b[1][ev.kind] += 1
-        b[3] = ts
-        sev = SEVERITY.get(ev.kind, "info")
-        if sev == "error" or (sev == "warn" and b[5] == "info"):
-            b[5] = sev
+        bins.add(ev.node, SEVERITY.get(ev.kind, "info"), ts, ev.kind,
+                 f"{_iso(ts)} {ev.kind} {ev.subject} {ev.detail}".strip())
+    bins.close()
+    return {key: "".join(rects) for key, rects in out.items()}
 
-    groups = sorted({i.subject for i in tl.ownership})
+
+def _marker_rect(m: Marker, severity: str) -> str:
+    """A bar whose height grows with the log of the count: 1 event 3 px, 10 6 px, 100 9 px, 1000+ the row."""
+    h = 3 + (ROW - 5) * min(1.0, math.log10(m.count) / 3)
+    kinds = ", ".join(f"{k}×{c}" for k, c in m.kinds.most_common(6))
+    more = f", {len(m.kinds) - 6} more kinds" if len(m.kinds) > 6 else ""
+    title = m.first if m.count == 1 else f"{m.count} events {_iso(m.t0)} .. {_iso(m.t1)}: {kinds}{more}"
+    return (f'<rect class="ev" data-n="{m.count}" x="{LEFT + m.col}" y="{ROW - 1 - h:.1f}" width="{MARKER_PX}" '
+            f'height="{h:.1f}" fill="{_COLORS[severity]}"><title>{_esc(title)}</title></rect>')
+
+
+class _Svg:
+    """The picture's elements, top to bottom."""
+
+    def __init__(self) -> None:
+        self.parts: List[str] = []
+
+    def label(self, y: float, text: str, indent: int = 20, bold: bool = False) -> None:
+        weight = ' font-weight="bold"' if bold else ""
+        short = text if len(text) <= 26 else text[:25] + "…"
+        self.parts.append(f'<text x="{indent}" y="{y + 10}"{weight}>{_esc(short)}<title>{_esc(text)}</title></text>')
+
+    def row(self, content: Optional[str], y: float) -> None:
+        """A row's bars or markers (drawn relative to the row) placed at ``y``."""
+        if content:
+            self.parts.append(f'<g transform="translate(0,{y})">{content}</g>')
+
+
+def _lane(svg: _Svg, info, y0: float, links: List[str], groups: List[str], bars: Dict[_Key, str],
+          markers: Dict[Tuple[str, str], str]) -> None:
+    """One node's lane: heartbeat running, each link it sees, each group it held, its events by severity."""
+    name, parts = info.name, svg.parts
+    rows_h = (2 + len(links) + len(groups) + len(_SEVERITY_ROWS)) * ROW
+    parts.append(f'<g class="lane" data-node="{_esc(name)}">')
+    parts.append(f'<rect x="2" y="{y0 - 4}" width="{WIDTH - 4}" height="{rows_h + 8}" fill="#f7f7f7" '
+                 f'stroke="#cccccc"/>')
+    skew = f" (clock {info.offset_s:+.1f} s corrected)" if info.offset_s else ""
+    parts.append(f'<text x="6" y="{y0 + 8}" font-weight="bold">{_esc(name)}{_esc(skew)}</text>')
+    rows = [("heartbeat", bars.get((name, "heartbeat")))]
+    rows += [(f"link {link}", bars.get((name, "link " + link))) for link in links]
+    rows += [(g, bars.get((name, "group " + g))) for g in groups]
+    rows += [(title, markers.get((name, severity))) for severity, title in _SEVERITY_ROWS]
+    for n, (label, content) in enumerate(rows, 1):
+        svg.label(y0 + n * ROW, label)
+        svg.row(content, y0 + n * ROW)
+    parts.append('</g>')
+
+
+def render_svg(tl: Timeline) -> str:
+    """The picture: one lane per node (heartbeat running, each link's state, each group held, events by
+    severity), then the cluster's outages and overlaps per group. Spans and markers are merged per
+    pixel column, so the size is bounded by the width and the number of rows, not by the log."""
+    scale = _scale(tl)
+    groups = sorted(tl.groups)
     gcolor = {g: _GROUP_COLORS[n % len(_GROUP_COLORS)] for n, g in enumerate(groups)}
-    parts: List[str] = []
-    y = 40
+    bars = _row_bars(tl, scale, gcolor)
+    markers = _markers(tl, scale)
     lanes = []
+    y = 40
     for info in tl.nodes:
-        links = sorted({i.subject for i in tl.links if i.node == info.name})
-        rows = 1 + len(links) + len(groups) + 1  # heartbeat, links, groups, events
-        lanes.append((info.name, y, links))
-        y += rows * ROW + 26
-    cluster_y = y
-    height = cluster_y + 2 * ROW + 40
+        links = tl.link_subjects.get(info.name, [])
+        lanes.append((info, y, links))
+        y += (2 + len(links) + len(groups) + len(_SEVERITY_ROWS)) * ROW + 12
+    cluster_y = y + 4
+    height = cluster_y + (1 + len(groups)) * ROW + 44
+    svg = _Svg()
+    parts = svg.parts
     parts.append(f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
                  f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="10">')
     parts.append(f'<title>hadoctor timeline of {_esc(tl.target)}</title>')
     parts.append(f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>')
-    # axis
-    ticks = 10
-    for k in range(ticks + 1):
-        ts = start + (end - start) * k / ticks
-        xx = x(ts)
+    for k in range(11):  # axis
+        ts = scale.start + (scale.end - scale.start) * k / 10
+        xx = LEFT + scale.x(ts)
         parts.append(f'<line x1="{xx:.1f}" y1="24" x2="{xx:.1f}" y2="{height - 30}" stroke="#eeeeee"/>')
         parts.append(f'<text x="{xx:.1f}" y="18" text-anchor="middle">{from_ts(ts):%m-%d %H:%M:%S}</text>')
-
-    def bar(x0: float, x1: float, yy: float, color: str, title: str, opacity: str = "1") -> None:
-        w = max(1.0, x1 - x0)
-        parts.append(f'<rect x="{x0:.1f}" y="{yy + 2}" width="{w:.1f}" height="{ROW - 4}" fill="{color}" '
-                     f'fill-opacity="{opacity}"><title>{_esc(title)}</title></rect>')
-
-    def span_title(i: Interval, what: str) -> str:
-        return f"{what}: {_iso(i.start)} .. {_iso(i.end)} ({i.seconds:.0f} s) {i.end_reason}"
-
-    for name, y0, links in lanes:
-        info = next(n for n in tl.nodes if n.name == name)
-        lane_h = (2 + len(links) + len(groups)) * ROW + 8
-        parts.append(f'<g class="lane" data-node="{_esc(name)}">')
-        parts.append(f'<rect x="2" y="{y0 - 4}" width="{WIDTH - 4}" height="{lane_h}" fill="#f7f7f7" '
-                     f'stroke="#cccccc"/>')
-        skew = f" (clock {info.offset_s:+.1f} s corrected)" if info.offset_s else ""
-        parts.append(f'<text x="6" y="{y0 + 8}" font-weight="bold">{_esc(name)}{_esc(skew)}</text>')
-        row = y0
-        parts.append(f'<text x="20" y="{row + ROW + 8}">heartbeat</text>')
-        row += ROW
-        for i in tl.running:
-            if i.node == name:
-                bar(x(i.start), x(i.end), row, "#7f7f7f", span_title(i, f"heartbeat running on {name}"), "0.6")
-        for link in links:
-            row += ROW
-            parts.append(f'<text x="20" y="{row + 10}">link {_esc(link)}</text>')
-            last_x = -1.0
-            for i in tl.links:
-                if i.node == name and i.subject == link:
-                    x0, x1 = x(i.start), x(i.end)
-                    if x1 < last_x + 1 and i.state == "up":
-                        continue  # sub-pixel flaps: the dead spans stay visible
-                    bar(x0, x1, row, "#2ca02c" if i.state == "up" else "#d62728",
-                        span_title(i, f"{name} sees link {link} {i.state}"))
-                    last_x = x1
-        for g in groups:
-            row += ROW
-            parts.append(f'<text x="20" y="{row + 10}">{_esc(g[:26])}<title>{_esc(g)}</title></text>')
-            for i in tl.ownership:
-                if i.node == name and i.subject == g:
-                    bar(x(i.start), x(i.end), row, gcolor[g], span_title(i, f"{name} holds {g}"))
-        row += ROW
-        parts.append(f'<text x="20" y="{row + 10}">events</text>')
-        for (node, col), (count, kinds, t0, t1, first, sev) in sorted(bins.items()):
-            if node != name:
-                continue
-            summary = ", ".join(f"{k}×{c}" for k, c in kinds.most_common(6))
-            title = (f"{_iso(t0)}: {first}" if count == 1 else
-                     f"{count} events {_iso(t0)} .. {_iso(t1)}: {summary}")
-            r = 3 if count == 1 else min(6, 3 + len(str(count)))
-            parts.append(f'<circle cx="{col + 0.5}" cy="{row + ROW / 2}" r="{r}" fill="{_COLORS[sev]}" '
-                         f'fill-opacity="0.8"><title>{_esc(title)}</title></circle>')
-        parts.append('</g>')
-    parts.append(f'<text x="6" y="{cluster_y + 10}" font-weight="bold">cluster</text>')
-    for w in tl.outages:
-        bar(x(w.start), x(w.end), cluster_y, "#ff7f0e", f"outage of {w.group}: nobody held it "
-            f"{_iso(w.start)} .. {_iso(w.end)} ({w.seconds:.0f} s)")
-    for w in tl.overlaps:
-        bar(x(w.start), x(w.end), cluster_y + ROW, "#d62728", f"split brain on {w.group}: {', '.join(w.nodes)} "
-            f"all held it {_iso(w.start)} .. {_iso(w.end)} ({w.seconds:.0f} s)")
-    parts.append(f'<text x="{LEFT}" y="{height - 12}">outages (orange) and overlaps / split brain (red); '
-                 f'hover for details. {_esc("; ".join(_skew_lines(tl)))}</text>')
+    for info, y0, links in lanes:
+        _lane(svg, info, y0, links, groups, bars, markers)
+    svg.label(cluster_y, "cluster", indent=6, bold=True)
+    for n, g in enumerate(groups, 1):
+        row = cluster_y + n * ROW
+        svg.label(row, g)
+        svg.row(bars.get(("", "group " + g)), row)
+    parts.append(f'<text x="{LEFT}" y="{height - 26}">cluster rows: outage, nobody held the group (orange); '
+                 f'overlap, several nodes held it: split brain (red). Links up (green) / dead (red). Bars and '
+                 f'markers are merged per pixel column; hover for details.</text>')
+    notes = _skew_lines(tl) + tl.notes
+    parts.append(f'<text x="{LEFT}" y="{height - 12}">{_esc("; ".join(notes))}</text>')
     parts.append('</svg>')
     return "\n".join(parts)
 
 
-def render_html(tl: Timeline) -> str:
+def _capped_rows(items: Iterable, limit: int, cells: Callable[..., List[str]], width: int) -> str:
+    out, total = [], 0
+    for item in items:
+        total += 1
+        if total <= limit:
+            out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells(item)) + "</tr>")
+    if total > limit:
+        out.append(f'<tr><td colspan="{width}">{total - limit} more not shown (hadoctor timeline --format json '
+                   f'lists them all)</td></tr>')
+    return "".join(out)
+
+
+def _ownership_cells(i: Interval) -> List[str]:
+    return [_esc(i.subject), _esc(i.node), _iso(i.start), f"{_iso(i.end)}{' (open)' if i.open else ''}",
+            _esc(i.end_reason)]
+
+
+def _window_cells(w: Window) -> List[str]:
+    return [w.kind, _esc(w.group), _esc(", ".join(w.nodes) or "-"), _iso(w.start), _iso(w.end), f"{w.seconds:.0f}"]
+
+
+def render_html(tl: Timeline, limit: int = TEXT_LIMIT) -> str:
+    """The SVG plus the ownership and window tables (at most ``limit`` rows each, then a count)."""
     svg = render_svg(tl)
-    rows = "".join(f"<tr><td>{_esc(i.subject)}</td><td>{_esc(i.node)}</td><td>{_iso(i.start)}</td>"
-                   f"<td>{_iso(i.end)}{' (open)' if i.open else ''}</td><td>{_esc(i.end_reason)}</td></tr>"
-                   for i in tl.ownership)
-    win = "".join(f"<tr><td>{w.kind}</td><td>{_esc(w.group)}</td><td>{_esc(', '.join(w.nodes) or '-')}</td>"
-                  f"<td>{_iso(w.start)}</td><td>{_iso(w.end)}</td><td>{w.seconds:.0f}</td></tr>"
-                  for w in tl.outages + tl.overlaps)
-    skew = "".join(f"<li>{_esc(line)}</li>" for line in _skew_lines(tl))
+    rows = _capped_rows(tl.ownership, limit, _ownership_cells, 5)
+    win = _capped_rows(itertools.chain(tl.outages, tl.overlaps), limit, _window_cells, 6)
+    skew = "".join(f"<li>{_esc(line)}</li>" for line in _skew_lines(tl) + tl.notes)
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>hadoctor timeline</title>"
             "<style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hadoctor.timeline.build import build_timeline, from_ts, to_ts
+from hadoctor.timeline.build import build_timeline, to_ts
 from hadoctor.timeline.render import render_html, render_svg
 from tests.conftest import REPO
 
@@ -145,7 +145,7 @@ def test_svg_aggregates_dense_markers():
     tl = build_timeline(str(LAB / "frozen-node"))
     try:
         svg = render_svg(tl)
-        markers = svg.count("<circle")
+        markers = svg.count('class="ev"')
         assert markers < sum(n.events for n in tl.nodes)  # several events per pixel column share one marker
         assert " events " in svg
         ET.fromstring(render_html(tl).split("<body>", 1)[1].split("<h2>", 1)[0].split("</ul>", 1)[1])
@@ -158,8 +158,9 @@ def test_json_schema():
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["schema"] == "hadoctor-timeline/1"
-    assert set(doc) == {"schema", "target", "range", "skew", "nodes", "events", "groups", "running", "links",
-                        "ownership", "outages", "overlaps"}
+    assert set(doc) == {"schema", "target", "range", "skew", "nodes", "notes", "events", "groups", "running",
+                        "links", "ownership", "outages", "overlaps"}
+    assert doc["notes"] == []
     assert {n["name"] for n in doc["nodes"]} == {"node01", "node02"}
     ev = doc["events"][0]
     assert set(ev) == {"time", "node_time", "node", "kind", "severity", "subject", "detail", "file", "line"}
