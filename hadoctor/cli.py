@@ -331,6 +331,48 @@ def timeline(
 
 
 @app.command()
+def fix(
+    authkeys: bool = typer.Option(False, "--authkeys", help="Rotate the cluster key (authkeys) on every node."),
+    node: Optional[List[str]] = typer.Option(None, "--node", metavar="NAME",
+                                             help="A node to include (repeatable; default: ha.cf's node list)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan and a diff with the keys masked; change "
+                                                          "nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    force: bool = typer.Option(False, "--force", help="Go on although the cluster is not healthy (a dead node, a "
+                                                      "partition, differing keys)."),
+    ssh_config: Optional[str] = typer.Option(None, "--ssh-config", metavar="FILE", help="ssh -F FILE for the "
+                                                                                         "other nodes."),
+    ssh_option: Optional[List[str]] = typer.Option(None, "--ssh-option", metavar="K=V",
+                                                   help="ssh -o K=V (repeatable)."),
+    root: str = typer.Option("/", "--root", help="Node files below this folder (tests, chroots): /etc/ha.d, "
+                                                 "/var/lib/heartbeat and the heartbeat binary."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json (stdout)."),
+) -> None:
+    """Repair the cluster: rotate the authkeys key without a failover (docs/fix-authkeys.md).
+
+    \b
+    plan -> confirm -> backup + stage -> switch -> verify -> final file; any failure rolls every
+    node back to its backup. Other nodes are reached with the system ssh client (BatchMode).
+    Exit codes: 0 rotated (or an interrupted rotation completed); 1 not rotated, every node back
+    on its previous key; 2 usage error, or refused before any change (unhealthy cluster,
+    unreachable node); 4 needs attention (rollback failed: see the message).
+    """
+    from hadoctor.errors import UsageError
+
+    if not authkeys:
+        raise UsageError("say what to fix", "hadoctor fix --authkeys (the only repair so far)")
+    for opt in ssh_option or []:
+        if "=" not in opt or opt.startswith("-"):
+            raise UsageError(f"--ssh-option {opt!r} is not K=V", "e.g. --ssh-option Port=2222")
+    from hadoctor.fix.rotate import FixOptions, run_fix
+    from hadoctor.remote import SshOptions
+
+    raise typer.Exit(run_fix(FixOptions(nodes=node or [], dry_run=dry_run, yes=yes, force=force,
+                                        ssh=SshOptions(config=ssh_config, options=tuple(ssh_option or [])),
+                                        root=root, fmt=fmt.value)))
+
+
+@app.command()
 def parse(
     kind: Artefact = typer.Argument(..., help="What the file is."),
     path: str = typer.Argument(..., help="The file to parse (.gz/.bz2 are read too)."),

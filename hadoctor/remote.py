@@ -109,7 +109,7 @@ class Shell:
             out, err = proc.communicate(script.encode(), timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            kill_group(proc)
             try:
                 out, err = proc.communicate(timeout=5)
             except subprocess.TimeoutExpired:  # a grandchild holds the pipes open
@@ -170,7 +170,8 @@ class SshShell(Shell):
         return result
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the process group a run started (start_new_session=True), children included."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

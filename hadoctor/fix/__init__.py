@@ -1,0 +1,1 @@
+"""Repairs that change a cluster: ``hadoctor fix --authkeys`` (:mod:`hadoctor.fix.rotate`)."""

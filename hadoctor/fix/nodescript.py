@@ -1,0 +1,303 @@
+"""Node-side POSIX sh scripts for ``fix --authkeys`` (sh + coreutils; no Python on the node).
+
+Every script is one transaction that runs to its end even if hadoctor or its ssh connection dies
+(SIGPIPE and SIGHUP are ignored), and every action sits in a function called on the last line, so
+a script cut short in transit runs nothing of it. Secrets travel inside quoted here-documents
+on the script's standard input, never in an argument list.
+
+Writing a new authkeys (``prepare`` then ``commit``):
+
+1. ``.authkeys.hadoctor-next`` is created empty with ``umask 077`` and ``set -C`` (exclusive,
+   mode 0600 from the first byte, owner copied from authkeys), then filled, checked with
+   ``cksum`` against what hadoctor sent, given an mtime later than the live file's (heartbeat
+   notices a change by mtime in whole seconds) and fsynced; a copy of the live file is kept as
+   ``.authkeys.hadoctor-prev`` (0600);
+2. ``commit``: rename over authkeys (atomic), ``heartbeat -r`` (validates everything and only
+   then signals the daemon; a refused file leaves the daemon untouched), directory fsync; when
+   heartbeat refuses the file the previous one goes back (newer mtime again) and is reloaded.
+
+Backups ``authkeys.hadoctor-YYYYmmddTHHMMSS[.n]`` are created with ``set -C`` (never overwriting
+anything), mode 0600, compared with ``cmp`` and fsynced. The journal
+(``/var/lib/heartbeat/hadoctor-fix.json``, 0600) is replaced atomically the same way.
+
+>>> out = parse_output(b"a=1\\nb=x=y\\na=2\\n@file authkeys\\n 61 75\\n 74 68\\n@end\\n")
+>>> out.get("a"), out.all("a"), out.get("b"), out.files["authkeys"]
+('2', ['1', '2'], 'x=y', b'auth')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from hadoctor.fix.keyfile import HEREDOC_EOF, posix_cksum
+from hadoctor.remote import SCRIPT_HEADER, quote
+
+JOURNAL_NAME = "hadoctor-fix.json"
+NEXT_NAME = ".authkeys.hadoctor-next"
+PREV_NAME = ".authkeys.hadoctor-prev"
+BACKUP_PREFIX = "authkeys.hadoctor-"
+HEARTBEAT_PATHS = ("/usr/libexec/heartbeat/heartbeat", "/usr/lib/heartbeat/heartbeat",
+                   "/usr/lib64/heartbeat/heartbeat")
+CL_STATUS_PATHS = ("/usr/bin/cl_status", "/usr/sbin/cl_status")
+BACKUP_RE = re.compile(r"authkeys\.hadoctor-(\d{8}T\d{6})(?:\.(\d+))?$")
+JSON_EOF = "HADOCTOR_JOURNAL_EOF"
+
+_LIB = r"""
+trap '' PIPE HUP
+umask 077
+HA="$R/etc/ha.d"; AK="$HA/authkeys"; NEXT="$HA/%(next)s"; PREV="$HA/%(prev)s"
+ST="$R/var/lib/heartbeat"; J="$ST/%(journal)s"
+say() { printf '%%s=%%s\n' "$1" "$2" 2>/dev/null; return 0; }
+fail() { say reason "$*"; say result fail; exit 1; }
+mtime() { stat -c %%Y "$1" 2>/dev/null; }
+fmode() { stat -c %%a "$1" 2>/dev/null; }
+stamp() { d=$(date +%%s.%%N 2>/dev/null); case "$d" in *N*|'') d=$(date +%%s);; esac; printf '%%s' "$d"; }
+fsync() { sync "$@" 2>/dev/null || sync; }
+sum_of() { set -- $(cksum < "$1"); printf '%%s %%s' "$1" "$2"; }
+find_hb() {
+  for p in %(hb_paths)s; do if [ -x "$R$p" ]; then printf '%%s' "$R$p"; return 0; fi; done
+  return 1
+}
+newfile() {
+  rm -f "$1" || return 1
+  ( set -C; : > "$1" ) 2>/dev/null || return 1
+  if [ -f "$AK" ]; then chown "$(stat -c %%u:%%g "$AK")" "$1" 2>/dev/null || :; fi
+  [ "$(fmode "$1")" = 600 ]
+}
+bump() {
+  b=$(mtime "$2"); [ -n "$b" ] || return 0
+  a=$(mtime "$1")
+  if [ "$a" -le "$b" ]; then
+    t=$((b + 1))
+    touch -d "@$t" "$1" 2>/dev/null || touch -t "$(date -d "@$t" +%%Y%%m%%d%%H%%M.%%S)" "$1" || return 1
+  fi
+  [ "$(mtime "$1")" -gt "$b" ]
+}
+reload() {
+  hb=$(find_hb) || { say "$1_rc" 127; say "$1_out" "no heartbeat binary in %(hb_words)s"; return 1; }
+  out=$("$hb" -r </dev/null 2>&1); rc=$?
+  say "$1_rc" "$rc"
+  printf '%%s\n' "$out" | grep -E 'Config errors|ERROR|rror|Signalling|not running|No process|refused' \
+    | tail -n 6 | sed "s/^/$1_out=/" 2>/dev/null
+  return $rc
+}
+journal() {
+  [ -d "$ST" ] || mkdir -p "$ST" || return 1
+  t="$ST/.%(journal)s.tmp"
+  newfile "$t" || return 1
+  cat > "$t" && fsync "$t" && mv -f "$t" "$J" && fsync "$ST"
+}
+backup() {
+  [ -f "$AK" ] || fail "no $AK to back up"
+  ts=$(date +%%Y%%m%%dT%%H%%M%%S); BACKUP="$HA/authkeys.hadoctor-$ts"; n=1
+  while [ -e "$BACKUP" ]; do BACKUP="$HA/authkeys.hadoctor-$ts.$n"; n=$((n + 1)); done
+  ( set -C; cat "$AK" > "$BACKUP" ) 2>/dev/null || fail "cannot create the backup $BACKUP"
+  [ "$(fmode "$BACKUP")" = 600 ] || chmod 600 "$BACKUP" || fail "cannot make $BACKUP mode 0600"
+  cmp -s "$AK" "$BACKUP" || fail "the backup $BACKUP differs from $AK"
+  fsync "$BACKUP"; fsync "$HA"
+  say backup "$BACKUP"
+}
+prepare() {
+  newfile "$NEXT" || fail "cannot create $NEXT with mode 0600"
+  cat > "$NEXT" || fail "cannot write $NEXT"
+  [ "$(sum_of "$NEXT")" = "$1" ] || fail "the new file did not arrive intact (cksum)"
+  [ -f "$AK" ] || fail "no $AK"
+  { newfile "$PREV" && cat "$AK" > "$PREV"; } || fail "cannot keep a copy of $AK"
+  bump "$NEXT" "$AK" || fail "cannot give the new file a later mtime than $AK"
+  fsync "$NEXT" "$PREV"
+  say prepared "$(sum_of "$NEXT")"
+}
+commit() {
+  [ -f "$NEXT" ] && [ "$(fmode "$NEXT")" = 600 ] || fail "$NEXT is missing or not mode 0600"
+  say t_start "$(stamp)"
+  mv -f "$NEXT" "$AK" || fail "cannot rename $NEXT over $AK"
+  if reload reload; then
+    say t_done "$(stamp)"
+    fsync "$HA"
+    say mtime "$(mtime "$AK")"
+    rm -f "$PREV"
+    return 0
+  fi
+  say t_done "$(stamp)"
+  bump "$PREV" "$AK"; mv -f "$PREV" "$AK"; fsync "$HA"
+  reload undo
+  fail "heartbeat -r refused the new file and kept running with the old one; the previous file is back"
+}
+dump() {
+  if [ -f "$2" ] && [ -r "$2" ]; then printf '@file %%s\n' "$1"; od -An -v -tx1 "$2"; printf '@end\n'; fi
+}
+"""
+
+
+def _lib(root: str) -> str:
+    root = root.rstrip("/")
+    if any(c in root for c in "\n\0|\"'\\$`"):
+        raise ValueError(f"unsupported characters in --root {root!r}")
+    body = _LIB % {"next": NEXT_NAME, "prev": PREV_NAME, "journal": JOURNAL_NAME,
+                   "hb_paths": " ".join(HEARTBEAT_PATHS), "hb_words": ", ".join(HEARTBEAT_PATHS)}
+    return SCRIPT_HEADER + f"R={quote(root) if root else ''}\n" + body
+
+
+def _heredoc(data: bytes, eof: str) -> str:
+    text = data.decode("utf-8", "surrogateescape")
+    if not text.endswith("\n"):
+        text += "\n"
+    if any(line == eof for line in text.splitlines()):
+        raise ValueError("content holds the here-document delimiter")
+    return f"<<'{eof}'\n{text}{eof}\n"
+
+
+def inspect_script(root: str = "", extra_files: Sequence[str] = ()) -> str:
+    """Read-only: who the node is, heartbeat's state, authkeys (bytes, mode, owner, mtime),
+    ha.cf, the journal, backups, leftovers, the cluster-glue version."""
+    dumps = "".join(f"  dump {quote('extra:' + p)} {quote(p)}\n" for p in extra_files)
+    cl = " ".join(CL_STATUS_PATHS)
+    return _lib(root) + f"""
+main() {{
+  say uname "$(uname -n)"
+  say now "$(date +%s)"
+  hb=$(find_hb) && say heartbeat "$hb"
+  say ak_stat "$(stat -c '%a %u %g %Y %s' "$AK" 2>/dev/null)"
+  say hacf_mtime "$(mtime "$HA/ha.cf")"
+  dump authkeys "$AK"
+  dump hacf "$HA/ha.cf"
+  dump journal "$J"
+  for f in "$HA"/authkeys.hadoctor-*; do [ -f "$f" ] && say backup "$f"; done
+  for f in "$NEXT" "$PREV"; do [ -e "$f" ] && say leftover "$f"; done
+  [ -d "$ST" ] && say state_dir yes
+  g=$( (dpkg-query -W -f '${{Version}}\\n' cluster-glue libplumb2 2>/dev/null; \\
+        rpm -q --qf '%{{VERSION}}\\n' cluster-glue cluster-glue-libs 2>/dev/null) | grep -E '^[0-9]' | head -n 1)
+  say glue "$g"
+  CL=
+  for c in {cl}; do if [ -x "$R$c" ]; then CL="$R$c"; break; fi; done
+  if [ -n "$CL" ]; then
+    say cl_status "$CL"
+    "$CL" hbstatus >/dev/null 2>&1; say hbstatus_rc $?
+    for n in $("$CL" listnodes 2>/dev/null); do
+      say nodestatus "$n $("$CL" nodestatus "$n" 2>/dev/null | head -n 1)"
+    done
+  fi
+  for p in "$R/run/heartbeat.pid" "$R/var/run/heartbeat.pid"; do
+    if [ -f "$p" ]; then
+      pid=$(head -n 1 "$p"); say hb_pid "$pid"
+      if kill -0 "$pid" 2>/dev/null; then say hb_alive yes; say hb_etime "$(ps -o etime= -p "$pid" | tr -d ' ')"; fi
+      break
+    fi
+  done
+{dumps}  say result ok
+}}
+main
+"""
+
+
+def apply_script(root: str, content: bytes, *, journal_before: Optional[str] = None,
+                 journal_after: Optional[str] = None, backup: bool = False, hold: bool = False,
+                 log_path: Optional[str] = None) -> str:
+    """Install ``content`` as authkeys: (backup,) journal, prepare, [hold: print ``ready`` and wait for
+    ``go`` on stdin], commit with heartbeat's validating reload, journal. With ``backup`` the
+    journal text's ``@BACKUP@`` becomes the new backup's path."""
+    want = posix_cksum(content)
+    log = ""
+    if log_path:
+        log = f"  [ -f {quote(log_path)} ] && say log_size \"$(wc -c < {quote(log_path)} | tr -d ' ')\"\n"
+    jb = ""
+    if journal_before is not None:
+        if backup:
+            jb = (f"  sed \"s|@BACKUP@|$BACKUP|\" <<'{JSON_EOF}' | journal || fail \"cannot write the journal $J\"\n"
+                  f"{journal_before}\n{JSON_EOF}\n")
+        else:
+            jb = f"  journal <<'{JSON_EOF}' || fail \"cannot write the journal $J\"\n{journal_before}\n{JSON_EOF}\n"
+    ja = ""
+    if journal_after is not None:
+        ja = f"  journal <<'{JSON_EOF}' || say warning 'cannot update the journal'\n{journal_after}\n{JSON_EOF}\n"
+        if backup:
+            ja = (f"  sed \"s|@BACKUP@|$BACKUP|\" <<'{JSON_EOF}' | journal || say warning 'cannot update the journal'\n"
+                  f"{journal_after}\n{JSON_EOF}\n")
+    for text in (journal_before, journal_after):
+        if text is not None and JSON_EOF in text:
+            raise ValueError("journal holds the here-document delimiter")
+    make_backup = "  backup\n" if backup else ""
+    prep = (f"prep() {{\n{make_backup}{jb}"
+            f"  prepare {quote(want)} {_heredoc(content, HEREDOC_EOF)}{log}  say ready yes\n}}\n")
+    go = f"go() {{\n  commit\n{ja}  say result ok\n}}\n"
+    if hold:
+        return _lib(root) + prep + go + "prep\n"
+    return _lib(root) + prep + go + "prep\ngo\n"
+
+
+GO = b"go\n"
+
+
+def log_tail_script(path: str, offset: int, limit: int = 2 * 1024 * 1024) -> str:
+    """The log's bytes from ``offset`` (from 0 when the file shrank: rotated), at most ``limit``."""
+    p = quote(path)
+    return SCRIPT_HEADER + f"""trap '' PIPE HUP
+main() {{
+  [ -f {p} ] || {{ echo 'size=-1'; echo 'result=ok'; return; }}
+  size=$(wc -c < {p} | tr -d ' '); off={int(offset)}
+  [ "$size" -ge "$off" ] || off=0
+  echo "size=$size"; echo "offset=$off"
+  echo '@file log'; tail -c +$((off + 1)) {p} | head -c {int(limit)} | od -An -v -tx1; echo '@end'
+  echo 'result=ok'
+}}
+main
+"""
+
+
+def cleanup_script(root: str, journal: Optional[str] = None) -> str:
+    """Remove leftovers of an interrupted run (only hadoctor's own temp names), update the journal."""
+    ja = ""
+    if journal is not None:
+        ja = f"  journal <<'{JSON_EOF}' || say warning 'cannot update the journal'\n{journal}\n{JSON_EOF}\n"
+    return _lib(root) + f"""main() {{
+  rm -f "$NEXT" "$PREV" "$ST/.{JOURNAL_NAME}.tmp"
+{ja}  say result ok
+}}
+main
+"""
+
+
+@dataclass
+class Output:
+    """What a node script printed: ``key=value`` lines (repeatable) and ``@file`` hex blocks."""
+
+    values: Dict[str, List[str]] = field(default_factory=dict)
+    files: Dict[str, bytes] = field(default_factory=dict)
+
+    def get(self, key: str, default: Optional[str] = None) -> Optional[str]:
+        v = self.values.get(key)
+        return v[-1] if v else default
+
+    def all(self, key: str) -> List[str]:
+        return list(self.values.get(key, []))
+
+    @property
+    def ok(self) -> bool:
+        return self.get("result") == "ok"
+
+
+def parse_output(data: bytes) -> Output:
+    out = Output()
+    name: Optional[str] = None
+    hexes: List[str] = []
+    for raw in data.decode("utf-8", "replace").splitlines():
+        if name is not None:
+            if raw == "@end":
+                try:
+                    out.files[name] = bytes.fromhex("".join(hexes))
+                except ValueError:
+                    pass
+                name, hexes = None, []
+            else:
+                hexes.append(raw.replace(" ", ""))
+            continue
+        if raw.startswith("@file "):
+            name = raw[6:]
+            continue
+        if "=" in raw:
+            key, value = raw.split("=", 1)
+            if re.fullmatch(r"[a-z_]+", key):
+                out.values.setdefault(key, []).append(value)
+    return out

@@ -1,0 +1,219 @@
+"""Checks around a key switch: heartbeat's traffic (probe engine) and its logs.
+
+* :class:`WireWatch` captures heartbeat packets on this host with a packet socket (root, this host
+  a cluster member; it copies frames and leaves heartbeat's socket alone) in a background thread,
+  decodes them with the wire codec and records, per sending node, the key index and whether the
+  authenticator verifies with a given authkeys model (:func:`hadoctor.wire.auth.verify`).
+* :func:`log_counts` counts, in a slice of a node's heartbeat log parsed by hadoctor's log parser,
+  the authentication failures (the patterns of rules LOG020/LOG021), ``is dead`` (LOG011) and
+  ``returning after partition`` (LOG010): the same regular expressions the rules use.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+_PATTERNS: Optional[Dict[str, "re.Pattern[str]"]] = None
+
+
+def _rule_patterns() -> Dict[str, "re.Pattern[str]"]:
+    """The log rules' own regexes (rules/log_auth.py, rules/log_cluster.py), loaded once."""
+    global _PATTERNS
+    if _PATTERNS is None:
+        from hadoctor.engine.discovery import _import_file, builtin_rules_dir
+
+        pats: Dict[str, str] = {}
+        for rule in _import_file(builtin_rules_dir() / "log_auth.py", "hadoctor_builtin_rules"):
+            if rule.code == "LOG021":
+                pats.update({f"auth:{k}": v for k, v in rule.patterns.items()})
+        for rule in _import_file(builtin_rules_dir() / "log_cluster.py", "hadoctor_builtin_rules"):
+            if rule.code == "LOG011":
+                pats["dead"] = rule.patterns["dead"]
+            if rule.code == "LOG010":
+                pats["partition"] = rule.patterns["returning"]
+        pats["reread"] = r"Rereading authentication file"
+        _PATTERNS = {k: re.compile(v) for k, v in pats.items()}
+    return _PATTERNS
+
+
+@dataclass
+class LogCounts:
+    auth_failures: int = 0                 # rejected packets (one token/auth line per packet)
+    by_kind: Dict[str, int] = field(default_factory=dict)
+    dead: List[str] = field(default_factory=list)
+    partition: List[str] = field(default_factory=list)
+    rereads: int = 0
+
+    def add(self, other: "LogCounts") -> None:
+        self.auth_failures += other.auth_failures
+        for k, v in other.by_kind.items():
+            self.by_kind[k] = self.by_kind.get(k, 0) + v
+        self.dead += other.dead
+        self.partition += other.partition
+        self.rereads += other.rereads
+
+    def to_dict(self) -> dict:
+        return {"auth_failures": self.auth_failures, "by_kind": self.by_kind, "dead": self.dead,
+                "partition": self.partition, "rereads": self.rereads}
+
+
+def log_counts(data: bytes, path: str = "heartbeat.log") -> LogCounts:
+    """Count what matters in a log slice.
+
+    >>> c = log_counts(b"Nov 25 10:00:01 n1 heartbeat: [9]: ERROR: authtoken does not match, authtoken=1, authstr=2\\n"
+    ...                b"Nov 25 10:00:02 n1 heartbeat: [9]: WARN: node node02: is dead\\n")
+    >>> c.auth_failures, c.dead
+    (1, ['node02'])
+    """
+    from hadoctor.parsers.hblog import parse_hblog
+
+    pats = _rule_patterns()
+    counts = LogCounts()
+    for record in parse_hblog(data, path).records:
+        message = record.message
+        if "auth" in message or "Auth" in message:
+            kinds = [k for k, p in pats.items() if k.startswith("auth:") and p.search(message)]
+            if kinds:
+                counts.auth_failures += 1   # one rejected packet logs one of these lines
+                for k in kinds:
+                    counts.by_kind[k[5:]] = counts.by_kind.get(k[5:], 0) + 1
+            if pats["reread"].search(message):
+                counts.rereads += 1
+        m = pats["dead"].search(message)
+        if m:
+            counts.dead.append(m.group("node"))
+        m = pats["partition"].search(message)
+        if m:
+            counts.partition.append(m.group("node"))
+    return counts
+
+
+@dataclass
+class SenderSeen:
+    node: str
+    packets: int = 0
+    indexes: Dict[int, int] = field(default_factory=dict)
+    formats: Dict[str, int] = field(default_factory=dict)
+    first_new: Optional[float] = None       # wall time of the first packet signed with the new index
+    last_old: Optional[float] = None        # wall time of the last packet signed with another index
+    verified_new: int = 0                   # packets at the new index that verify with the model
+    failed_new: int = 0
+
+    def to_dict(self) -> dict:
+        return {"node": self.node, "packets": self.packets, "indexes": {str(k): v for k, v in self.indexes.items()},
+                "formats": self.formats, "first_new": self.first_new, "last_old": self.last_old,
+                "verified_new": self.verified_new, "failed_new": self.failed_new}
+
+
+class WireWatch:
+    """Capture heartbeat packets here in a thread (see the module docstring)."""
+
+    def __init__(self, ports: Sequence[int], nodes: Sequence[str], seconds: float,
+                 model=None, new_index: Optional[int] = None, stop_when_all_heard: bool = False) -> None:
+        self.ports = list(ports)
+        self.nodes = [n.lower() for n in nodes]
+        self.seconds = seconds
+        self.model = model
+        self.new_index = new_index
+        self.stop_when_all_heard = stop_when_all_heard
+        self.senders: Dict[str, SenderSeen] = {}
+        self.error: Optional[str] = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "WireWatch":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: Optional[float] = None) -> "WireWatch":
+        self._thread.join(timeout)
+        return self
+
+    def heard_all(self) -> bool:
+        return all(n in self.senders for n in self.nodes)
+
+    def _run(self) -> None:
+        from hadoctor.errors import HadoctorError
+        from hadoctor.probe.listen import live_packets
+        from hadoctor.wire.auth import verify
+        from hadoctor.wire.codec import WireDecodeError, decode
+
+        try:
+            for packet in live_packets(iface=None, ports=self.ports, seconds=self.seconds, mode="packet"):
+                if self._stop.is_set():
+                    break
+                try:
+                    decoded = decode(packet.payload)
+                except WireDecodeError:
+                    continue
+                src = (decoded.content.src or "?").lower()
+                if src not in self.nodes:
+                    continue
+                seen = self.senders.setdefault(src, SenderSeen(src))
+                seen.packets += 1
+                seen.formats[decoded.format] = seen.formats.get(decoded.format, 0) + 1
+                auth = decoded.auth
+                index = auth.index if auth is not None else None
+                if index is not None:
+                    seen.indexes[index] = seen.indexes.get(index, 0) + 1
+                if self.new_index is not None and index == self.new_index:
+                    if seen.first_new is None:
+                        seen.first_new = packet.ts
+                    if self.model is not None:
+                        if verify(decoded, self.model).check.ok:
+                            seen.verified_new += 1
+                        else:
+                            seen.failed_new += 1
+                elif self.new_index is not None:
+                    seen.last_old = packet.ts
+                if self.stop_when_all_heard and self.heard_all() and \
+                        all(s.packets >= 1 for s in self.senders.values()):
+                    break
+        except HadoctorError as err:
+            self.error = str(err)
+        except OSError as err:
+            self.error = f"capture failed: {err.strerror or err}"
+
+    def wire_format(self) -> Optional[str]:
+        formats: Dict[str, int] = {}
+        for s in self.senders.values():
+            for k, v in s.formats.items():
+                formats[k] = formats.get(k, 0) + v
+        if not formats:
+            return None
+        return "netstring" if formats.get("netstring") else "classic"
+
+
+def glue_is_netstring(version: str) -> Optional[bool]:
+    """cluster-glue >= 1.0.10 always sends netstring (facts §1.3); None when the version is unknown.
+
+    >>> glue_is_netstring("1.0.12-21+b2"), glue_is_netstring("1.0.5"), glue_is_netstring("")
+    (True, False, None)
+    """
+    m = re.match(r"(\d+)\.(\d+)\.(\d+)", version or "")
+    if not m:
+        return None
+    return tuple(int(x) for x in m.groups()) >= (1, 0, 10)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def split_for_window(marks: Sequence[Tuple[str, float, float]]) -> Optional[float]:
+    """Switch window in ms from per-node (node, t_start, t_done) stamps: first rename to last reload done."""
+    if not marks:
+        return None
+    return round((max(m[2] for m in marks) - min(m[1] for m in marks)) * 1000.0, 1)

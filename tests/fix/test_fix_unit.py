@@ -1,0 +1,327 @@
+"""``hadoctor fix --authkeys`` without a cluster: the files it generates (checked by our parser), the
+node scripts run by a real /bin/sh on a temporary root with stand-in ``heartbeat``/``cl_status``
+programs, refusals, masking, backups, the journal and recovery after a SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hadoctor.fix import keyfile, nodescript
+from hadoctor.fix.keyfile import KeyFileError, NewKey
+from hadoctor.fix.nodescript import parse_output
+from hadoctor.fix.rotate import FixOptions, NodeInfo, health_problems, run_fix
+from hadoctor.parsers.authkeys import parse_authkeys
+from hadoctor.remote import LocalShell, SshOptions
+
+REPO = Path(__file__).resolve().parents[2]
+OLD = b"auth 1\n1 sha1 old-secret-value\n"
+ME = os.uname().nodename.lower()
+
+
+# --------------------------------------------------------------------------- generated files
+
+def test_new_key_is_long_random_hex_at_a_free_index():
+    a, b = NewKey.generate(used={1, 2}), NewKey.generate(used={1, 2})
+    assert a.index == 3 and a.method == "sha1"
+    assert re.fullmatch(r"[0-9a-f]{64}", a.secret.reveal())          # 32 random bytes
+    assert a.secret != b.secret
+    with pytest.raises(KeyFileError):
+        NewKey.generate(used=range(16))
+
+
+@pytest.mark.parametrize("stage,active,listed", [("staged", 1, {1, 4}), ("switched", 4, {1, 4}), ("final", 4, {4})])
+def test_each_stage_parses_as_heartbeat_reads_it(stage, active, listed):
+    old = parse_authkeys(OLD).active
+    new = NewKey.generate(used={1, 2, 3})
+    data = keyfile.build(old, new, stage)
+    parsed = parse_authkeys(data, mode=0o600)
+    assert parsed.problems == []
+    assert parsed.active_index == active and set(parsed.keys) == listed
+    lines = data.decode().splitlines()
+    assert lines[1] == f"auth {active}"        # the auth line precedes the key lines (order semantics)
+
+
+def test_validation_rejects_a_file_that_would_sign_with_another_key():
+    new = NewKey.generate(used={1})
+    with pytest.raises(KeyFileError):
+        keyfile.validate(b"1 sha1 x\nauth 1\n", 1, "sha1", None)      # auth after its key line: no active key
+    with pytest.raises(KeyFileError):
+        keyfile.validate(b"auth 1\n1 sha1 x\n", new.index, "sha1", new.secret)
+
+
+def test_masking_never_shows_a_key_but_keeps_them_comparable():
+    old = parse_authkeys(OLD).active
+    new = NewKey.generate(used={1})
+    final = keyfile.build(old, new, "final")
+    diff = "\n".join(keyfile.masked_diff(OLD, final, "/etc/ha.d/authkeys", b"salt"))
+    assert "old-secret-value" not in diff and new.secret.reveal() not in diff
+    assert "-1 sha1 ****" in diff and f"+{new.index} sha1 **** (64 chars" in diff
+    assert keyfile.masked_lines(OLD, b"s") == keyfile.masked_lines(OLD, b"s")
+    assert keyfile.masked_lines(b"bogus secretword\n") == ["****"]
+
+
+def test_cksum_matches_the_cksum_tool():
+    for data in (b"", b"a", os.urandom(1000), keyfile.build(parse_authkeys(OLD).active, NewKey.generate({1}), "final")):
+        out = subprocess.run(["cksum"], input=data, capture_output=True, check=True).stdout.decode().split()
+        assert keyfile.posix_cksum(data) == f"{out[0]} {out[1]}"
+
+
+# --------------------------------------------------------------------------- node scripts on a temp root
+
+@pytest.fixture
+def root(tmp_path):
+    """A node's tree: /etc/ha.d (authkeys 0600, ha.cf), /var/lib/heartbeat, and stand-ins for heartbeat and
+    cl_status. ``heartbeat -r`` exits with the number in <root>/reload-rc (0 by default) and logs what it did."""
+    r = tmp_path / "node"
+    (r / "etc/ha.d").mkdir(parents=True)
+    (r / "var/lib/heartbeat").mkdir(parents=True)
+    (r / "var/log").mkdir(parents=True)
+    ak = r / "etc/ha.d/authkeys"
+    ak.write_bytes(OLD)
+    ak.chmod(0o600)
+    os.utime(ak, (time.time() - 100, time.time() - 100))
+    (r / "etc/ha.d/ha.cf").write_text(f"keepalive 100ms\ndeadtime 2\nwarntime 1\nbcast eth0\nnode {ME}\n")
+    hb = r / "usr/libexec/heartbeat/heartbeat"
+    hb.parent.mkdir(parents=True)
+    hb.write_text(f"#!/bin/sh\nrc=$(cat {r}/reload-rc 2>/dev/null || echo 0)\n"
+                  f"echo \"$* rc=$rc mode=$(stat -c %a {ak})\" >> {r}/reloads\n"
+                  "[ \"$rc\" = 0 ] && echo 'info: Signalling heartbeat pid 1 to reread config files' >&2 "
+                  "|| echo 'info: Config errors: Heartbeat pid 1 NOT restarted' >&2\nexit $rc\n")
+    hb.chmod(0o755)
+    cl = r / "usr/bin/cl_status"
+    cl.parent.mkdir(parents=True)
+    cl.write_text(f"#!/bin/sh\ncase $1 in hbstatus) exit 0;; listnodes) echo {ME};; nodestatus) echo active;; esac\n")
+    cl.chmod(0o755)
+    return r
+
+
+def sh(script: str):
+    r = LocalShell("n").run(script, timeout=30)
+    return r, parse_output(r.stdout)
+
+
+def staged_for(root: Path, stage="staged"):
+    new = NewKey.generate(used={1})
+    return new, keyfile.build(parse_authkeys(OLD).active, new, stage)
+
+
+def test_apply_writes_backup_journal_and_new_file_with_a_later_mtime(root):
+    ak = root / "etc/ha.d/authkeys"
+    future = time.time() + 50          # an mtime in the future must still be exceeded
+    os.utime(ak, (future, future))
+    old_mtime = ak.stat().st_mtime
+    _, content = staged_for(root)
+    r, out = sh(nodescript.apply_script(str(root), content, journal_before='{"state": "staging", "b": "@BACKUP@"}',
+                                        journal_after='{"state": "staged", "b": "@BACKUP@"}', backup=True))
+    assert r.ok and out.ok, (r.stderr, out.values)
+    assert ak.read_bytes() == content and stat.S_IMODE(ak.stat().st_mode) == 0o600
+    assert ak.stat().st_mtime > old_mtime
+    backup = Path(out.get("backup"))
+    assert re.fullmatch(r"authkeys\.hadoctor-\d{8}T\d{6}", backup.name)
+    assert backup.read_bytes() == OLD and stat.S_IMODE(backup.stat().st_mode) == 0o600
+    j = root / "var/lib/heartbeat/hadoctor-fix.json"
+    assert json.loads(j.read_text()) == {"state": "staged", "b": str(backup)}
+    assert stat.S_IMODE(j.stat().st_mode) == 0o600
+    assert (root / "reloads").read_text().split() == ["-r", "rc=0", "mode=600"]
+    assert not list((root / "etc/ha.d").glob(".authkeys.hadoctor-*"))
+
+
+def test_backups_never_overwrite_each_other(root):
+    names = []
+    for _ in range(3):          # same second: .1, .2 suffixes
+        _, content = staged_for(root)
+        r, out = sh(nodescript.apply_script(str(root), content, backup=True))
+        assert out.ok, out.values
+        names.append(Path(out.get("backup")).name)
+    assert len(set(names)) == 3
+    assert all(re.fullmatch(r"authkeys\.hadoctor-\d{8}T\d{6}(\.\d+)?", n) for n in names)
+
+
+def test_files_are_0600_before_their_first_byte(root, tmp_path, monkeypatch):
+    """A `cat` stand-in first on PATH records the mode of the file it is about to write (its stdout):
+    the new authkeys, the backup and the journal are already 0600 when the first byte arrives."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "modes"
+    (bindir / "cat").write_text(f"#!/bin/sh\np=$(readlink /proc/$$/fd/1)\n"
+                                f"[ -f \"$p\" ] && echo \"$(stat -c %a \"$p\") $p\" >> {log}\n"
+                                "exec /bin/cat \"$@\"\n")
+    (bindir / "cat").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    old_umask = os.umask(0o022)
+    try:
+        _, content = staged_for(root)
+        r, out = sh(nodescript.apply_script(str(root), content, journal_before="{}", backup=True))
+    finally:
+        os.umask(old_umask)
+    assert out.ok, (r.stderr, out.values)
+    lines = log.read_text().splitlines()
+    written = {Path(line.split(" ", 1)[1]).name: line.split()[0] for line in lines}
+    assert {".authkeys.hadoctor-next", ".authkeys.hadoctor-prev", ".hadoctor-fix.json.tmp"} <= set(written)
+    assert any(n.startswith("authkeys.hadoctor-") for n in written)
+    assert set(written.values()) == {"600"}, lines
+
+
+def test_a_refused_reload_puts_the_previous_file_back(root):
+    (root / "reload-rc").write_text("1\n")
+    ak = root / "etc/ha.d/authkeys"
+    before = ak.stat().st_mtime
+    _, content = staged_for(root)
+    r, out = sh(nodescript.apply_script(str(root), content))
+    assert not r.ok and out.get("result") == "fail"
+    assert "refused" in out.get("reason")
+    assert ak.read_bytes() == OLD and stat.S_IMODE(ak.stat().st_mode) == 0o600
+    assert ak.stat().st_mtime > before            # heartbeat will notice the file changed again
+    assert len((root / "reloads").read_text().splitlines()) == 2   # the new file, then the old one again
+    assert not list((root / "etc/ha.d").glob(".authkeys.hadoctor-*"))
+
+
+def test_a_script_cut_short_in_transit_runs_nothing(root):
+    _, content = staged_for(root)
+    script = nodescript.apply_script(str(root), content, backup=True)
+    cut = script[: script.rindex("go() {") + 12]        # ends inside the last function
+    r, _ = sh(cut)
+    assert (root / "etc/ha.d/authkeys").read_bytes() == OLD
+    assert not list((root / "etc/ha.d").glob("*hadoctor*"))
+    assert not (root / "reloads").exists()
+
+
+def test_inspect_reports_files_byte_for_byte(root):
+    odd = b"auth 1\n1 sha1 k\xff\x00\n# no final newline"
+    (root / "etc/ha.d/authkeys").write_bytes(odd)
+    r, out = sh(nodescript.inspect_script(str(root)))
+    assert r.ok and out.files["authkeys"] == odd
+    assert out.get("ak_stat").split()[0] == "600"
+    assert out.get("hbstatus_rc") == "0" and out.all("nodestatus") == [f"{ME} active"]
+
+
+# --------------------------------------------------------------------------- refusals
+
+def info(name, *, uname=None, nodes=("n1", "n2"), peers=None, running=True, key=OLD, cl=True):
+    out = nodescript.Output()
+    out.values = {"uname": [uname or name], "heartbeat": ["/usr/libexec/heartbeat/heartbeat"]}
+    if cl:
+        out.values["cl_status"] = ["/usr/bin/cl_status"]
+    i = NodeInfo(name, LocalShell(name), out)
+    i.parsed = parse_authkeys(key, mode=0o600)
+    from hadoctor.parsers.hacf import parse_hacf
+
+    i.hacf = parse_hacf("".join(f"node {n}\n" for n in nodes).encode())
+    i.running = running
+    i.peers = peers if peers is not None else {n: "active" for n in nodes}
+    return i
+
+
+def test_healthy_cluster_has_no_refusal():
+    assert health_problems({"n1": info("n1"), "n2": info("n2")}, ["n1", "n2"]) == ([], [])
+
+
+@pytest.mark.parametrize("change,needle", [
+    ({"peers": {"n1": "active", "n2": "dead"}}, "sees n2 as 'dead'"),
+    ({"running": False}, "heartbeat is not running"),
+    ({"uname": "other"}, "calls itself 'other'"),
+    ({"key": b"auth 2\n2 sha1 another\n"}, "active keys differ"),
+    ({"key": b"auth 1\n"}, "Auth Key [1] not found"),
+    ({"nodes": ("n1", "n2", "n3")}, "n3, not in this rotation"),
+])
+def test_unhealthy_cluster_is_refused_with_the_reason(change, needle):
+    refuse, _ = health_problems({"n1": info("n1"), "n2": info("n2", **change)}, ["n1", "n2"])
+    assert any(needle in r for r in refuse), refuse
+
+
+def test_unreachable_node_stops_before_any_change(root, tmp_path, capsys):
+    (root / "etc/ha.d/ha.cf").write_text(f"keepalive 1\nbcast eth0\nnode {ME}\nnode peer2\n")
+    fake_ssh = tmp_path / "ssh"
+    fake_ssh.write_text("#!/bin/sh\necho 'ssh: connect to host peer2 port 22: Connection refused' >&2\nexit 255\n")
+    fake_ssh.chmod(0o755)
+    rc = run_fix(FixOptions(yes=True, root=str(root), fmt="json", ssh=SshOptions(binary=str(fake_ssh))))
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 2 and doc["action"] == "refused"
+    assert "cannot reach peer2 over ssh: ssh: connect to host peer2 port 22: Connection refused" in doc["message"]
+    assert "nothing was changed" in doc["message"]
+    assert (root / "etc/ha.d/authkeys").read_bytes() == OLD
+    assert not list((root / "etc/ha.d").glob("*hadoctor*")) and not (root / "reloads").exists()
+
+
+# --------------------------------------------------------------------------- whole runs on one node
+
+def test_dry_run_shows_the_plan_with_keys_masked_and_changes_nothing(root, capsys):
+    rc = run_fix(FixOptions(dry_run=True, root=str(root), fmt="json"))
+    out = capsys.readouterr().out
+    doc = json.loads(out)
+    assert rc == 0 and doc["action"] == "dry-run"
+    assert "old-secret-value" not in out and not re.search(r"[0-9a-f]{64}", out)
+    assert any("****" in line for line in doc["diff"][ME])
+    assert (root / "etc/ha.d/authkeys").read_bytes() == OLD and not (root / "reloads").exists()
+
+
+def test_rotation_on_one_node(root, capsys):
+    rc = run_fix(FixOptions(yes=True, root=str(root), fmt="json"))
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0, doc["message"]
+    parsed = parse_authkeys((root / "etc/ha.d/authkeys").read_bytes(), mode=0o600)
+    assert parsed.problems == [] and set(parsed.keys) == {doc["new_index"]} and parsed.active_index == 2
+    assert len((root / "reloads").read_text().splitlines()) == 3        # stage, switch, final
+    assert json.loads((root / "var/lib/heartbeat/hadoctor-fix.json").read_text())["state"] == "done"
+    assert Path(doc["backups"][ME]).read_bytes() == OLD
+
+
+def _cli(root, env=None, timeout=60):
+    return subprocess.Popen([sys.executable, "-m", "hadoctor", "fix", "--authkeys", "--yes", "--root", str(root),
+                             "--format", "json"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, **(env or {})))
+
+
+@pytest.mark.parametrize("point,action,rc", [("staged", "rolled-back", 1), ("switch-ready", "rolled-back", 1),
+                                              ("switched", "recover", 0), ("verified", "recover", 0)])
+def test_sigkill_then_rerun_completes_or_rolls_back(root, point, action, rc):
+    proc = _cli(root, {"HADOCTOR_FIX_PAUSE_AT": point})
+    line = b""
+    deadline = time.monotonic() + 60
+    while b"paused at" not in line and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, "hadoctor ended without pausing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    data = (root / "etc/ha.d/authkeys").read_bytes()
+    assert not parse_authkeys(data, mode=0o600).problems
+    assert json.loads((root / "var/lib/heartbeat/hadoctor-fix.json").read_text())["state"] in \
+        ("staged", "switching", "switched", "finalizing", "done")
+    again = _cli(root)
+    out, err = again.communicate(timeout=60)
+    doc = json.loads(out)
+    assert (doc["action"], again.returncode) == (action, rc), doc["message"] + err.decode()
+    final = (root / "etc/ha.d/authkeys").read_bytes()
+    if rc == 1:
+        assert final == OLD
+    else:
+        assert parse_authkeys(final).active_index != 1 and set(parse_authkeys(final).keys) == {parse_authkeys(final).active_index}
+    assert stat.S_IMODE((root / "etc/ha.d/authkeys").stat().st_mode) == 0o600
+    assert json.loads((root / "var/lib/heartbeat/hadoctor-fix.json").read_text())["state"] in ("done", "rolled-back")
+    assert not list((root / "etc/ha.d").glob(".authkeys.hadoctor-*"))
+
+
+@pytest.mark.parametrize("versions,expected", [(("1.0.5", "1.0.5"), "classic"), (("1.0.12-21+b2", "1.0.5"), "netstring"),
+                                               (("", ""), "netstring")])
+def test_procedure_from_glue_versions_when_the_wire_is_not_observed(versions, expected):
+    from hadoctor.fix.rotate import Progress, Rotation
+
+    rot = Rotation(FixOptions(capture=False), Progress())
+    rot.local = "n1"
+    rot.infos = {}
+    for name, version in zip(("n1", "n2"), versions):
+        i = info(name)
+        i.out.values["glue"] = [version]
+        rot.infos[name] = i
+    rot.choose_procedure()
+    assert rot.outcome.procedure == expected, rot.outcome.procedure_reason

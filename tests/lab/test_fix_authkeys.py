@@ -1,0 +1,269 @@
+"""``hadoctor fix --authkeys`` on real heartbeat daemons (Debian 3.0.6: netstring wire) and real sshd.
+
+hadoctor runs inside node01 (as an admin logged in there would) and reaches node02 over ssh.
+Timings are the lab's: keepalive 1 s, warntime 3 s, deadtime 5 s, so the all-at-once switch must be
+well under 3 s or a node is declared dead.
+
+* an unreachable peer (sshd stopped): refused before any change;
+* ROTATIONS rotations in a row: the VIP never moves (sampled every 0.2 s in the background), no
+  ``is dead`` / ``returning after partition`` in either log, both files 0600 with the same active
+  key after each, the switch window and auth-failure counts recorded (also to
+  ``$HADOCTOR_FIX_REPORT`` when set);
+* SIGKILL of hadoctor at every pause point: both nodes keep a valid 0600 authkeys, heartbeat
+  alive, the backups exist, and a re-run completes (exit 0) or rolls back (exit 1) cleanly.
+
+Own lab: prefix ``hbl-p<pid>-fx``, 10.250.80.0/24, one heartbeat path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from hadoctor.fix.rotate import PAUSE_POINTS
+from hadoctor.parsers.authkeys import parse_authkeys
+
+from .conftest import LAB_OK, LAB_WHY, SESSION_PREFIX
+from .hblab import Lab
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(not LAB_OK, reason=LAB_WHY or "lab")]
+
+ROTATIONS = 20
+REPO = Path(__file__).resolve().parents[2]
+SALT = b"fx-test-salt"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with Lab(f"{SESSION_PREFIX}fx", subnet="10.250.80", second_nic=False) as lab:
+        lab.configure()
+        lab.start_all()
+        assert lab.wait_holders(["node01"], 60) is not None, lab.log("node01")[-3000:]
+        lab.start_sshd("node02")
+        yield lab
+
+
+def fix_argv(lab: Lab, *extra: str) -> list:
+    return [sys.executable, "-m", "hadoctor", "fix", "--authkeys", "--yes", "--ssh-config", str(lab.ssh_config),
+            "--format", "json", *extra]
+
+
+def run_fix(lab: Lab, *extra: str, timeout: float = 120) -> tuple:
+    cp = subprocess.run(lab.nsenter("node01") + fix_argv(lab, *extra), cwd=REPO, capture_output=True,
+                        timeout=timeout)
+    try:
+        doc = json.loads(cp.stdout)
+    except ValueError:
+        doc = None
+    return cp.returncode, doc, cp.stderr.decode(errors="replace")
+
+
+def node_file(lab: Lab, node: str) -> tuple:
+    """(bytes, mode, mtime) of the node's live authkeys."""
+    p = lab.node_dir(node) / "ha.d" / "authkeys"
+    st = p.stat()
+    return p.read_bytes(), st.st_mode & 0o7777, st.st_mtime
+
+
+def backups(lab: Lab, node: str) -> list:
+    return sorted(p.name for p in (lab.node_dir(node) / "ha.d").glob("authkeys.hadoctor-*"))
+
+
+def journal(lab: Lab, node: str):
+    p = lab.node_dir(node) / "lib" / "hadoctor-fix.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def assert_valid_and_equal(lab: Lab) -> str:
+    """Both files: mode 0600, parsed as heartbeat would without any problem, the same active key."""
+    fps = {}
+    for node in lab.nodes:
+        data, mode, _ = node_file(lab, node)
+        assert mode == 0o600, (node, oct(mode))
+        parsed = parse_authkeys(data, "authkeys", mode=mode, salt=SALT)
+        assert not parsed.problems, (node, parsed.problems)
+        assert parsed.active is not None
+        fps[node] = (parsed.active.index, parsed.active.fingerprint)
+    assert len(set(fps.values())) == 1, fps
+    return next(iter(fps.values()))[1]
+
+
+def assert_heartbeat_alive(lab: Lab) -> None:
+    for node in lab.nodes:
+        assert lab.cl_status(node, "hbstatus").returncode == 0, node
+        for peer in lab.nodes:
+            state = lab.cl_status(node, "nodestatus", peer).stdout.decode().strip()
+            assert state == "active", (node, peer, state)
+
+
+class VipWatch:
+    """Samples the VIP holders every 0.2 s in a thread: any other set than [node01] is a failover."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.bad: list = []
+        self.samples = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            holders = self.lab.holders(fast=True)
+            self.samples += 1
+            if holders != ["node01"]:
+                self.bad.append((time.strftime("%T"), holders))
+            self._stop.wait(0.2)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join(5)
+
+
+def log_sizes(lab: Lab) -> dict:
+    return {n: len(lab.log_bytes(n)) for n in lab.nodes}
+
+
+def new_log(lab: Lab, sizes: dict) -> dict:
+    return {n: lab.log_bytes(n)[sizes[n]:].decode("utf-8", "replace") for n in lab.nodes}
+
+
+def test_unreachable_peer_stops_before_any_change(lab):
+    before = {n: node_file(lab, n) for n in lab.nodes}
+    had = {n: backups(lab, n) for n in lab.nodes}
+    lab.stop_sshd("node02")
+    try:
+        rc, doc, err = run_fix(lab)
+    finally:
+        lab.start_sshd("node02")
+    assert rc == 2, err
+    assert doc["action"] == "refused"
+    assert "cannot reach node02 over ssh" in doc["message"] and "nothing was changed" in doc["message"], doc["message"]
+    assert {n: node_file(lab, n) for n in lab.nodes} == before
+    assert {n: backups(lab, n) for n in lab.nodes} == had
+    assert all(journal(lab, n) is None for n in lab.nodes)
+
+
+def test_rotations_in_a_row_without_failover(lab):
+    sizes = log_sizes(lab)
+    report = []
+    t0 = time.monotonic()
+    fingerprints = set()
+    with VipWatch(lab) as vip:
+        for i in range(ROTATIONS):
+            t = time.monotonic()
+            rc, doc, err = run_fix(lab)
+            assert rc == 0, f"rotation {i}: rc {rc}\n{err[-3000:]}\n{doc and doc.get('message')}"
+            assert doc["action"] == "rotate" and doc["procedure"] == "netstring"
+            fp = assert_valid_and_equal(lab)
+            assert fp not in fingerprints, "a rotation must bring a new key"
+            fingerprints.add(fp)
+            for node in lab.nodes:
+                data = node_file(lab, node)[0]
+                assert parse_authkeys(data, "authkeys").active.index == doc["new_index"]
+                assert set(parse_authkeys(data, "authkeys").keys) == {doc["new_index"]}  # old key removed
+                assert journal(lab, node)["state"] == "done"
+            report.append({"rotation": i + 1, "seconds": round(time.monotonic() - t, 2),
+                           "window_ms": doc["window_ms"], "release_spread_ms": doc["release_spread_ms"],
+                           "auth_failures": {n: v["in_window"] for n, v in doc["auth_failures"].items()},
+                           "after_window": {n: v["after_window"] for n, v in doc["auth_failures"].items()},
+                           "wire_new_key_packets": {n: w.get("verified_new") for n, w in doc["wire"].items()}})
+    total = round(time.monotonic() - t0, 1)
+    summary = {"rotations": ROTATIONS, "total_s": total, "per_rotation": report, "vip_samples": vip.samples,
+               "auth_failures_total": sum(sum(v for v in r["auth_failures"].values() if v) for r in report),
+               "window_ms_max": max(r["window_ms"] for r in report),
+               "window_ms_median": sorted(r["window_ms"] for r in report)[len(report) // 2]}
+    out = os.environ.get("HADOCTOR_FIX_REPORT")
+    if out:
+        Path(out).write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in summary.items() if k != "per_rotation"}))
+    assert not vip.bad, f"the VIP moved: {vip.bad[:10]}"
+    assert vip.samples > ROTATIONS
+    logs = new_log(lab, sizes)
+    for node, text in logs.items():
+        assert "is dead" not in text, node
+        assert "returning after partition" not in text, node
+        assert "Emergency Shutdown" not in text, node
+        assert text.count("Rereading authentication file") >= 3 * ROTATIONS, node   # stage, switch, final
+    for r in report:
+        assert all(v == 0 for v in r["after_window"].values()), r
+        assert all(v and v > 0 for v in r["wire_new_key_packets"].values()), r
+    assert_heartbeat_alive(lab)
+    for node in lab.nodes:
+        names = backups(lab, node)
+        assert len(names) >= ROTATIONS
+        for name in names:
+            assert re.fullmatch(r"authkeys\.hadoctor-\d{8}T\d{6}(\.\d+)?", name), name
+            assert (lab.node_dir(node) / "ha.d" / name).stat().st_mode & 0o777 == 0o600
+
+
+def _run_until_paused(lab: Lab, point: str, timeout: float = 90) -> subprocess.Popen:
+    env = dict(os.environ, HADOCTOR_FIX_PAUSE_AT=point)
+    proc = subprocess.Popen(lab.nsenter("node01") + fix_argv(lab), cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+        m = re.search(rb"hadoctor-fix: paused at (\S+) pid=(\d+)", line)
+        if m:
+            assert m.group(1).decode() == point
+            lab.exec("node01", "kill", "-KILL", m.group(2).decode())
+            proc.wait(10)
+            return proc
+    proc.kill()
+    raise AssertionError(f"hadoctor never paused at {point}: {seen.decode(errors='replace')[-3000:]}")
+
+
+@pytest.mark.parametrize("point", PAUSE_POINTS)
+def test_sigkill_at_each_step_then_rerun(lab, point):
+    sizes = log_sizes(lab)
+    had = {n: set(backups(lab, n)) for n in lab.nodes}
+    before = assert_valid_and_equal(lab)
+    proc = _run_until_paused(lab, point)
+    assert proc.returncode == -signal.SIGKILL or proc.returncode == 128 + 9 or proc.returncode != 0
+    # right after the kill: every node holds a file heartbeat accepts (0600, parses cleanly), heartbeat runs
+    for node in lab.nodes:
+        data, mode, _ = node_file(lab, node)
+        assert mode == 0o600
+        assert not parse_authkeys(data, "authkeys", mode=mode).problems
+        assert lab.cl_status(node, "hbstatus").returncode == 0
+        if point != "planned":
+            new = set(backups(lab, node)) - had[node]
+            if point != "stage-partial" or node == "node01":
+                assert len(new) == 1, (node, new)   # this run's backup, mode 0600
+                assert (lab.node_dir(node) / "ha.d" / new.pop()).stat().st_mode & 0o777 == 0o600
+    rc, doc, err = run_fix(lab)
+    expected = {"planned": ("rotate", 0), "stage-partial": ("rolled-back", 1), "staged": ("rolled-back", 1),
+                "switch-ready": ("rolled-back", 1)}.get(point, ("recover", 0))
+    assert (doc["action"], rc) == expected, f"{point}: rc {rc} {doc and doc['message']}\n{err[-3000:]}"
+    after = assert_valid_and_equal(lab)
+    if rc == 1:
+        assert after == before          # every node back on the old key
+    else:
+        assert after != before          # every node on the new key
+    for node in lab.nodes:
+        assert journal(lab, node)["state"] in ("done", "rolled-back")
+        leftovers = list((lab.node_dir(node) / "ha.d").glob(".authkeys.hadoctor-*"))
+        assert not leftovers, leftovers
+    assert_heartbeat_alive(lab)
+    logs = new_log(lab, sizes)
+    for node, text in logs.items():
+        assert "is dead" not in text, (point, node)
+        assert "returning after partition" not in text, (point, node)
+    assert lab.holders() == ["node01"]
