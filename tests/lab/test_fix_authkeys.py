@@ -236,7 +236,8 @@ def test_sigkill_at_each_step_then_rerun(lab, point):
     had = {n: set(backups(lab, n)) for n in lab.nodes}
     before = assert_valid_and_equal(lab)
     proc = _run_until_paused(lab, point)
-    assert proc.returncode == -signal.SIGKILL or proc.returncode == 128 + 9 or proc.returncode != 0
+    # nsenter (the parent) reports its child's SIGKILL as 128 + 9
+    assert proc.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), proc.returncode
     # right after the kill: every node holds a file heartbeat accepts (0600, parses cleanly), heartbeat runs
     for node in lab.nodes:
         data, mode, _ = node_file(lab, node)
