@@ -595,6 +595,7 @@ class ScenarioProcess:
         self.tag = tag
         self.proc: subprocess.Popen | None = None
         self.t0 = 0.0
+        self._t0_wall = 0.0
         self.wall_s = 0.0
         self._results: dict[str, ScenarioResult] | None = None
 
@@ -604,6 +605,7 @@ class ScenarioProcess:
                 "from lab.scenarios import main; sys.exit(main(sys.argv[2:]))")
         tests_dir = str(Path(__file__).resolve().parent.parent)
         self.t0 = time.monotonic()
+        self._t0_wall = time.time()
         with open(self.out_root / "runner.log", "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", code, tests_dir, "--out", str(self.out_root),
@@ -616,11 +618,12 @@ class ScenarioProcess:
         if self._results is None:
             assert self.proc is not None
             rc = self.proc.wait()
-            self.wall_s = round(time.monotonic() - self.t0, 2)
             path = self.out_root / "results.json"
             if rc != 0 or not path.exists():
                 log = (self.out_root / "runner.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"lab scenario runner failed (rc {rc}):\n{log}")
+            # until the child wrote its results, not until this session got round to reading them
+            self.wall_s = round(path.stat().st_mtime - self._t0_wall, 2)
             data = json.loads(path.read_text())
             self._results = {n: ScenarioResult.from_dict(d) for n, d in data.items()}
         return self._results
