@@ -16,7 +16,9 @@ nodes: the system ``ssh``), the scripts on stdin, never in argv:
 
 The remote side stays dumb (sh, coreutils, find, tar, optional gzip and timeout): log trimming to
 ``--since/--until`` happens here, with hadoctor's own log-time parsing (:mod:`hadoctor.parsers.hblog`),
-on each node's own local log time. Every text file is masked (:mod:`hadoctor.bundle.redact`); then
+on each node's own local log time. Syslog files (taken for ``logfacility``) are shared with every other
+program: only the cluster's records stay (:func:`hadoctor.parsers.hblog.is_cluster_record`); heartbeat's
+own logfile/debugfile are trimmed by time only. Every text file is masked (:mod:`hadoctor.bundle.redact`); then
 every known secret is scrubbed from every member. An unreachable node, a failed or timed-out item is
 recorded in manifest.json with the reason; collection goes on. Nodes are collected in parallel and
 each within ``--timeout`` seconds.
@@ -350,6 +352,11 @@ def log_targets(hacf, logd_text: bytes, syslog_conf: bytes) -> List[Tuple[str, s
     return targets
 
 
+def is_syslog_target(why: str) -> bool:
+    """A log target that is a syslog file (shared with every other program), not heartbeat's own file."""
+    return why.startswith("syslog")
+
+
 def _keyvalues(data: bytes) -> Dict[str, str]:
     out = {}
     for line in data.decode("utf-8", "replace").splitlines():
@@ -379,61 +386,107 @@ def _syslog_destinations(conf: bytes, facility: str) -> List[str]:
     return found
 
 
-def trim_log(src: str, dst: str, since: Optional[datetime], until: Optional[datetime],
-             mtime: float) -> Tuple[int, int]:
+@dataclass
+class TrimResult:
+    read: int = 0          # lines in the file
+    kept: int = 0          # lines written
+    filtered: int = 0      # lines inside the window dropped by the record filter (another program's)
+
+
+def trim_log(src: str, dst: str, since: Optional[datetime], until: Optional[datetime], mtime: float,
+             keep: Optional[Callable] = None) -> TrimResult:
     """Copy the records of ``src`` whose log time lies in [since, until] to ``dst`` (gzip again when
-    ``src`` was); undated lines go with the record before them. Returns (lines kept, lines read)."""
+    ``src`` was); undated lines go with the record before them, undated records before the first dated
+    one with it (a file without any dated line is kept whole). ``keep(record)`` (True, False, or None:
+    goes with the record before it), when given, filters the records too: a syslog file keeps only the
+    cluster's.
+
+    Streaming in constant memory: the parser reads the file once and a second reader of the same file
+    follows it line by line, writing or skipping each record's lines as it is decided (the parser's
+    records cover every line, in order)."""
     from hadoctor.inputs import open_stream, safe_chunks
     from hadoctor.parsers.hblog import iter_records
 
     reference = datetime.fromtimestamp(mtime)
-    keep: List[Tuple[int, int]] = []
-    pending: List[Tuple[int, int]] = []     # undated records before the first dated one
-    decided: Optional[bool] = None
-    any_dated = False
-    with open_stream(src) as stream:
-        for rec in iter_records(safe_chunks(stream, src), src, reference=reference):
-            span = (rec.line, rec.line + rec.nlines - 1)
-            if rec.time is None:
-                if decided is None:
-                    pending.append(span)
-                elif decided:
-                    _add_span(keep, span)
-                continue
-            any_dated = True
-            inside = (since is None or rec.time >= since) and (until is None or rec.time <= until)
-            if decided is None and inside:
-                for p in pending:
-                    _add_span(keep, p)
-            decided = inside
-            if inside:
-                _add_span(keep, span)
     compressed = src.endswith(".gz") or src.endswith(".bz2")
     opener = (lambda p: gzip.open(p, "wb", compresslevel=6)) if compressed else (lambda p: open(p, "wb"))
-    kept = total = 0
-    spans = iter(keep)
-    current = next(spans, None)
-    with open_stream(src) as stream, opener(dst) as out:
-        for lineno, raw in enumerate(_lines(safe_chunks(stream, src)), 1):
-            total += 1
-            if not any_dated:
-                out.write(raw)
-                kept += 1
+    result = TrimResult()
+    with open_stream(src) as parsed, open_stream(src) as raw, opener(dst) as out:
+        lines = _lines(safe_chunks(raw, src))
+        writer = _SpanWriter(lines, out, result)
+        # undated records before the first dated one: (first line, last line, filter verdict), merged
+        pending: List[List] = []
+        inside: Optional[bool] = None      # the window verdict of the last dated record
+        follows = keep is None             # the filter verdict of the last record with a tag
+        for rec in iter_records(safe_chunks(parsed, src), src, reference=reference):
+            first, last = rec.line, rec.line + rec.nlines - 1
+            verdict = keep(rec) if keep is not None else True
+            if verdict is None:
+                verdict = follows
+            follows = verdict
+            if rec.time is None and inside is None:
+                if pending and pending[-1][2] == verdict and first <= pending[-1][1] + 1:
+                    pending[-1][1] = max(pending[-1][1], last)
+                else:
+                    pending.append([first, last, verdict])
                 continue
-            while current is not None and lineno > current[1]:
-                current = next(spans, None)
-            if current is not None and current[0] <= lineno <= current[1]:
-                out.write(raw)
-                kept += 1
+            if rec.time is not None:
+                now_inside = (since is None or rec.time >= since) and (until is None or rec.time <= until)
+                if inside is None:
+                    for p_first, p_last, p_verdict in pending:
+                        writer.add(p_first, p_last, now_inside, p_verdict)
+                    pending = []
+                inside = now_inside
+            writer.add(first, last, inside, verdict)
+        for p_first, p_last, p_verdict in pending:        # no dated line at all: the window keeps all
+            writer.add(p_first, p_last, True, p_verdict)
+        writer.finish()
     os.utime(dst, (mtime, mtime))
-    return kept, total
+    return result
 
 
-def _add_span(spans: List[Tuple[int, int]], span: Tuple[int, int]) -> None:
-    if spans and span[0] <= spans[-1][1] + 1:
-        spans[-1] = (spans[-1][0], max(spans[-1][1], span[1]))
-    else:
-        spans.append(span)
+class _SpanWriter:
+    """Writes or skips the lines of consecutive records. Records that share a line (messages glued on
+    one line) are merged: a line is kept when any of them is."""
+
+    def __init__(self, lines, out, result: TrimResult) -> None:
+        self.lines, self.out, self.result = lines, out, result
+        self.next = 1              # the next line the reader gives
+        self.span: Optional[List] = None   # [first, last, inside, verdict] not yet written
+
+    def add(self, first: int, last: int, inside: bool, verdict: bool) -> None:
+        span = self.span
+        if span is not None and first <= span[1]:
+            span[1] = max(span[1], last)
+            span[2] = span[2] or inside
+            span[3] = span[3] or verdict
+            return
+        self._flush()
+        self.span = [first, last, inside, verdict]
+
+    def _flush(self) -> None:
+        if self.span is None:
+            return
+        first, last, inside, verdict = self.span
+        self.span = None
+        result = self.result
+        while self.next <= last:
+            raw = next(self.lines, None)
+            if raw is None:
+                return
+            result.read += 1
+            if self.next >= first and inside:
+                if verdict:
+                    self.out.write(raw)
+                    result.kept += 1
+                else:
+                    result.filtered += 1
+            self.next += 1
+
+    def finish(self) -> None:
+        self._flush()
+        for _raw in self.lines:        # lines in no record (none expected): counted, not kept
+            self.result.read += 1
 
 
 def _lines(chunks):
@@ -660,23 +713,51 @@ class NodeCollector:
         tmp = self.dir / (".raw-" + member)
         with open(tmp, "wb") as out:
             shutil.copyfileobj(reader, out, 1 << 20)
-        entry = {"source": original, "member": member, "why": self._why(original), "bytes_read": info.size}
+        why = self._why(original)
+        entry = {"source": original, "member": member, "why": why, "bytes_read": info.size}
+        keep = None
+        if is_syslog_target(why):
+            entry["filter"] = "cluster records"
+            keep = self._cluster_filter()
         try:
-            kept, total = trim_log(str(tmp), str(self.dir / member), self.since, self.until, info.mtime)
+            trimmed = trim_log(str(tmp), str(self.dir / member), self.since, self.until, info.mtime, keep)
         except (InputError, OSError, EOFError) as exc:
             entry.update(status="error", error=str(exc))
             (self.dir / member).unlink(missing_ok=True)
         else:
+            kept, total = trimmed.kept, trimmed.read
             entry.update(lines_read=total, lines_kept=kept)
+            if keep is not None:
+                entry["lines_filtered"] = trimmed.filtered
             if kept == 0:
                 (self.dir / member).unlink()
-                entry["status"] = "outside window"
+                entry["status"] = "no cluster records" if trimmed.filtered else "outside window"
             else:
                 entry["status"] = "trimmed" if kept < total else "whole"
                 self._mask_log(self.dir / member, info.mtime)
         finally:
             tmp.unlink(missing_ok=True)
         self.result.logs.append(entry)
+
+    def _cluster_filter(self) -> Callable:
+        """The record filter for this node's syslog files: heartbeat's tags, plus this node's resource.d
+        scripts (resource-scripts.txt, which the stream carries before the logs) and logd.cf's
+        ``entity``/``syslogprefix``."""
+        from hadoctor.parsers.hblog import is_cluster_record
+
+        extra: Set[str] = set()
+        conf = _keyvalues(self.logd)
+        extra.update(v for k, v in conf.items() if k in ("entity", "syslogprefix"))
+        try:
+            listing = (self.dir / "resource-scripts.txt").read_text("utf-8", "replace")
+        except OSError:
+            listing = ""
+        for line in listing.splitlines():
+            path = line[2:].strip()
+            if path.startswith("/etc/ha.d/resource.d/"):
+                extra.add(os.path.basename(path))
+        tags = frozenset(extra)
+        return lambda rec: is_cluster_record(rec, tags)
 
     def _mask_log(self, path: Path, mtime: float) -> None:
         compressed = path.name.endswith(".gz")

@@ -214,6 +214,124 @@ def test_trim_to_window_and_rotated_siblings(tmp_path):
     assert log.endswith(lines[5].encode() + b"   a continuation line of day 25\n")
 
 
+FOREIGN_WORDS = ("Planted-Sshd-Word-1c1c", "Planted-Cron-Word-77c1", "Planted-Mail-Word-4b4b", "usb 1-1")
+
+
+def _syslog_lines(corpus_dir: Path):
+    """(line, kept) of a shared /var/log/syslog: corpus 017 (heartbeat, harc, ResourceManager, IPaddr,
+    ipfail; syslog style), with an authentication-failure record and its continuation line, a resource.d
+    script of the node's own, cluster kernel lines, and other programs' lines in between."""
+    corpus = (corpus_dir / "logs" / "017-linuxzen-slave-join-syslog-style.log").read_text().splitlines(keepends=True)
+    foreign = [(f"Feb 19 13:50:23 slave sshd[4001]: Accepted password for alice from 203.0.113.9 "
+                f"{FOREIGN_WORDS[0]}\n"),
+               (f"Feb 19 13:50:24 slave CRON[4002]: (root) CMD (backup --key {FOREIGN_WORDS[1]})\n"
+                "Feb 19 13:50:24 slave last message repeated 2 times\n"),     # after a foreign line: dropped
+               f"Feb 19 13:50:26 slave postfix/smtpd[4003]: to=<ceo@example.com> {FOREIGN_WORDS[2]}\n",
+               "Feb 19 13:50:27 slave kernel: [ 98.1] usb 1-1: new high-speed USB device number 2\n"]
+    out = []
+    for i, line in enumerate(corpus):
+        out.append((line, True))
+        if i % 3 == 2:
+            out += [(f + "\n", False) for f in foreign[(i // 3) % len(foreign)].splitlines()]
+    out[5:5] = [("Feb 19 13:50:23 slave heartbeat: [29159]: ERROR: netstring authentication failed, s=###\n", True),
+                ("11:(0)t=status,8:(0)st=up,10:(0)dt=1f40,%%%\n", True),        # its continuation line
+                ("Feb 19 13:50:23 slave last message repeated 3 times\n", True),  # goes with the record before
+                ("Feb 19 13:50:23 slave kernel: e1000e: eth0 NIC Link is Down\n", True),
+                ("Feb 19 13:50:23 slave kernel: bonding: bond0: link status definitely down for interface eth0\n",
+                 True),
+                ("Feb 19 13:50:23 slave mydrbd[29170]: info: promoted r0\n", True)]   # /etc/ha.d/resource.d/mydrbd
+    return out
+
+
+def test_syslog_files_keep_only_the_cluster_records(tmp_path, corpus):
+    """With logfacility and no logfile, heartbeat logs into the shared syslog files: the bundle keeps
+    heartbeat's and its helpers' records (continuation lines included), not the other programs'."""
+    root = make_root(tmp_path)
+    hacf = root / "etc/ha.d/ha.cf"
+    hacf.write_text(hacf.read_text().replace("logfile /var/log/heartbeat.log\n", ""))
+    (root / "var/log/heartbeat.log").unlink()
+    (root / "etc/ha.d/resource.d").mkdir()
+    (root / "etc/ha.d/resource.d/mydrbd").write_text("#!/bin/sh\n")
+    lines = _syslog_lines(corpus)
+    syslog = root / "var/log/syslog"
+    syslog.write_text("".join(line for line, _ in lines))
+    stamp = time.mktime((2026, 2, 20, 0, 0, 0, 0, 0, -1))
+    os.utime(syslog, (stamp, stamp))
+    out = tmp_path / "s.tar.gz"
+    proc = hd("bundle", "create", "-q", "--root", root, "--node", "node01", "-o", out, "--since", "2026-01-01")
+    assert proc.returncode == 0, proc.stderr
+    everything = members(out)
+    log = next(d for n, d in everything.items() if n.endswith("node01/syslog"))
+    assert log.decode() == "".join(line for line, kept in lines if kept)
+    for name, data in everything.items():
+        for word in FOREIGN_WORDS + ("sshd", "CRON", "postfix"):
+            assert word.encode() not in data, f"{word} in {name}"
+    manifest = json.loads(next(d for n, d in everything.items() if n.endswith("manifest.json")))
+    entry = {e["source"]: e for e in manifest["nodes"]["node01"]["logs"]}["/var/log/syslog"]
+    assert entry["why"] == "syslog (facility local0)" and entry["filter"] == "cluster records"
+    assert entry["lines_read"] == len(lines)
+    assert entry["lines_kept"] == sum(kept for _, kept in lines)
+    assert entry["lines_filtered"] == sum(not kept for _, kept in lines) > 10
+    assert entry["status"] == "trimmed"
+    # check diagnoses from the filtered bundle what it diagnoses from the whole syslog file
+    folder = tmp_path / "whole" / "node01"
+    folder.mkdir(parents=True)
+    shutil.copy(root / "etc/ha.d/ha.cf", folder / "ha.cf")
+    shutil.copy(root / "etc/ha.d/haresources", folder / "haresources")
+    shutil.copy2(syslog, folder / "syslog")
+    rules = [r for r in discovery.all_rules() if r.code.startswith("LOG")]
+    verdict = lambda rep: sorted((f.code, f.status, f.message) for f in rep.findings if f.status == "fail")
+    from_bundle = verdict(run_rules(load_target(str(out)), rules))
+    assert any(code == "LOG033" for code, _, _ in from_bundle), from_bundle     # 1 lost packet from master.org
+    assert from_bundle == verdict(run_rules(load_target(str(folder.parent)), rules))
+
+
+def test_trim_log_filter_edges(tmp_path):
+    """trim_log with the record filter: untagged lines at the start, a gzip'd rotated file, counts."""
+    from datetime import datetime
+
+    from hadoctor.bundle.collect import trim_log
+    from hadoctor.parsers.hblog import is_cluster_record
+
+    src = tmp_path / "messages.1.gz"
+    text = ("-- an untagged line before any record --\n"
+            "Nov 24 10:00:00 n1 sudo:   bob : TTY=pts/0 ; COMMAND=/bin/cat /etc/shadow\n"
+            "Nov 25 10:00:00 n1 heartbeat: [7]: WARN: node n2: is dead\n"
+            "Nov 25 10:00:01 n1 /usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_10.0.0.5)[9]: INFO:  Success\n"
+            "Nov 25 10:00:02 n1 su[3]: pam_unix(su:session): session opened for user root\n"
+            "   a continuation of su's line\n"
+            "Nov 25 10:00:03 n1 kernel: [ 5.0] igb 0000:01:00.0 eth1: igb: eth1 NIC Link is Down\n")
+    with gzip.open(src, "wt") as f:
+        f.write(text)
+    dst = tmp_path / "out.gz"
+    res = trim_log(str(src), str(dst), datetime(2026, 11, 25), None, time.mktime((2026, 11, 26, 0, 0, 0, 0, 0, -1)),
+                   lambda rec: is_cluster_record(rec))
+    lines = text.splitlines(keepends=True)
+    assert gzip.decompress(dst.read_bytes()).decode() == lines[2] + lines[3] + lines[6]
+    assert (res.read, res.kept, res.filtered) == (7, 3, 2)      # 2 lines before the window, 2 filtered
+    # without the filter, the same window keeps su's record and its continuation line
+    res = trim_log(str(src), str(dst), datetime(2026, 11, 25), None, time.mktime((2026, 11, 26, 0, 0, 0, 0, 0, -1)))
+    assert gzip.decompress(dst.read_bytes()).decode() == "".join(lines[2:])
+    assert (res.read, res.kept, res.filtered) == (7, 5, 0)
+
+
+def test_heartbeat_own_logfile_is_not_filtered(tmp_path):
+    """ha.cf's logfile stays whole (time window only), foreign-looking lines and all."""
+    root = make_root(tmp_path)
+    log = root / "var/log/heartbeat.log"
+    data = log.read_bytes() + b"Nov 25 09:19:41 node01 sshd[1]: a line some admin pasted into ha-log\n"
+    log.write_bytes(data)
+    out = tmp_path / "o.tar.gz"
+    assert hd("bundle", "create", "-q", "--root", root, "--node", "node01", "-o", out,
+              "--since", "3000d").returncode == 0
+    everything = members(out)
+    assert b"a line some admin pasted" in next(d for n, d in everything.items() if n.endswith("/heartbeat.log"))
+    manifest = json.loads(next(d for n, d in everything.items() if n.endswith("manifest.json")))
+    entry = {e["source"]: e for e in manifest["nodes"]["node01"]["logs"]}["/var/log/heartbeat.log"]
+    assert "filter" not in entry and "lines_filtered" not in entry
+    assert entry["lines_kept"] == entry["lines_read"] == data.count(b"\n")
+
+
 def test_check_on_the_bundle_reads_like_the_folder(bundle, tmp_path):
     """The same node data as a plain node folder and as a bundle: the same verdicts."""
     path, _root, _ = bundle
