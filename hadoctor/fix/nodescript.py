@@ -151,7 +151,8 @@ def _heredoc(data: bytes, eof: str) -> str:
 
 def inspect_script(root: str = "", extra_files: Sequence[str] = ()) -> str:
     """Read-only: who the node is, heartbeat's state, authkeys (bytes, mode, owner, mtime),
-    ha.cf, the journal, backups, leftovers, the cluster-glue version."""
+    ha.cf (bytes, mtime and ctime: epoch and local time), the heartbeat master's start (``/proc``,
+    ``ps -o lstart=``), the journal, backups, leftovers, the cluster-glue version."""
     dumps = "".join(f"  dump {quote('extra:' + p)} {quote(p)}\n" for p in extra_files)
     cl = " ".join(CL_STATUS_PATHS)
     return _lib(root) + f"""
@@ -161,6 +162,10 @@ main() {{
   hb=$(find_hb) && say heartbeat "$hb"
   say ak_stat "$(stat -c '%a %u %g %Y %s' "$AK" 2>/dev/null)"
   say hacf_mtime "$(mtime "$HA/ha.cf")"
+  say now_local "$(date '+%Y-%m-%d %H:%M:%S')"
+  say hacf_stat "$(stat -c '%Y %Z' "$HA/ha.cf" 2>/dev/null)"
+  say hacf_mtime_local "$(stat -c %y "$HA/ha.cf" 2>/dev/null)"
+  say hacf_ctime_local "$(stat -c %z "$HA/ha.cf" 2>/dev/null)"
   dump authkeys "$AK"
   dump hacf "$HA/ha.cf"
   dump journal "$J"
@@ -181,8 +186,15 @@ main() {{
   fi
   for p in "$R/run/heartbeat.pid" "$R/var/run/heartbeat.pid"; do
     if [ -f "$p" ]; then
-      pid=$(head -n 1 "$p"); say hb_pid "$pid"
+      pid=$(head -n 1 "$p" | tr -d ' \t'); say hb_pid "$pid"
       if kill -0 "$pid" 2>/dev/null; then say hb_alive yes; say hb_etime "$(ps -o etime= -p "$pid" | tr -d ' ')"; fi
+      case "$pid" in
+        ''|*[!0-9]*) ;;
+        *) [ -r "/proc/$pid/stat" ] && say hb_stat "$(cat "/proc/$pid/stat" 2>/dev/null)"
+           say btime "$(sed -n 's/^btime //p' /proc/stat 2>/dev/null)"
+           say clk_tck "$(getconf CLK_TCK 2>/dev/null)"
+           say hb_lstart "$(ps -o lstart= -p "$pid" 2>/dev/null)";;
+      esac
       break
     fi
   done
@@ -240,6 +252,23 @@ main() {{
   [ "$size" -ge "$off" ] || off=0
   echo "size=$size"; echo "offset=$off"
   echo '@file log'; tail -c +$((off + 1)) {p} | head -c {int(limit)} | od -An -v -tx1; echo '@end'
+  echo 'result=ok'
+}}
+main
+"""
+
+
+def read_marks_script(path: str, marks: Sequence[str], limit: int) -> str:
+    """Read-only: the lines of the log's last ``limit`` bytes holding one of ``marks`` (fixed strings),
+    the last 50 of them (heartbeat's logs hold raw bytes: ``grep -a``)."""
+    p = quote(path)
+    words = " ".join(f"-e {quote(m)}" for m in marks)
+    return SCRIPT_HEADER + f"""trap '' PIPE HUP
+main() {{
+  [ -f {p} ] || {{ echo 'size=-1'; echo 'result=ok'; return; }}
+  echo '@file marks'
+  tail -c {int(limit)} {p} | grep -a -F {words} | tail -n 50 | od -An -v -tx1
+  echo '@end'
   echo 'result=ok'
 }}
 main

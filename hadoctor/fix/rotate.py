@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from hadoctor.errors import HadoctorError, UsageError
@@ -77,6 +77,14 @@ class NodeInfo:
     peers: Dict[str, str] = field(default_factory=dict)
     log_path: Optional[str] = None
     backup: Optional[str] = None       # this run's backup
+    hb_pid: Optional[int] = None
+    hb_started: Optional[float] = None     # the master's start (epoch, node clock)
+    hacf_mtime: Optional[int] = None
+    hacf_ctime: Optional[int] = None
+    hacf_mtime_local: Optional[datetime] = None
+    hacf_ctime_local: Optional[datetime] = None
+    now_local: Optional[datetime] = None
+    read_mark: Optional[Tuple[datetime, str]] = None   # last "read ha.cf" line of the master in its log
     log_offset: Optional[int] = None   # log size just before the switch
 
     @property
@@ -181,11 +189,64 @@ def _node_info(shell: Shell, out: Output, root: str) -> NodeInfo:
             info.journal = {"state": "unreadable"}
     info.backups = out.all("backup")
     info.running = out.get("hbstatus_rc") == "0" or out.get("hb_alive") == "yes"
+    _hacf_times(info, out)
     for line in out.all("nodestatus"):
         parts = line.split(None, 1)
         if parts:
             info.peers[parts[0].lower()] = parts[1].strip() if len(parts) > 1 else ""
     return info
+
+
+def _hacf_times(info: NodeInfo, out: Output) -> None:
+    """ha.cf's mtime/ctime and the heartbeat master's start, as the inspection reported them."""
+    from hadoctor.fix import hacfcheck
+
+    st = (out.get("hacf_stat") or "").split()
+    if len(st) == 2 and all(x.isdigit() for x in st):
+        info.hacf_mtime, info.hacf_ctime = int(st[0]), int(st[1])
+    info.hacf_mtime_local = hacfcheck.local_time(out.get("hacf_mtime_local"))
+    info.hacf_ctime_local = hacfcheck.local_time(out.get("hacf_ctime_local"))
+    info.now_local = hacfcheck.local_time(out.get("now_local"))
+    pid = out.get("hb_pid") or ""
+    info.hb_pid = int(pid) if pid.isdigit() else None
+    info.hb_started = hacfcheck.proc_start(out.get("hb_stat"), out.get("btime"), out.get("clk_tck"))
+    if info.hb_started is None and out.get("hb_stat") is None:
+        # no /proc/PID/stat (not Linux?): ps's lstart, in local time
+        info.hb_started = hacfcheck.lstart_epoch(out.get("hb_lstart"),
+                                                 hacfcheck.utc_offset_s(out.get("now"), out.get("now_local")))
+
+
+def hacf_pending(info: NodeInfo) -> Tuple[Optional[bool], Optional[bool]]:
+    """(ha.cf's mtime, its ctime) changed after the running heartbeat last read the file? (hacfcheck)"""
+    from hadoctor.fix.hacfcheck import changed_after_read
+
+    if info.hacf_mtime is None:
+        return None, None
+    read_at = info.read_mark[0] if info.read_mark else None
+    by_mtime = changed_after_read(info.hacf_mtime, info.hb_started, info.hacf_mtime_local, read_at)
+    by_ctime = None
+    if info.hacf_ctime is not None:
+        by_ctime = changed_after_read(info.hacf_ctime, info.hb_started, info.hacf_ctime_local, read_at)
+    return by_mtime, by_ctime
+
+
+def _read_marks(infos: Dict[str, NodeInfo]) -> None:
+    """For a node whose ha.cf looks newer than its heartbeat's start, look in its log for a later
+    restart exec / reread (hacfcheck.READ_MARKS): one more read-only script, only for those nodes."""
+    from hadoctor.fix import hacfcheck
+    from hadoctor.fix.session import run_all
+
+    todo = [i for i in infos.values()
+            if i.running and i.log_path and i.hacf_mtime is not None and any(v is not False for v in hacf_pending(i))]
+    if not todo:
+        return
+    jobs = [(i.shell, nodescript.read_marks_script(i.log_path, hacfcheck.READ_MARKS, hacfcheck.LOG_TAIL_BYTES))
+            for i in todo]
+    for info, r in zip(todo, run_all(jobs, INSPECT_TIMEOUT)):
+        out = parse_output(r.stdout)
+        if r.ok and "marks" in out.files:
+            info.read_mark = hacfcheck.last_read_mark(out.files["marks"], info.log_path, info.hb_pid,
+                                                      info.now_local)
 
 
 def _read_nodes(shells: Sequence[Shell], root: str, progress: Progress) -> Dict[str, NodeInfo]:
@@ -236,6 +297,8 @@ def health_problems(infos: Dict[str, NodeInfo], planned: Sequence[str]) -> Tuple
                               "on the old key drops the others' heartbeats (give every node with --node)")
         if not info.running:
             refuse.append(f"{name}: heartbeat is not running (cl_status hbstatus / pid file)")
+        else:
+            _hacf_problems(name, info, refuse, warn)
         if info.out.get("cl_status") is None:
             warn.append(f"{name}: no cl_status; node states not checked")
         else:
@@ -254,6 +317,46 @@ def health_problems(infos: Dict[str, NodeInfo], planned: Sequence[str]) -> Tuple
         refuse.append("the nodes' active keys differ (their heartbeats may already be dropped; see LOG021): "
                       "each node's own old key is kept listed, but check the cluster first")
     return refuse, warn
+
+
+def _hacf_problems(name: str, info: NodeInfo, refuse: List[str], warn: List[str]) -> None:
+    """An ha.cf change heartbeat has not read yet: our `heartbeat -r` would restart it (facts §5.4)."""
+    by_mtime, by_ctime = hacf_pending(info)
+    if info.hacf_mtime is None:
+        return
+    when = (info.hacf_mtime_local.strftime("%Y-%m-%d %H:%M:%S") if info.hacf_mtime_local
+            else datetime.fromtimestamp(info.hacf_mtime, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    started = "start unknown"
+    if info.hb_started is not None:
+        started = "started " + _node_local(info, info.hb_started)
+    seen = (f"; its last reload in the log: {info.read_mark[1]!r} at {info.read_mark[0]:%Y-%m-%d %H:%M:%S}"
+            if info.read_mark else "; no later restart or reload in its log" if info.log_path else "")
+    what = f"heartbeat (pid {info.hb_pid if info.hb_pid is not None else '?'}, {started}{seen})"
+    if by_mtime:
+        refuse.append(
+            f"{name}: /etc/ha.d/ha.cf was modified at {when} (mtime, node clock), after the running {what} "
+            f"last read it: a reload for the new key would not just reread authkeys but restart heartbeat on "
+            f"{name} with the pending ha.cf change, in the middle of the key switch. Reload heartbeat first "
+            f"(heartbeat -r) so the pending ha.cf change is applied knowingly, or --force")
+    elif by_mtime is None:
+        warn.append(f"{name}: cannot tell whether /etc/ha.d/ha.cf (mtime {when}) changed after heartbeat last "
+                    "read it (no start time of its master process, no reload in its log); if it was edited "
+                    "without a reload, the rotation's `heartbeat -r` restarts heartbeat there")
+    elif by_ctime:
+        ctime = info.hacf_ctime_local.strftime("%Y-%m-%d %H:%M:%S") if info.hacf_ctime_local else str(info.hacf_ctime)
+        warn.append(f"{name}: /etc/ha.d/ha.cf's inode changed at {ctime} (ctime) after {what} read it, with an "
+                    f"older mtime ({when}): a chmod, or a copy that kept an old mtime (cp -p, rsync -t); in the "
+                    "second case the rotation's `heartbeat -r` restarts heartbeat there (reload it first)")
+
+
+def _node_local(info: NodeInfo, epoch: float) -> str:
+    """An epoch time as the node's local time (its UTC offset from ha.cf's mtime in both forms)."""
+    if info.hacf_mtime is not None and info.hacf_mtime_local is not None:
+        offset = info.hacf_mtime_local - datetime.fromtimestamp(info.hacf_mtime, timezone.utc).replace(tzinfo=None)
+        offset = timedelta(minutes=round(offset.total_seconds() / 60.0))
+        return (datetime.fromtimestamp(int(epoch), timezone.utc).replace(tzinfo=None) + offset).strftime(
+            "%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 # --------------------------------------------------------------------------- journal
@@ -364,6 +467,7 @@ class Rotation:
                       if i.journal is not None and i.journal.get("state") in ACTIVE_STATES}
         if unfinished:
             return self.recover(unfinished)
+        _read_marks(infos)
         refuse, warn = health_problems(infos, o.nodes)
         o.warnings += warn
         for w in warn:

@@ -35,7 +35,9 @@ def _rule_patterns() -> Dict[str, "re.Pattern[str]"]:
                 pats["dead"] = rule.patterns["dead"]
             if rule.code == "LOG010":
                 pats["partition"] = rule.patterns["returning"]
-        pats["reread"] = r"Rereading authentication file"
+        from hadoctor.fix.hacfcheck import REREAD_AUTH
+
+        pats["reread"] = re.escape(REREAD_AUTH)
         _PATTERNS = {k: re.compile(v) for k, v in pats.items()}
     return _PATTERNS
 

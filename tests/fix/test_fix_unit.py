@@ -325,3 +325,96 @@ def test_procedure_from_glue_versions_when_the_wire_is_not_observed(versions, ex
         rot.infos[name] = i
     rot.choose_procedure()
     assert rot.outcome.procedure == expected, rot.outcome.procedure_reason
+
+
+# --------------------------------------------------------------------------- ha.cf changed since heartbeat read it
+
+@pytest.mark.parametrize("mtime,started,read_at,expected", [
+    (1000, 1005.3, None, False),          # ha.cf older than heartbeat's start
+    (1007, 1005.3, None, False),          # within the start's whole-second uncertainty
+    (1010, 1005.3, None, True),           # newer than the start: pending
+    (1010, 1005.3, 12, False),            # ... but a later restart exec / reread line in the log
+    (1010, 1005.3, 9, True),              # a reload line before the change does not help
+    (1010, None, None, None),             # nothing to compare with
+])
+def test_hacf_changed_after_heartbeat_read_it(mtime, started, read_at, expected):
+    from datetime import datetime, timedelta
+
+    from hadoctor.fix.hacfcheck import changed_after_read
+
+    base = datetime(2026, 11, 25, 7, 34, 0)
+    mtime_local = base + timedelta(seconds=mtime - 1000)
+    at = base + timedelta(seconds=read_at) if read_at is not None else None
+    assert changed_after_read(mtime, started, mtime_local, at) is expected
+
+
+def test_pending_hacf_is_refused_naming_node_and_file():
+    from datetime import datetime
+
+    pending = info("n2")
+    pending.hacf_mtime, pending.hb_started, pending.hb_pid = 2000, 1000.0, 812
+    pending.hacf_mtime_local = datetime(2026, 11, 25, 7, 50, 0)
+    fine = info("n1")
+    fine.hacf_mtime, fine.hb_started = 900, 1000.0
+    refuse, _ = health_problems({"n1": fine, "n2": pending}, ["n1", "n2"])
+    assert len(refuse) == 1 and refuse[0].startswith("n2: /etc/ha.d/ha.cf was modified at 2026-11-25 07:50:00")
+    assert "pid 812" in refuse[0] and "heartbeat -r" in refuse[0] and "--force" in refuse[0]
+    pending.read_mark = (datetime(2026, 11, 25, 7, 50, 3), "Performing heartbeat restart exec.")
+    assert health_problems({"n1": fine, "n2": pending}, ["n1", "n2"]) == ([], [])
+
+
+@pytest.fixture
+def daemon(root, tmp_path):
+    """A process named ``heartbeat`` (a copy of sleep) in <root>/run/heartbeat.pid: the "running master"."""
+    exe = tmp_path / "bin" / "heartbeat"
+    exe.parent.mkdir()
+    exe.write_bytes(Path("/bin/sleep").read_bytes())
+    exe.chmod(0o755)
+    (root / "etc/ha.d/ha.cf").write_text(f"logfile /var/log/ha-log\nkeepalive 100ms\ndeadtime 2\nwarntime 1\n"
+                                         f"bcast eth0\nnode {ME}\n")
+    proc = subprocess.Popen([str(exe), "300"])
+    (root / "run").mkdir()
+    (root / "run/heartbeat.pid").write_text(f"{proc.pid:>10}\n")      # heartbeat pads it: "%10ld"
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_run_refuses_an_unreloaded_hacf_and_changes_nothing(root, daemon, capsys):
+    hacf = root / "etc/ha.d/ha.cf"
+    edited = int(time.time()) + 10            # edited well after heartbeat started
+    os.utime(hacf, (edited, edited))
+    before = sorted(p.name for p in (root / "etc/ha.d").iterdir())
+    rc = run_fix(FixOptions(yes=True, root=str(root), fmt="json"))
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 2 and doc["action"] == "refused", doc["message"]
+    assert f"{ME}: /etc/ha.d/ha.cf was modified at" in doc["message"]
+    assert f"pid {daemon.pid}" in doc["message"] and "no later restart or reload in its log" in doc["message"]
+    assert "reload heartbeat first (heartbeat -r)" in doc["message"].lower() and "--force" in doc["message"]
+    assert (root / "etc/ha.d/authkeys").read_bytes() == OLD and not (root / "reloads").exists()
+    assert sorted(p.name for p in (root / "etc/ha.d").iterdir()) == before
+    assert not (root / "var/lib/heartbeat/hadoctor-fix.json").exists()
+
+    rc = run_fix(FixOptions(dry_run=True, force=True, root=str(root), fmt="json"))
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["action"] == "dry-run" and any("ha.cf was modified" in r for r in doc["refusals"])
+
+    # a reload line after the edit, but from another process than the running master: still refused
+    log = root / "var/log/ha-log"
+    stamp = time.strftime("%b %d %H:%M:%S", time.localtime(edited + 1))
+    log.write_text(f"{stamp} {ME} heartbeat: [{daemon.pid + 1}]: info: Configuration unchanged.\n")
+    rc = run_fix(FixOptions(dry_run=True, root=str(root), fmt="json"))
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 2 and "ha.cf was modified" in doc["message"]
+    # heartbeat -r applied it: the master logged a restart exec after the edit
+    with log.open("a") as f:
+        f.write(f"{stamp} {ME} heartbeat: [{daemon.pid}]: info: Performing heartbeat restart exec.\n")
+    rc = run_fix(FixOptions(dry_run=True, root=str(root), fmt="json"))
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["refusals"] == [], doc["message"]
+
+
+def test_hacf_written_before_heartbeat_started_is_fine(root, daemon, capsys):
+    rc = run_fix(FixOptions(dry_run=True, root=str(root), fmt="json"))
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0 and doc["refusals"] == [] and not any("ha.cf" in w for w in doc["warnings"]), doc
