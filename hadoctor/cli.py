@@ -361,14 +361,11 @@ def fix(
 
     if not authkeys:
         raise UsageError("say what to fix", "hadoctor fix --authkeys (the only repair so far)")
-    for opt in ssh_option or []:
-        if "=" not in opt or opt.startswith("-"):
-            raise UsageError(f"--ssh-option {opt!r} is not K=V", "e.g. --ssh-option Port=2222")
     from hadoctor.fix.rotate import FixOptions, run_fix
     from hadoctor.remote import SshOptions
 
     raise typer.Exit(run_fix(FixOptions(nodes=node or [], dry_run=dry_run, yes=yes, force=force,
-                                        ssh=SshOptions(config=ssh_config, options=tuple(ssh_option or [])),
+                                        ssh=SshOptions.from_cli(ssh_config, ssh_option),
                                         root=root, fmt=fmt.value)))
 
 

@@ -20,6 +20,17 @@ from hadoctor.errors import InputError
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
+def under_root(root: str, path: str) -> str:
+    """An absolute host path seen below ``root`` (``--root``: a copy of a node's file system, tests).
+
+    >>> under_root("/", "/etc/ha.d/ha.cf"), under_root("/srv/n1/", "/etc/ha.d/ha.cf")
+    ('/etc/ha.d/ha.cf', '/srv/n1/etc/ha.d/ha.cf')
+    """
+    if not root or root == "/":
+        return path
+    return os.path.join(root, path.lstrip("/"))
+
+
 def _reason(exc: OSError) -> tuple[str, str]:
     if exc.errno == errno.ENOENT:
         return "no such file", "check the path, or give the folder that holds the file"

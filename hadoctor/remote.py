@@ -28,7 +28,7 @@ import shlex
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, List, Optional, Sequence, Tuple
 
@@ -82,6 +82,22 @@ class SshOptions:
     port: Optional[int] = None
     connect_timeout: float = 10.0
     binary: str = "ssh"
+
+    @classmethod
+    def from_cli(cls, config: Optional[str], options: Optional[Sequence[str]], *, user: Optional[str] = None,
+                 connect_timeout: float = 10.0) -> "SshOptions":
+        """``--ssh-config``/``--ssh-option K=V``/``--ssh-user`` as given on a command line; a malformed
+        option is a usage error.
+
+        >>> SshOptions.from_cli(None, ["Port=2222"]).options
+        ('Port=2222',)
+        """
+        from hadoctor.errors import UsageError
+
+        for opt in options or ():
+            if "=" not in opt or opt.startswith(("=", "-")):
+                raise UsageError(f"--ssh-option {opt!r} is not K=V", "e.g. --ssh-option Port=2222")
+        return cls(config=config, options=tuple(options or ()), user=user, connect_timeout=connect_timeout)
 
 
 class Shell:
@@ -178,11 +194,6 @@ def kill_group(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def shells_for(nodes: Sequence[str], local_node: Optional[str], ssh: SshOptions) -> List[Shell]:
-    """One shell per node name: the local node runs here, the others over ssh."""
-    return [LocalShell(n) if n == local_node else SshShell(n, ssh) for n in nodes]
-
-
 #: First lines of every script we send: no unset variables, C locale, sbin on PATH (non-login ssh
 #: sessions on old distributions lack it, and ip/iptables/chkconfig live there).
 SCRIPT_HEADER = 'set -u\nLC_ALL=C; export LC_ALL\nPATH="$PATH:/sbin:/usr/sbin:/usr/local/sbin"; export PATH\n'
@@ -202,10 +213,21 @@ class NodePlan:
 
     local: Optional[str]          # the node this command runs on (None: not a cluster member)
     nodes: Tuple[str, ...]        # every node, the local one first
+    host: str = field(default="", repr=False)   # this host's name, member or not
 
     @property
     def remote(self) -> Tuple[str, ...]:
         return tuple(n for n in self.nodes if n != self.local)
+
+    def shells(self, ssh: SshOptions) -> List[Shell]:
+        """One shell per node: this host runs locally, the others over ssh. A name ssh would take
+        for an option is a usage error."""
+        from hadoctor.errors import UsageError
+
+        try:
+            return [LocalShell(n) if n == self.local else SshShell(n, ssh) for n in self.nodes]
+        except ValueError as err:
+            raise UsageError(str(err), "give node names as heartbeat knows them (uname -n)") from None
 
 
 def plan_nodes(explicit: Sequence[str], declared: Sequence[str], local_name: str) -> NodePlan:
@@ -227,4 +249,35 @@ def plan_nodes(explicit: Sequence[str], declared: Sequence[str], local_name: str
         names.insert(0, me)          # --node names the peers; this member is always included
     local = me if me in names else None
     ordered = ([local] if local else []) + [n for n in names if n != local]
-    return NodePlan(local, tuple(ordered))
+    return NodePlan(local, tuple(ordered), me)
+
+
+def local_node_name(root: str = "/") -> str:
+    """This host's heartbeat node name: the first line of /etc/ha.d/nodeinfo (below ``root``) when
+    present, else ``uname -n``; lower case, as heartbeat compares names."""
+    from hadoctor.errors import InputError
+    from hadoctor.inputs import read_bytes, under_root
+
+    try:
+        first = read_bytes(under_root(root, "/etc/ha.d/nodeinfo"), limit=4096).decode("utf-8", "replace")
+        name = first.splitlines()[0].strip() if first.strip() else ""
+        if name:
+            return name.lower()
+    except InputError:
+        pass
+    return os.uname().nodename.lower()
+
+
+def host_plan(explicit: Sequence[str], root: str = "/") -> NodePlan:
+    """:func:`plan_nodes` for this host: ``--node`` names or ha.cf's node list (read below ``root``; an
+    absent or unreadable ha.cf lists none, the caller says what to do), this host first."""
+    from hadoctor.errors import InputError
+    from hadoctor.inputs import read_config, under_root
+    from hadoctor.parsers.hacf import parse_hacf
+
+    path = under_root(root, "/etc/ha.d/ha.cf")
+    try:
+        declared = parse_hacf(read_config(path), path).node_names
+    except InputError:
+        declared = []
+    return plan_nodes(explicit, declared, local_node_name(root))

@@ -53,14 +53,10 @@ def create_cmd(
     or incomplete (manifest.json says why); 2 usage or input error.
     """
     from hadoctor.bundle.collect import CreateOptions, Progress, create
-    from hadoctor.errors import UsageError
     from hadoctor.remote import SshOptions
 
-    for opt in ssh_option or []:
-        if "=" not in opt or opt.startswith("="):
-            raise UsageError(f"--ssh-option {opt!r} is not K=V", "e.g. --ssh-option Port=2222")
-    ssh = SshOptions(config=ssh_config, options=tuple(ssh_option or ()), user=ssh_user,
-                     connect_timeout=max(1.0, min(10.0, timeout / 3)))
+    ssh = SshOptions.from_cli(ssh_config, ssh_option, user=ssh_user,
+                              connect_timeout=max(1.0, min(10.0, timeout / 3)))
     opts = CreateOptions(output=output, nodes=tuple(node or ()), since=since, until=until, obfuscate=obfuscate,
                          map_file=map_file, ssh=ssh, timeout=timeout, root=root, command_timeout=command_timeout)
     progress = Progress(quiet=quiet)

@@ -48,12 +48,11 @@ from hadoctor.bundle import AUTHKEYS_META, FORMAT, MANIFEST, redact
 from hadoctor.errors import InputError, UsageError
 from hadoctor.remote import (
     SCRIPT_HEADER,
-    LocalShell,
     RunResult,
     Shell,
     SshOptions,
     SshShell,
-    plan_nodes,
+    host_plan,
     quote,
 )
 
@@ -840,28 +839,6 @@ class NodeCollector:
 
 # --------------------------------------------------------------------------- the whole bundle
 
-def _local_name(root: str) -> str:
-    try:
-        with open(os.path.join(root, "etc/ha.d/nodeinfo"), "rb") as f:
-            first = f.read(4096).decode("utf-8", "replace").splitlines()
-            if first and first[0].strip():
-                return first[0].strip().lower()
-    except OSError:
-        pass
-    return os.uname().nodename.lower()
-
-
-def _declared(root: str) -> List[str]:
-    from hadoctor.parsers.hacf import parse_hacf
-
-    path = os.path.join(root, "etc/ha.d/ha.cf")
-    try:
-        with open(path, "rb") as f:
-            return parse_hacf(f.read(), path).node_names
-    except OSError:
-        return []
-
-
 def create(opts: CreateOptions, progress: Optional[Progress] = None) -> Tuple[str, dict]:
     """Collect and write the bundle; returns (path, manifest)."""
     progress = progress or Progress()
@@ -873,9 +850,7 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None) -> Tuple[st
         raise UsageError("--timeout must be positive", "give seconds, e.g. --timeout 120")
     if not os.path.isdir(opts.root):
         raise InputError(opts.root, "no such folder", "give --root an existing folder (or leave it out)")
-    local = _local_name(opts.root)
-    declared = _declared(opts.root)
-    plan = plan_nodes(opts.nodes, declared, local)
+    plan = host_plan(opts.nodes, opts.root)
     if not plan.nodes:
         raise UsageError("no node to collect: this host has no /etc/ha.d/ha.cf node list",
                          "name the nodes: --node NODE1 --node NODE2")
@@ -900,12 +875,11 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None) -> Tuple[st
     nonce = _secrets.token_hex(8)
     started = datetime.now(timezone.utc)
     t0 = time.monotonic()
+    shells = plan.shells(opts.ssh)
     staging = Path(tempfile.mkdtemp(prefix="hadoctor-bundle-build-"))
     try:
-        collectors = []
-        for name in plan.nodes:
-            shell = LocalShell(name) if name == plan.local else SshShell(name, opts.ssh)
-            collectors.append(NodeCollector(name, shell, opts, staging, salt, since_b, until_b, progress, nonce))
+        collectors = [NodeCollector(shell.node, shell, opts, staging, salt, since_b, until_b, progress, nonce)
+                      for shell in shells]
         with ThreadPoolExecutor(max_workers=min(8, len(collectors))) as pool:
             results = list(pool.map(lambda c: c.run(), collectors))
         secrets: Set[str] = set()
@@ -924,7 +898,7 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None) -> Tuple[st
             "hadoctor_version": __version__,
             "created": started.isoformat(timespec="seconds"),
             "collection_s": None,
-            "collected_on": local if plan.local else f"{local} (not a member)",
+            "collected_on": plan.host if plan.local else f"{plan.host} (not a member)",
             "options": {"nodes": list(plan.nodes), "since": opts.since or "72h", "until": opts.until,
                         "timeout_s": opts.timeout, "command_timeout_s": opts.command_timeout,
                         "obfuscated": bool(opts.obfuscate)},

@@ -26,7 +26,7 @@ but is invisible by mtime; its ctime shows it (or a mere chmod), so that is a wa
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 #: Log messages after which the master is known to have read ha.cf, or found its mtime unchanged.
 RESTART_EXEC = "Performing heartbeat restart exec"

@@ -22,7 +22,8 @@ from hadoctor.errors import HadoctorError, UsageError
 from hadoctor.fix import keyfile, nodescript
 from hadoctor.fix.keyfile import KeyFileError, NewKey
 from hadoctor.fix.nodescript import Output, parse_output
-from hadoctor.remote import LocalShell, Shell, SshOptions, SshShell, plan_nodes
+from hadoctor.inputs import under_root
+from hadoctor.remote import Shell, SshOptions, host_plan
 from hadoctor.secrets import Secret, fingerprint
 
 EXIT_ROTATED = 0
@@ -123,36 +124,14 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _join_root(root: str, path: str) -> str:
-    root = (root or "/").rstrip("/")
-    return root + path if root else path
-
-
 # --------------------------------------------------------------------------- reading the nodes
 
 def _shells(opts: FixOptions) -> Tuple[List[Shell], Optional[str]]:
-    from hadoctor.inputs import read_config
-    from hadoctor.parsers.hacf import parse_hacf
-
-    local_name = os.uname().nodename
-    declared: List[str] = []
-    hacf_path = _join_root(opts.root, "/etc/ha.d/ha.cf")
-    if os.path.exists(hacf_path):
-        declared = parse_hacf(read_config(hacf_path), hacf_path).node_names
-    if not opts.nodes and not declared:
-        raise UsageError(f"no nodes: {hacf_path} lists none and no --node was given",
+    plan = host_plan(list(opts.nodes), opts.root)
+    if not plan.nodes:
+        raise UsageError(f"no nodes: {under_root(opts.root, '/etc/ha.d/ha.cf')} lists none and no --node was given",
                          "run this on a cluster node, or name every node with --node NAME")
-    plan = plan_nodes(list(opts.nodes), declared, local_name)
-    shells: List[Shell] = []
-    for n in plan.nodes:
-        if n == plan.local:
-            shells.append(LocalShell(n))
-        else:
-            try:
-                shells.append(SshShell(n, opts.ssh))
-            except ValueError as err:
-                raise UsageError(str(err), "give node names as heartbeat knows them (uname -n)")
-    return shells, plan.local
+    return plan.shells(opts.ssh), plan.local
 
 
 def _inspect(shells: Sequence[Shell], root: str, extra: Optional[Dict[str, List[str]]] = None) -> Dict[str, object]:
@@ -173,14 +152,14 @@ def _node_info(shell: Shell, out: Output, root: str) -> NodeInfo:
     if len(stat) == 5:
         info.mode = int(stat[0], 8)
         info.mtime = int(stat[3])
-    ak_path = _join_root(root, "/etc/ha.d/authkeys")
+    ak_path = under_root(root, "/etc/ha.d/authkeys")
     if "authkeys" in out.files:
         info.parsed = parse_authkeys(info.authkeys, ak_path, mode=info.mode)
     if "hacf" in out.files:
-        info.hacf = parse_hacf(out.files["hacf"], _join_root(root, "/etc/ha.d/ha.cf"))
+        info.hacf = parse_hacf(out.files["hacf"], under_root(root, "/etc/ha.d/ha.cf"))
         for setting in (info.hacf.logfile, info.hacf.debugfile):
             if setting is not None and setting.value and str(setting.value).startswith("/"):
-                info.log_path = _join_root(root, str(setting.value))
+                info.log_path = under_root(root, str(setting.value))
                 break
     if "journal" in out.files:
         try:
@@ -559,7 +538,7 @@ class Rotation:
             note = f"run {self.run_id}"
             self.files[name] = {stage: keyfile.build(info.old_key, self.new, stage, note) for stage in keyfile.STAGES}
             o.diff[name] = keyfile.masked_diff(info.authkeys, self.files[name]["final"],
-                                               _join_root(self.opts.root, "/etc/ha.d/authkeys"), self.salt)
+                                               under_root(self.opts.root, "/etc/ha.d/authkeys"), self.salt)
         old = next(iter(self.infos.values())).old_key
         self.journal_base = {
             "schema": "hadoctor-fix-journal/1", "run": self.run_id, "started": _now_iso(),

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from hadoctor.inputs import under_root
 from hadoctor.parsers.base import Problem, numbered_lines, shorten
 
 #: ResourceManager looks in resource.d first, then init.d
@@ -86,7 +87,7 @@ def list_live(root: str = "/") -> bytes:
     """The same listing for the live host (used by the loader only)."""
     lines = []
     for folder in SEARCH_DIRS:
-        real = os.path.join(root, folder.lstrip("/")) if root != "/" else folder
+        real = under_root(root, folder)
         try:
             names = sorted(os.listdir(real))
         except OSError:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import errno
 import ipaddress
 import json
-import os
 import select
 import socket
 import struct
@@ -702,10 +701,10 @@ def probe_target(target: Optional[str] = None, *, root: str = "/", vips: Sequenc
                 raise UsageError(f"{target}: no haresources with an IP resource in any node folder",
                                  "give the VIP with --vip ip[/prefix[/nic]]")
     elif not targets:
-        from hadoctor.inputs import read_config
+        from hadoctor.inputs import read_config, under_root
         from hadoctor.parsers.haresources import parse_haresources
 
-        path = os.path.join(root, "etc/ha.d/haresources")
+        path = under_root(root, "/etc/ha.d/haresources")
         try:
             data = read_config(path)
         except InputError as err:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from hadoctor.errors import InputError
-from hadoctor.inputs import read_bytes, read_config
+from hadoctor.inputs import read_bytes, read_config, under_root
+from hadoctor.remote import local_node_name
 from hadoctor.snapshot.logsource import LogSource
 from hadoctor.snapshot.model import ClusterSnapshot, NodeSnapshot
 from hadoctor.snapshot.registry import DATUMS, NODE_MARKERS
@@ -362,18 +363,18 @@ def _log_host(node: NodeSnapshot, sample: int = 200) -> Optional[str]:
 
 def load_live(root: str = "/") -> ClusterSnapshot:
     """The local node, read in place. ``root`` prefixes every path (for tests and chroots)."""
-    name = _live_node_name(root)
+    name = local_node_name(root)
     node = NodeSnapshot(name=name, origin="live host" + ("" if root == "/" else f" (root {root})"))
     for datum in ("ha_cf", "haresources", "hosts"):
         path = _first_live(root, DATUMS[datum].live_paths)
         if path is None:
-            node.mark_missing(datum, "no " + " or ".join(_under(root, p) for p in DATUMS[datum].live_paths))
+            node.mark_missing(datum, "no " + " or ".join(under_root(root, p) for p in DATUMS[datum].live_paths))
         else:
             _load_parsed(node, datum, path)
-    _load_authkeys(node, Path(_under(root, "/etc/ha.d/authkeys")), live=True)
+    _load_authkeys(node, Path(under_root(root, "/etc/ha.d/authkeys")), live=True)
     node.put("uname", os.uname().nodename, "uname(2)")
-    _load_service_configs(node, Path(_under(root, "/etc/asterisk")))
-    _load_log(node, [Path(_under(root, p)) for p in _configured_log_names(node) + list(DATUMS["log"].live_paths)])
+    _load_service_configs(node, Path(under_root(root, "/etc/asterisk")))
+    _load_log(node, [Path(under_root(root, p)) for p in _configured_log_names(node) + list(DATUMS["log"].live_paths)])
     _load_live_addresses(node)
     _load_command(node, "packages", _package_command())
     _load_command(node, "firewall", _firewall_command())
@@ -386,27 +387,12 @@ def load_live(root: str = "/") -> ClusterSnapshot:
     return ClusterSnapshot(target="live host", context="live", nodes=[node])
 
 
-def _under(root: str, path: str) -> str:
-    return path if root == "/" else os.path.join(root, path.lstrip("/"))
-
-
 def _first_live(root: str, paths) -> Optional[Path]:
     for p in paths:
-        candidate = Path(_under(root, p))
+        candidate = Path(under_root(root, p))
         if candidate.exists():
             return candidate
     return None
-
-
-def _live_node_name(root: str) -> str:
-    nodeinfo = Path(_under(root, "/etc/ha.d/nodeinfo"))
-    try:
-        first = nodeinfo.read_text(errors="replace").splitlines()
-        if first and first[0].strip():
-            return first[0].strip().lower()
-    except OSError:
-        pass
-    return os.uname().nodename.lower()
 
 
 def _load_live_addresses(node: NodeSnapshot) -> None:
