@@ -23,6 +23,13 @@ def builtin_rules_dir() -> Path:
 
 
 _LOADED: Dict[str, List[Rule]] = {}
+BUILTIN_NAMESPACE = "hadoctor_builtin_rules"
+
+
+def builtin_rules(*modules: str) -> Dict[str, Rule]:
+    """The built-in rules of the named modules (``"log_auth"``, ...) by code, for code outside the
+    engine that must use a rule's own patterns (e.g. fix --authkeys reading the logs); loaded once."""
+    return {r.code: r for m in modules for r in _import_file(builtin_rules_dir() / f"{m}.py", BUILTIN_NAMESPACE)}
 
 
 def _import_file(path: Path, namespace: str) -> List[Rule]:
@@ -79,7 +86,7 @@ def _entry_point_rules() -> List[Rule]:
 
 def all_rules(extra_dirs: Optional[List[str]] = None) -> List[Rule]:
     """Every rule, sorted by code; duplicate codes are an error naming both origins."""
-    rules = load_dir(builtin_rules_dir(), "hadoctor_builtin_rules") + _entry_point_rules()
+    rules = load_dir(builtin_rules_dir(), BUILTIN_NAMESPACE) + _entry_point_rules()
     for folder in extra_dirs or []:
         rules.extend(load_dir(Path(folder), f"hadoctor_rules_dir_{abs(hash(folder))}"))
     seen: Dict[str, Rule] = {}

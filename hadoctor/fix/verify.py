@@ -24,17 +24,12 @@ def _rule_patterns() -> Dict[str, "re.Pattern[str]"]:
     """The log rules' own regexes (rules/log_auth.py, rules/log_cluster.py), loaded once."""
     global _PATTERNS
     if _PATTERNS is None:
-        from hadoctor.engine.discovery import _import_file, builtin_rules_dir
+        from hadoctor.engine.discovery import builtin_rules
 
-        pats: Dict[str, str] = {}
-        for rule in _import_file(builtin_rules_dir() / "log_auth.py", "hadoctor_builtin_rules"):
-            if rule.code == "LOG021":
-                pats.update({f"auth:{k}": v for k, v in rule.patterns.items()})
-        for rule in _import_file(builtin_rules_dir() / "log_cluster.py", "hadoctor_builtin_rules"):
-            if rule.code == "LOG011":
-                pats["dead"] = rule.patterns["dead"]
-            if rule.code == "LOG010":
-                pats["partition"] = rule.patterns["returning"]
+        rules = builtin_rules("log_auth", "log_cluster")
+        pats: Dict[str, str] = {f"auth:{k}": v for k, v in rules["LOG021"].patterns.items()}
+        pats["dead"] = rules["LOG011"].patterns["dead"]
+        pats["partition"] = rules["LOG010"].patterns["returning"]
         from hadoctor.fix.hacfcheck import REREAD_AUTH
 
         pats["reread"] = re.escape(REREAD_AUTH)

@@ -127,6 +127,4 @@ def events_of(record, node: str, when: Optional[datetime] = None) -> Iterator[Ev
         elif kind == "auth_failure" and not detail and subject:
             detail = "failed authentication"
         yield Event(t, node, kind, subject, detail.strip(), record.file, record.line)
-        if kind not in ("standby",):
-            return
-        return
+        return          # one event per record: the first kind that matches
