@@ -292,23 +292,13 @@ def timeline(
     Exit codes: 0 done; 2 usage or input error.
     """
     from hadoctor.errors import UsageError
-    from hadoctor.timeline.build import build_timeline
+    from hadoctor.timebounds import parse_bound
     from hadoctor.timeline import render
+    from hadoctor.timeline.build import build_timeline
 
     if svg and html_out:
         raise UsageError("--svg and --html are exclusive", "pick one picture format")
-    bounds = []
-    for name, value in (("--since", since), ("--until", until)):
-        if value is None:
-            bounds.append(None)
-            continue
-        from dateutil import parser as dateparser
-
-        try:
-            parsed = dateparser.parse(value)
-        except (ValueError, OverflowError):
-            raise UsageError(f"{name} {value!r} is not a date and time", "write it like '2026-11-25 09:19:20'")
-        bounds.append(parsed.replace(tzinfo=None))
+    bounds = [parse_bound(since, "--since", durations=False), parse_bound(until, "--until", durations=False)]
     if bounds[0] and bounds[1] and bounds[1] < bounds[0]:
         raise UsageError("--until is before --since", "swap them")
     tl = build_timeline(target, skew_correction=not no_skew, since=bounds[0], until=bounds[1], root=root)

@@ -55,6 +55,7 @@ from hadoctor.remote import (
     host_plan,
     quote,
 )
+from hadoctor.timebounds import parse_bound
 
 DEFAULT_WINDOW = timedelta(hours=72)
 DEFAULT_TIMEOUT = 120.0
@@ -280,27 +281,6 @@ class Progress:
 
 
 # --------------------------------------------------------------------------- time window
-
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-
-
-def parse_bound(value: Optional[str], name: str) -> Optional[object]:
-    """A --since/--until value: a date-time in the logs' local time, or a duration back from each node's
-    clock (``72h``, ``3d``, ``90m``). Returns datetime, timedelta or None."""
-    if value is None:
-        return None
-    m = _RELATIVE.match(value)
-    if m:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
-        return timedelta(**{unit: int(m.group(1))})
-    from dateutil import parser as dateparser
-
-    try:
-        return dateparser.parse(value).replace(tzinfo=None)
-    except (ValueError, OverflowError):
-        raise UsageError(f"{name} {value!r} is neither a date and time nor a duration",
-                         "write it like '2026-11-25 09:19:20' (each node's local log time) or '24h', '3d'") from None
-
 
 def _resolve(bound, node_now: Optional[datetime]) -> Optional[datetime]:
     if bound is None:
