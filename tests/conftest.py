@@ -1,44 +1,47 @@
 """Shared test fixtures.
 
-The compatibility corpus (real files written by other people) lives outside the
-repo, in ``../shared/corpus``; set ``HADOCTOR_CORPUS`` to point elsewhere.
+The compatibility corpus (real files written by other people, with their attributions in
+``SOURCES.md`` and what each shows in ``EXPECTED.md``) is part of the repository, in
+``tests/fixtures/corpus``, so a plain clone runs every corpus test.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
+CORPUS = FIXTURES / "corpus"
 
 
 def corpus_root() -> Path:
-    return Path(os.environ.get("HADOCTOR_CORPUS", REPO.parent / "shared" / "corpus"))
+    return CORPUS
 
 
 def corpus_files(kind: str) -> list[Path]:
     """Every corpus file of one kind (``ha.cf``, ``haresources``, ``authkeys``, ``logs``, ``ip-a``)."""
-    folder = corpus_root() / kind
-    return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    return sorted(p for p in (corpus_root() / kind).iterdir() if p.is_file())
+
+
+@pytest.fixture(autouse=True)
+def _strict_rules(monkeypatch):
+    """Every test runs strict: a rule that crashes raises (and fails the test) instead of turning into a
+    "the rule crashed" skip that an assertion might not look at. Subprocesses inherit it. A test of the
+    non-strict behaviour passes ``strict=False`` or removes the variable from the child's environment."""
+    monkeypatch.setenv("HADOCTOR_STRICT", "1")
 
 
 @pytest.fixture
 def corpus() -> Path:
-    root = corpus_root()
-    if not root.is_dir():
-        pytest.skip(f"corpus not found at {root} (set HADOCTOR_CORPUS to the shared/corpus folder)")
-    return root
+    return corpus_root()
 
 
 def corpus_params(kind: str):
-    """pytest parameters for every corpus file of a kind; one explicit skip when the corpus is absent."""
+    """pytest parameters for every corpus file of a kind."""
     files = corpus_files(kind)
-    if not files:
-        return [pytest.param(None, marks=pytest.mark.skip(
-            reason=f"corpus folder {corpus_root() / kind} not found (set HADOCTOR_CORPUS)"))]
+    assert files, f"corpus folder {corpus_root() / kind} is empty or missing"
     return [pytest.param(p, id=p.name) for p in files]
 
 

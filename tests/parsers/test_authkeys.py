@@ -23,8 +23,7 @@ def errors(keys):
 
 def parse_file(prefix: str):
     matches = [p for p in corpus_files("authkeys") if p.name.startswith(prefix)]
-    if not matches:
-        pytest.skip(f"corpus file authkeys/{prefix}* not found under {corpus_root()}")
+    assert matches, f"corpus file authkeys/{prefix}* not found under {corpus_root()}"
     return matches[0], parse_authkeys(matches[0].read_bytes(), str(matches[0]), salt=SALT)
 
 
@@ -242,7 +241,6 @@ def mutated_corpus():
     return shared_mutated_corpus("authkeys", b"#\n\r\x00 \ta0123456789")
 
 
-@pytest.mark.skipif(not corpus_files("authkeys"), reason="corpus not found (set HADOCTOR_CORPUS)")
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_corpus())
 def test_mutated_corpus_never_raises(data):

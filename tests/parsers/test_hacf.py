@@ -29,8 +29,7 @@ def line_of(path: Path, needle: str, start: int = 1) -> int:
 
 def corpus_file(prefix: str) -> Path:
     matches = [p for p in corpus_files("ha.cf") if p.name.startswith(prefix)]
-    if not matches:
-        pytest.skip(f"corpus file ha.cf/{prefix}* not found under {corpus_root()}")
+    assert matches, f"corpus file ha.cf/{prefix}* not found under {corpus_root()}"
     return matches[0]
 
 
@@ -346,7 +345,6 @@ def mutated_corpus():
     return shared_mutated_corpus("ha.cf", b"#\\\n\r\x00, \t/:{}%<>\xff")
 
 
-@pytest.mark.skipif(not corpus_files("ha.cf"), reason="corpus not found (set HADOCTOR_CORPUS)")
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_corpus())
 def test_mutated_corpus_never_raises(data):

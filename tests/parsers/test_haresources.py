@@ -27,8 +27,7 @@ def warnings(res):
 
 def parse_file(prefix: str):
     matches = [p for p in corpus_files("haresources") if p.name.startswith(prefix)]
-    if not matches:
-        pytest.skip(f"corpus file haresources/{prefix}* not found under {corpus_root()}")
+    assert matches, f"corpus file haresources/{prefix}* not found under {corpus_root()}"
     return matches[0], parse_haresources(matches[0].read_bytes(), str(matches[0]))
 
 
@@ -260,7 +259,6 @@ def mutated_corpus():
     return shared_mutated_corpus("haresources", b"#\\\n\r\x00 \t/:.{}<>\xff")
 
 
-@pytest.mark.skipif(not corpus_files("haresources"), reason="corpus not found (set HADOCTOR_CORPUS)")
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_corpus())
 def test_mutated_corpus_never_raises(data):

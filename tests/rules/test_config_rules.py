@@ -4,7 +4,7 @@ and stays quiet on a file that is close but fine.
 
 Heartbeat's own limits come from /work/shared/reference/heartbeat-facts.md §3.2-§3.4 (time syntax,
 ``deadtime > 2 x keepalive``, ``initdead >= deadtime``, the initdead default, the 10 s warning);
-the corpus files are /work/shared/corpus/ha.cf/* (EXPECTED.md §7 says which timing defect each shows).
+the corpus files are tests/fixtures/corpus/ha.cf/* (EXPECTED.md §7 says which timing defect each shows).
 """
 
 from __future__ import annotations
@@ -14,18 +14,8 @@ from typing import List, Optional
 
 import pytest
 
-from hadoctor.engine import runner
 from tests.conftest import corpus_root
 from tests.rules.scenario import ADDR, BASE_HACF, assert_scenario, healthy_cluster, scenario_book
-
-os.environ["HADOCTOR_STRICT"] = "1"  # a crashing rule raises (the runner also reads it at import)
-
-
-@pytest.fixture(autouse=True)
-def _strict(monkeypatch):
-    monkeypatch.setenv("HADOCTOR_STRICT", "1")
-    monkeypatch.setattr(runner, "STRICT", True)
-
 
 HACF = BASE_HACF.format(peer1=ADDR["node02"][1])  # node01's healthy ha.cf
 # line numbers in HACF: 1 logfile, 2 keepalive, 3 deadtime, 4 warntime, 5 initdead, 6 udpport, 7 bcast,
@@ -361,8 +351,7 @@ CORPUS = [
 @pytest.mark.parametrize("name,code,text,lines", CORPUS, ids=[c[0] for c in CORPUS])
 def test_corpus_hacf(tmp_path, name, code, text, lines):
     path = corpus_root() / "ha.cf" / name
-    if not path.is_file():
-        pytest.skip(f"corpus file {path} not found (set HADOCTOR_CORPUS)")
+    assert path.is_file(), f"corpus file {path} not found"
     report = assert_scenario(tmp_path, {"name": name, "nodes": node01(**{"ha.cf": path.read_bytes()}),
                                         "select": ["CFG0", "CFG1"], "fires": {code: ["node01"]}})
     f = one(report, code)
@@ -374,7 +363,6 @@ def test_corpus_hacf(tmp_path, name, code, text, lines):
 def test_corpus_hacf_initdead_twice_deadtime_is_quiet(tmp_path):
     """ha.cf/023: initdead 20 = 2 x deadtime exactly (EXPECTED.md lists it as fine)."""
     path = corpus_root() / "ha.cf" / "023-gslin-coscup-ucast-initdead20.cf"
-    if not path.is_file():
-        pytest.skip(f"corpus file {path} not found (set HADOCTOR_CORPUS)")
+    assert path.is_file(), f"corpus file {path} not found"
     assert_scenario(tmp_path, {"name": "023", "nodes": node01(**{"ha.cf": path.read_bytes()}),
                                "select": ["CFG1"], "quiet": ["CFG101", "CFG102", "CFG103", "CFG104", "CFG105"]})

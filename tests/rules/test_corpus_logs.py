@@ -1,4 +1,4 @@
-"""Real logs written by other people (/work/shared/corpus/logs, see EXPECTED.md) through the log rules.
+"""Real logs written by other people (tests/fixtures/corpus/logs, see EXPECTED.md) through the log rules.
 
 Each corpus log becomes node01's heartbeat.log in an otherwise healthy two-node cluster
 (tests/rules/scenario.py), and ``check`` must find the failure EXPECTED.md names for it.
@@ -15,24 +15,13 @@ from typing import List, Optional
 
 import pytest
 
-from hadoctor.engine import runner
 from tests.conftest import REPO, corpus_root
 from tests.rules.scenario import assert_scenario, healthy_cluster, write_cluster
 
-os.environ["HADOCTOR_STRICT"] = "1"  # a crashing rule raises (the runner also reads it at import)
-
-
-@pytest.fixture(autouse=True)
-def _strict(monkeypatch):
-    monkeypatch.setenv("HADOCTOR_STRICT", "1")
-    monkeypatch.setattr(runner, "STRICT", True)
-
-
 def corpus_log(prefix: str) -> bytes:
     folder = corpus_root() / "logs"
-    found = sorted(folder.glob(prefix + "-*")) if folder.is_dir() else []
-    if not found:
-        pytest.skip(f"corpus log {prefix} not found in {folder} (set HADOCTOR_CORPUS)")
+    found = sorted(folder.glob(prefix + "-*"))
+    assert found, f"corpus log {prefix} not found in {folder}"
     return found[0].read_bytes()
 
 

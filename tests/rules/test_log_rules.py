@@ -8,7 +8,7 @@ sample says where it comes from:
 * "facts §N": /work/shared/reference/heartbeat-facts.md (strings verified on heartbeat 3.0.6);
 * "lab <scenario>": a capture of the tests/lab scenario of that name (heartbeat 3.0.6 on Debian
   bookworm, resource-agents 4.12), lines copied verbatim except for times, pids and addresses;
-* "corpus logs/NNN": /work/shared/corpus/logs (real logs written by other people).
+* "corpus logs/NNN": tests/fixtures/corpus/logs (real logs written by other people).
 
 ``SCENARIOS`` is the list of scenario dicts (plus a ``check`` callable with the direct checks on
 the report), so a catalogue test can see which rules have a firing and a quiet scenario.
@@ -21,17 +21,7 @@ from typing import List, Optional
 
 import pytest
 
-from hadoctor.engine import runner
 from tests.rules.scenario import assert_scenario, healthy_cluster, scenario_book
-
-os.environ["HADOCTOR_STRICT"] = "1"  # a crashing rule raises (the runner also reads it at import)
-
-
-@pytest.fixture(autouse=True)
-def _strict(monkeypatch):
-    monkeypatch.setenv("HADOCTOR_STRICT", "1")
-    monkeypatch.setattr(runner, "STRICT", True)
-
 
 # --- log line builders ----------------------------------------------------------------------------
 
