@@ -34,6 +34,9 @@ AMI_SECRET = "Planted-AMI-Secret-0c4d"
 SIP_SECRET = "Planted-Sip-Secret-9b1e"
 LOG_PW = "Planted-Log-Pw-3a3a"
 SECRETS = (KEY, STONITH_PW, AMI_SECRET, SIP_SECRET, LOG_PW)
+#: when the lab fixtures' logs were written (local time), and a --since that keeps all of them
+CAPTURED = time.mktime((2026, 11, 25, 9, 20, 0, 0, 0, -1))
+SINCE = ("--since", "2026-11-25 00:00")
 
 
 def hd(*args, cwd=None, timeout=120):
@@ -84,8 +87,9 @@ def make_root(tmp_path: Path, fixture: str = "healthy", node: str = "node01") ->
     (root / "etc/hosts").write_text("127.0.0.1 localhost\n10.250.1.11 node01\n10.250.1.12 node02\n")
     log = (src / "heartbeat.log").read_bytes() + f"Nov 25 09:19:40 node01 app: login password={LOG_PW}\n".encode()
     (root / "var/log/heartbeat.log").write_bytes(log)
-    t = os.stat(src / "heartbeat.log").st_mtime
-    os.utime(root / "var/log/heartbeat.log", (t, t))
+    # the capture's own moment, not the fixture's (a checkout's) mtime: year inference and the time
+    # window must not depend on the day the tests run
+    os.utime(root / "var/log/heartbeat.log", (CAPTURED, CAPTURED))
     return root
 
 
@@ -95,7 +99,7 @@ def bundle(tmp_path_factory):
     root = make_root(tmp)
     out = tmp / "b.tar.gz"
     t0 = time.monotonic()
-    proc = hd("bundle", "create", "--root", root, "--node", "node01", "-o", out, "--since", "3000d")
+    proc = hd("bundle", "create", "--root", root, "--node", "node01", "-o", out, *SINCE)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(out)             # the path alone on stdout, progress on stderr
     assert "node01" in proc.stderr
@@ -323,7 +327,7 @@ def test_heartbeat_own_logfile_is_not_filtered(tmp_path):
     log.write_bytes(data)
     out = tmp_path / "o.tar.gz"
     assert hd("bundle", "create", "-q", "--root", root, "--node", "node01", "-o", out,
-              "--since", "3000d").returncode == 0
+              *SINCE).returncode == 0
     everything = members(out)
     assert b"a line some admin pasted" in next(d for n, d in everything.items() if n.endswith("/heartbeat.log"))
     manifest = json.loads(next(d for n, d in everything.items() if n.endswith("manifest.json")))
@@ -365,7 +369,7 @@ def test_unreachable_node_is_recorded_and_collection_goes_on(tmp_path):
                    f"  UserKnownHostsFile {tmp_path}/known\n")
     out = tmp_path / "u.tar.gz"
     t0 = time.monotonic()
-    proc = hd("bundle", "create", "--root", root, "-o", out, "--ssh-config", cfg, "--timeout", "15")
+    proc = hd("bundle", "create", "--root", root, "-o", out, "--ssh-config", cfg, "--timeout", "15", *SINCE)
     elapsed = time.monotonic() - t0
     assert proc.returncode == 3, proc.stderr            # written, but incomplete
     assert elapsed < 15
@@ -388,7 +392,7 @@ def test_a_hanging_node_is_cut_at_the_timeout(tmp_path):
     cfg.write_text("Host node02\n  ProxyCommand sh -c 'printf \"SSH-2.0-OpenSSH_9.2 hung\\\\r\\\\n\"; sleep 60'\n")
     out = tmp_path / "h.tar.gz"
     t0 = time.monotonic()
-    proc = hd("bundle", "create", "-q", "--root", root, "-o", out, "--ssh-config", cfg, "--timeout", "4")
+    proc = hd("bundle", "create", "-q", "--root", root, "-o", out, "--ssh-config", cfg, "--timeout", "4", *SINCE)
     assert proc.returncode == 3, proc.stderr
     assert time.monotonic() - t0 < 12
     manifest = json.loads(next(d for n, d in members(out).items() if n.endswith("manifest.json")))
@@ -403,7 +407,7 @@ def test_missing_items_are_named_in_skip_reasons(tmp_path):
     (root / "etc/hosts").unlink()
     shutil.rmtree(root / "etc/asterisk")
     out = tmp_path / "m.tar.gz"
-    assert hd("bundle", "create", "-q", "--root", root, "--node", "node01", "-o", out).returncode == 0
+    assert hd("bundle", "create", "-q", "--root", root, "--node", "node01", "-o", out, *SINCE).returncode == 0
     cluster = load_target(str(out))
     node = cluster.nodes[0]
     assert node.data["hosts"].missing == "bundle item 'hosts' (cat /etc/hosts) on node01: no such file: /etc/hosts"
