@@ -9,6 +9,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+from hadoctor.engine import discovery, runner
+from hadoctor.snapshot.loader import load_target
 from tests.rules.scenario import healthy_cluster, write_cluster
 
 LOG_RULE = '''
@@ -76,6 +80,53 @@ def test_crashing_rule_is_reported_not_fatal(tmp_path):
     assert proc.returncode in (0, 1, 3)
     crashed = [f for f in doc["findings"] if f["code"] == "ZZZ002"]
     assert crashed and all(f["status"] == "skip" and "crashed" in f["message"] for f in crashed)
+
+
+def _crashing_rule_and_cluster(tmp_path):
+    (tmp_path / "myrules").mkdir()
+    (tmp_path / "myrules" / "burst.py").write_text(LOG_RULE)
+    rules = [r for r in discovery.load_dir(tmp_path / "myrules", "enginetest") if r.code == "ZZZ002"]
+    write_cluster(tmp_path / "c", healthy_cluster())
+    return rules, load_target(str(tmp_path / "c"))
+
+
+def test_strictness_is_a_parameter_of_the_run(tmp_path):
+    """strict=True: the rule's exception comes out of run(); strict=False: it becomes a skip per node
+    that names the exception and asks for a report, and the other rules go on."""
+    rules, cluster = _crashing_rule_and_cluster(tmp_path)
+    with pytest.raises(RuntimeError, match="boom"):
+        runner.run(cluster, rules, strict=True)
+    report = runner.run(cluster, rules + discovery.select_rules(discovery.all_rules(), ["CFG101"], []), strict=False)
+    crashed = [(f.node, f.status, f.message) for f in report.findings if f.code == "ZZZ002"]
+    assert sorted(crashed) == [(n, "skip", "the rule crashed (RuntimeError: boom); please report it")
+                               for n in ("node01", "node02")]
+    assert {f.status for f in report.findings if f.code == "CFG101"} == {"pass"}
+
+
+def test_the_suite_runs_strict_and_reads_the_variable_per_run(tmp_path, monkeypatch):
+    """The test suite sets HADOCTOR_STRICT=1 for every test (tests/conftest.py), after the runner was
+    imported: a rule crashing inside any test's run() fails that test. Unset, the same run reports it."""
+    rules, cluster = _crashing_rule_and_cluster(tmp_path)
+    assert os.environ.get("HADOCTOR_STRICT") == "1"
+    with pytest.raises(RuntimeError, match="boom"):
+        runner.run(cluster, rules)
+    monkeypatch.delenv("HADOCTOR_STRICT")
+    assert [f.status for f in runner.run(cluster, rules).findings] == ["skip", "skip"]
+
+
+def test_strict_cli_fails_on_a_crashing_rule(tmp_path):
+    """Through the command line (how the CLI tests run it): strict, the crash is not a quiet skip."""
+    rules = tmp_path / "myrules"
+    rules.mkdir()
+    (rules / "burst.py").write_text(LOG_RULE)
+    write_cluster(tmp_path / "c", healthy_cluster())
+    proc = hadoctor("check", tmp_path / "c", "--rules-dir", rules, "--select", "ZZZ002", "--format", "json",
+                    env={"HADOCTOR_STRICT": "1"})
+    # the exception escapes (a traceback, exit 1 from Python) and no report is written
+    assert proc.returncode != 0 and proc.stdout == "", (proc.returncode, proc.stdout[:300])
+    assert proc.stderr.rstrip().endswith("RuntimeError: boom"), proc.stderr[-500:]
+    quiet = hadoctor("check", tmp_path / "c", "--rules-dir", rules, "--select", "ZZZ002", "--format", "json")
+    assert [f["status"] for f in json.loads(quiet.stdout)["findings"]] == ["skip", "skip"]
 
 
 def test_missing_data_skips_with_reason(tmp_path):

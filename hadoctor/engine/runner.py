@@ -19,8 +19,9 @@ from hadoctor.snapshot.model import ClusterSnapshot
 #: Logs smaller than this are parsed whole; larger ones go through the literal prefilter.
 PREFILTER_FROM_BYTES = 4 << 20
 
-#: Set HADOCTOR_STRICT=1 (the test suite does) to let a crashing rule raise instead of being reported.
-STRICT = os.environ.get("HADOCTOR_STRICT") == "1"
+#: HADOCTOR_STRICT=1 (the test suite sets it for every test) lets a crashing rule raise instead of being
+#: reported; read at each run, so setting it after import counts.
+STRICT_ENV = "HADOCTOR_STRICT"
 
 
 @dataclass
@@ -48,8 +49,12 @@ class Report:
 
 
 def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[Suppression] = (),
-        today: Optional[date] = None) -> Report:
+        today: Optional[date] = None, strict: Optional[bool] = None) -> Report:
+    """Every rule over ``cluster``. ``strict``: a crashing rule raises (None: ask HADOCTOR_STRICT now);
+    otherwise it becomes a skip finding saying it crashed."""
     started = time.perf_counter()
+    if strict is None:
+        strict = os.environ.get(STRICT_ENV) == "1"
     view = ClusterView(cluster)
     findings: List[Finding] = []
     notes = list(cluster.notes)
@@ -62,11 +67,11 @@ def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[S
             len(groups), "; ".join(", ".join(n.name for n in g.nodes) for g in groups)))
     for node in view.nodes:
         for r in node_rules:
-            findings.extend(_run_node_rule(r, node))
-        findings.extend(_run_log_rules(log_rules, node, notes))
+            findings.extend(_run_node_rule(r, node, strict))
+        findings.extend(_run_log_rules(log_rules, node, notes, strict))
     for r in cluster_rules:
         for group in groups:
-            findings.extend(_run_cluster_rule(r, group))
+            findings.extend(_run_cluster_rule(r, group, strict))
     all_supps = list(suppressions)
     for node in cluster.nodes:
         all_supps.extend(node.find("suppressions") or [])
@@ -94,14 +99,14 @@ def _skip(r: Rule, node: Optional[str], reason: str) -> Finding:
     return Finding(r.code, r.title, r.severity, "skip", reason, node)
 
 
-def _run_node_rule(r: Rule, node: NodeView) -> List[Finding]:
+def _run_node_rule(r: Rule, node: NodeView, strict: bool) -> List[Finding]:
     reason = _missing_reason(node, r.needs)
     if reason:
         return [_skip(r, node.name, reason)]
-    return _collect(r, node.name, lambda: r.func(node))
+    return _collect(r, node.name, lambda: r.func(node), strict)
 
 
-def _run_cluster_rule(r: Rule, view: ClusterView) -> List[Finding]:
+def _run_cluster_rule(r: Rule, view: ClusterView, strict: bool) -> List[Finding]:
     ready = view.with_data(*r.needs)
     if len(ready) < 2:
         missing = [f"{n.name}: {_missing_reason(n, r.needs)}" for n in view.nodes if n not in ready]
@@ -111,14 +116,14 @@ def _run_cluster_rule(r: Rule, view: ClusterView) -> List[Finding]:
         elif len(view.nodes) < 2:
             why += f" (the snapshot has {len(view.nodes)} node)"
         return [_skip(r, None, why)]
-    return _collect(r, None, lambda: r.func(view))
+    return _collect(r, None, lambda: r.func(view), strict)
 
 
-def _collect(r: Rule, node: Optional[str], call) -> List[Finding]:
+def _collect(r: Rule, node: Optional[str], call, strict: bool) -> List[Finding]:
     try:
         outcomes = list(call() or ())
     except Exception as exc:
-        if STRICT:
+        if strict:
             raise
         return [Finding(r.code, r.title, r.severity, "skip",
                         f"the rule crashed ({type(exc).__name__}: {exc}); please report it", node)]
@@ -251,7 +256,7 @@ def prefilter_for(rules: List[Rule]) -> "re.Pattern[bytes]":
 _NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 
 
-def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str]) -> List[Finding]:
+def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str], strict: bool) -> List[Finding]:
     if not rules:
         return []
     ready, findings = [], []
@@ -279,7 +284,7 @@ def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str]) -> List[
         if not state.triggered:
             findings.append(Finding(state.rule.code, state.rule.title, state.rule.severity, "pass", "", node.name))
             continue
-        findings.extend(_collect(state.rule, node.name, lambda s=state: s.rule.func(node, s.hits)))
+        findings.extend(_collect(state.rule, node.name, lambda s=state: s.rule.func(node, s.hits), strict))
     return findings
 
 

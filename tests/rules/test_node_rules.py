@@ -201,11 +201,6 @@ SCENARIOS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _strict(monkeypatch):
-    monkeypatch.setattr("hadoctor.engine.runner.STRICT", True)
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_scenario(tmp_path, scenario):
     nodes = scenario["nodes"]
