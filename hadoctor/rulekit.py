@@ -22,14 +22,47 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
-from hadoctor.engine.model import SEVERITIES, Evidence, Outcome, Rule, RuleDoc
+from hadoctor.engine.model import SEVERITIES, Derivation, Evidence, Outcome, Rule, RuleDoc
 
 Doc = RuleDoc
 
 #: Rules registered by decorators, in import order. The discovery module collects them.
 REGISTERED: List[Rule] = []
 
+#: Shared derivations by name (see :class:`hadoctor.engine.model.Derivation`); rules list them in needs/wants.
+DERIVATIONS: Dict[str, Derivation] = {}
+
 _CODE = re.compile(r"^[A-Z]{3}\d{3}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def log_derivation(name: str, pattern: str, description: str) -> Derivation:
+    """Declare a log derivation: the :class:`Hits` of ``pattern`` over every record of a node's log.
+
+    A rule that lists ``name`` in ``needs`` or ``wants`` reads ``node.<name>`` (a :class:`Hits`); the
+    engine gathers it in the node's one log pass whenever such a rule is selected.
+    """
+    if pattern.startswith("^"):
+        raise ValueError(f"derivation {name}: pattern is anchored; log patterns are searched in the message")
+    return _derive(Derivation(name, description, ("log",), pattern=pattern))
+
+
+def derivation(name: str, description: str, *, needs: Sequence[str]) -> Callable:
+    """Declare a derivation computed by the decorated ``func(node)`` once ``needs`` are present."""
+    def register(func: Callable) -> Callable:
+        _derive(Derivation(name, description, tuple(needs), func=func))
+        return func
+    return register
+
+
+def _derive(made: Derivation) -> Derivation:
+    from hadoctor.snapshot.registry import DATUMS
+
+    if not _NAME.match(made.name) or made.name in DATUMS:
+        raise ValueError(f"derivation name {made.name!r} must be lower_case and not a datum's name")
+    made.origin = getattr(made.func, "__module__", "") if made.func else ""
+    DERIVATIONS[made.name] = made
+    return made
 
 
 def rule(code: str, title: str, *, severity: str, needs: Sequence[str], doc: RuleDoc,
@@ -199,18 +232,33 @@ class NodeView:
         self._snapshot = snapshot
         self.cluster = cluster
         self.name: str = snapshot.name
-        #: log rule code -> pattern name -> Hits, filled by the engine's log pass (cluster rules read it)
-        self.log_hits: Dict[str, Dict[str, "Hits"]] = {}
+        #: derivation name -> Datum, filled by the engine for the derivations the selected rules name
+        self.derived: Dict[str, Any] = {}
 
     def __getattr__(self, datum: str) -> Any:
         from hadoctor.snapshot.registry import DATUMS
 
+        if datum.startswith("_") or datum == "derived":
+            raise AttributeError(datum)
+        if datum in DERIVATIONS:
+            if datum not in self.derived:  # a rule must name what it reads, or selection could starve it
+                raise AttributeError(f"derivation {datum!r} was not computed: list it in the rule's needs or wants")
+            found = self.derived[datum]
+            return found.value if found.present else None
         if datum not in DATUMS and datum != "suppressions":  # a typo must not read as "missing data"
             raise AttributeError(f"no datum {datum!r}; known: {', '.join(sorted(DATUMS))}")
         return self._snapshot.find(datum)
 
     def has(self, datum: str) -> bool:
+        if datum in DERIVATIONS:
+            found = self.derived.get(datum)
+            return found is not None and found.present
         return self._snapshot.has(datum)
+
+    def missing_reason(self, datum: str) -> str:
+        """Why ``datum`` (a datum or a derivation) is absent on this node."""
+        found = self.derived.get(datum) if datum in DERIVATIONS else self._snapshot.data.get(datum)
+        return found.missing if found is not None else "not collected"
 
     def source(self, datum: str) -> str:
         return self._snapshot.source(datum)

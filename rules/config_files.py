@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hadoctor.parsers.hacf import TIME_DIRECTIVES
+from hadoctor.parsers.hacf import BAD_TIME
 from hadoctor.rulekit import Doc, at, fail, rule
 
 
@@ -21,10 +21,6 @@ def _of(model, severity: str):
     return [p for p in model.problems if p.severity == severity]
 
 
-def _timing_lines(hacf):
-    return {d.line for d in hacf.directives if d.name in TIME_DIRECTIVES}
-
-
 @rule("CFG001", "ha.cf has lines heartbeat refuses", severity="error", needs=("ha_cf",), doc=Doc(
     meaning="heartbeat parses ha.cf line by line and stops at a directive it does not know ('Illegal "
             "directive'), a value it cannot read, or a malformed media line. hadoctor reads it the same way "
@@ -33,8 +29,8 @@ def _timing_lines(hacf):
     fix="Fix each listed line: spelling of the directive, `#` for comments, values in heartbeat's syntax.",
 ))
 def hacf_errors(node):
-    timing = _timing_lines(node.ha_cf)  # CFG106 reports those
-    yield from _report(node, [p for p in _of(node.ha_cf, "error") if p.line not in timing], "line(s) heartbeat refuses")
+    # CFG106 reports the timing values (code BAD_TIME)
+    yield from _report(node, [p for p in _of(node.ha_cf, "error") if p.code != BAD_TIME], "line(s) heartbeat refuses")
 
 
 @rule("CFG002", "ha.cf has lines heartbeat reads differently than written", severity="warning",

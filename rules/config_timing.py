@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hadoctor.parsers.hacf import TIME_DIRECTIVES
+from hadoctor.parsers.hacf import BAD_TIME
 from hadoctor.parsers.timespec import format_ms
 from hadoctor.rulekit import Doc, at, fail, rule
 
@@ -112,9 +112,7 @@ def aggressive_timings(node):
     fix="Write seconds without a unit (deadtime 30) or milliseconds with ms (keepalive 500ms).",
 ))
 def timing_syntax(node):
-    h = node.ha_cf
-    lines = {d.line for d in h.directives if d.name in TIME_DIRECTIVES}
-    bad = [p for p in h.problems if p.line in lines and p.severity == "error"]
+    bad = [p for p in node.ha_cf.problems if p.code == BAD_TIME]
     if bad:
         yield fail("; ".join(p.message for p in bad[:3]),
                    [at(node, p.file, p.line, p.text, observed=p.message) for p in bad])

@@ -5,7 +5,12 @@ from __future__ import annotations
 import ipaddress
 
 from hadoctor.parsers.timespec import format_ms
-from hadoctor.rulekit import Doc, Evidence, at, fail, info, rule
+from hadoctor.rulekit import Doc, Evidence, at, derivation, fail, info, rule
+
+
+@derivation("log_end", "the time of the log's last record", needs=("log",))
+def _log_end(node):
+    return node.log.end_time()
 
 
 def _vips(cluster):
@@ -46,7 +51,8 @@ def vip_on_both(cluster):
 
 
 @rule("XND002", "the nodes declared each other dead while both were running (partition or freeze)",
-      severity="warning", scope="cluster", needs=("log",), wants=("ha_cf",), doc=Doc(
+      severity="warning", scope="cluster", needs=("log",),
+      wants=("ha_cf", "peer_deaths", "restarts", "stalls", "log_end"), doc=Doc(
     meaning="The logs show a node declaring its peer dead while that peer did not crash: both declared each "
             "other dead (heartbeats lost in both directions: a firewall rule, a failed single path, a switch), "
             "or one did while the other kept running without a restart (heartbeats lost in one direction), or "
@@ -58,8 +64,7 @@ def vip_on_both(cluster):
         "and raise deadtime.",
 ))
 def partition(cluster):
-    deaths = {n.name: n.log_hits["LOG011"]["dead"] for n in cluster.nodes
-              if "LOG011" in n.log_hits and n.log_hits["LOG011"]["dead"].count}
+    deaths = {n.name: n.peer_deaths for n in cluster.nodes if n.peer_deaths is not None and n.peer_deaths.count}
     for a, dead_a in sorted(deaths.items()):
         for victim in dead_a.values.get("node", {}):
             peer = cluster.node(victim)
@@ -79,9 +84,9 @@ def partition(cluster):
                     yield fail(f"{a} and {victim} each declared the other dead: heartbeats were lost in both "
                                f"directions", evidence, when="past")
                 continue
-            if frozen or peer.log is None or _restarted_after(peer, dead_a.first_time):
+            end = peer.log_end
+            if frozen or end is None or _restarted_after(peer, dead_a.first_time):
                 continue  # a real crash (or freeze) of the peer, not a lost path
-            end = peer.log.end_time()
             if end is not None and dead_a.last_time is not None and end > dead_a.last_time:
                 yield fail(f"{a} declared {victim} dead while {victim} kept running without a restart (its log "
                            f"goes on until {end:%H:%M:%S}): heartbeats from {victim} to {a} were lost",
@@ -89,14 +94,14 @@ def partition(cluster):
 
 
 def _restarted_after(node, when):
-    start = node.log_hits.get("LOG011", {}).get("start")
+    start = node.restarts
     return bool(start and start.last_time and when and start.last_time >= when)
 
 
 def _frozen(cluster, dead):
     """(node, ms, hits) of a dispatch stall longer than deadtime on any node, if one was logged."""
     for n in cluster.nodes:
-        stalls = n.log_hits.get("LOG032", {}).get("delayed")
+        stalls = n.stalls
         if stalls is None or "ms" not in stalls.numbers:
             continue
         deadtime = n.ha_cf.deadtime.value if n.ha_cf is not None else 30000

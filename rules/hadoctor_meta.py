@@ -1,4 +1,6 @@
-"""hadoctor's own findings about suppressions. The engine raises them; these entries document them."""
+"""hadoctor's own findings about suppressions. The engine judges them after the other rules (HDR001 runs
+the rules a suppression names even when they are not selected); these entries document them and, like any
+rule, are reported only when selected."""
 
 from __future__ import annotations
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from hadoctor.parsers.timespec import format_ms
-from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_rule
+from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_derivation, log_rule
 
 DEAD = r"node (?P<node>\S+): is dead"
 PEER_SEEN = r"Status update for node (?P<peer>\S+): status (?P<status>up|active|init)"
+
+# shared derivations (rules read them by name, whatever else is selected)
+log_derivation("peer_deaths", DEAD, "every 'node X: is dead' record of the log (group node: who was declared dead)")
+log_derivation("restarts", START_PATTERN, "every start (or restart exec) of heartbeat in the log")
 
 
 @log_rule(

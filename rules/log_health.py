@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_rule
+from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_derivation, log_rule
 
 
 @log_rule(
@@ -54,12 +54,15 @@ def respawn_trouble(node, hits):
 
 #: 500 ms or more: shorter dispatch stalls are routine (healthy lab nodes log 40-240 ms ones)
 STALL_MS = r"[5-9]\d\d|[1-9]\d{3,}"
+STALLED = r"Dispatch function for (?P<what>.+?) was delayed (?P<ms>" + STALL_MS + ") ms"
+
+log_derivation("stalls", STALLED, "every dispatch delay of half a second or more (groups what, ms)")
 
 
 @log_rule(
     "LOG032", "heartbeat's main loop was stalled (dispatch delays)",
     severity="warning",
-    patterns={"delayed": r"Dispatch function for (?P<what>.+?) was delayed (?P<ms>" + STALL_MS + ") ms",
+    patterns={"delayed": STALLED,
               "slow": r"Dispatch function for (?P<what>.+?) took too long to execute: (?P<ms>" + STALL_MS + ") ms"},
     wants=("ha_cf",),
     doc=Doc(

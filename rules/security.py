@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from hadoctor.parsers.authkeys import BAD_MODE
 from hadoctor.rulekit import Doc, at, fail, rule, skip
-
-PERMISSION_MESSAGE = "Bad permissions on keyfile"
 
 
 @rule("SEC001", "authkeys is readable by group or others", severity="error", needs=("authkeys",), doc=Doc(
@@ -35,7 +34,7 @@ def authkeys_mode(node):
     fix="Write exactly:  auth 1  /  1 sha1 <long random key>  (mode 0600).",
 ))
 def authkeys_problems(node):
-    problems = [p for p in node.authkeys.problems if not p.message.startswith(PERMISSION_MESSAGE)]
+    problems = [p for p in node.authkeys.problems if p.code != BAD_MODE]  # SEC001 judges the mode
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     evidence = [at(node, p.file, p.line, p.message) for p in errors + warnings]

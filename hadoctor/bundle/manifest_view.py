@@ -28,7 +28,8 @@ def authkeys_from_meta(data: bytes) -> Authkeys:
                                               k.get("fingerprint"))
     for p in doc.get("problems", []):
         model.problems.append(Problem(str(p.get("file", model.path)), int(p.get("line", 0)), str(p["message"]),
-                                      str(p.get("text") or ""), str(p.get("severity", "error"))))
+                                      str(p.get("text") or ""), str(p.get("severity", "error")),
+                                      str(p.get("code") or "")))
     return model
 
 

@@ -58,6 +58,29 @@ class Rule:
 
 
 @dataclass
+class Derivation:
+    """A shared derivation (insights-core's combiner): data computed from the snapshot that several rules
+    read by name in ``needs``/``wants``, exactly as they read a datum.
+
+    The engine computes every derivation a selected rule names, whatever else is selected, so a rule's
+    verdict never depends on another rule running. A *log* derivation (``pattern`` set) is the
+    :class:`hadoctor.rulekit.Hits` of one regex over every record of the node's log, gathered in the same
+    single pass as the log rules; any other derivation is ``func(node)`` once its ``needs`` are present.
+    """
+
+    name: str
+    description: str
+    needs: Tuple[str, ...] = ("log",)
+    pattern: str = ""  # log derivations: a regex searched in each record's message
+    func: Optional[Callable[..., Any]] = None  # other derivations: func(node_view) -> value
+    origin: str = ""
+
+    @property
+    def is_log_derivation(self) -> bool:
+        return bool(self.pattern)
+
+
+@dataclass
 class Evidence:
     node: Optional[str] = None
     file: Optional[str] = None

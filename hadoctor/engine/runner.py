@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Deque, Dict, Iterable, List, Optional, Tuple
 
-from hadoctor.engine.model import SEVERITY_RANK, Evidence, Finding, Outcome, Rule
+from hadoctor.engine.model import SEVERITY_RANK, Derivation, Evidence, Finding, Outcome, Rule
 from hadoctor.engine.suppress import Suppression
 from hadoctor.errors import InputError
-from hadoctor.rulekit import ClusterView, Hits, NodeView
+from hadoctor.rulekit import DERIVATIONS, ClusterView, Hits, NodeView
 from hadoctor.snapshot.model import ClusterSnapshot
 
 #: Logs smaller than this are parsed whole; larger ones go through the literal prefilter.
@@ -49,33 +49,41 @@ class Report:
 
 
 def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[Suppression] = (),
-        today: Optional[date] = None, strict: Optional[bool] = None) -> Report:
-    """Every rule over ``cluster``. ``strict``: a crashing rule raises (None: ask HADOCTOR_STRICT now);
-    otherwise it becomes a skip finding saying it crashed."""
+        today: Optional[date] = None, catalogue: Optional[List[Rule]] = None,
+        strict: Optional[bool] = None) -> Report:
+    """Run ``rules`` (the selected ones) over ``cluster``.
+
+    Every rule's verdict is the same whatever else is selected: the derivations the rules name are
+    computed for them, and HDR001 (a suppression matching nothing) is judged against the rules each
+    suppression names, taken from ``catalogue`` (default: every discovered rule) and run unreported
+    when they are not selected. ``strict``: a crashing rule raises (None: ask HADOCTOR_STRICT now);
+    otherwise it becomes a skip finding saying it crashed.
+    """
     started = time.perf_counter()
     if strict is None:
         strict = os.environ.get(STRICT_ENV) == "1"
     view = ClusterView(cluster)
-    findings: List[Finding] = []
     notes = list(cluster.notes)
-    node_rules = [r for r in rules if r.scope == "node" and not r.is_log_rule]
-    log_rules = [r for r in rules if r.is_log_rule]
-    cluster_rules = [r for r in rules if r.scope == "cluster"]
     groups = view.split_clusters()  # before any rule runs: a node's peers are the nodes of its own cluster
     if len(groups) > 1:
         notes.append("the target holds {} clusters ({}); cross-node rules compare nodes of one cluster".format(
             len(groups), "; ".join(", ".join(n.name for n in g.nodes) for g in groups)))
-    for node in view.nodes:
-        for r in node_rules:
-            findings.extend(_run_node_rule(r, node, strict))
-        findings.extend(_run_log_rules(log_rules, node, notes, strict))
-    for r in cluster_rules:
-        for group in groups:
-            findings.extend(_run_cluster_rule(r, group, strict))
     all_supps = list(suppressions)
     for node in cluster.nodes:
         all_supps.extend(node.find("suppressions") or [])
-    findings.extend(_apply_suppressions(findings, all_supps, today or date.today(), {r.code for r in rules}))
+    engine_rules = [r for r in rules if r.family == ENGINE_FAMILY]
+    checked = [r for r in rules if r.family != ENGINE_FAMILY]
+    hidden: List[Rule] = []
+    if any(r.code == "HDR001" for r in engine_rules) and all_supps:
+        hidden = _named_by_suppressions(all_supps, rules, catalogue)
+    findings = _evaluate(view, groups, checked + hidden, notes, strict)
+    verdicts = _apply_suppressions(findings, all_supps, today or date.today(),
+                                   {r.code for r in checked + hidden})
+    hidden_codes = {r.code for r in hidden}
+    findings = [f for f in findings if f.code not in hidden_codes]
+    for r in engine_rules:
+        mine = [f for f in verdicts if f.code == r.code]
+        findings.extend(mine or [Finding(r.code, r.title, r.severity, "pass", "", None)])
     findings.sort(key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.code, f.node or ""))
     nodes = [{"name": n.name, "origin": n.origin, "notes": n.notes,
               "data": {k: (d.source if d.present else None) for k, d in sorted(n.data.items())},
@@ -84,14 +92,88 @@ def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[S
                   time.perf_counter() - started)
 
 
+#: Rules of this family document findings the engine raises itself (suppressions); they obey select/ignore.
+ENGINE_FAMILY = "HDR"
+
+
+def _evaluate(view: ClusterView, groups: List[ClusterView], rules: List[Rule], notes: List[str],
+              strict: bool) -> List[Finding]:
+    findings: List[Finding] = []
+    node_rules = [r for r in rules if r.scope == "node" and not r.is_log_rule]
+    log_rules = [r for r in rules if r.is_log_rule]
+    cluster_rules = [r for r in rules if r.scope == "cluster"]
+    wanted = needed_derivations(rules)
+    for node in view.nodes:
+        findings.extend(_run_log_rules(log_rules, node, notes, strict, [d for d in wanted if d.is_log_derivation]))
+        for d in wanted:
+            if not d.is_log_derivation:
+                _derive(d, node, strict)
+        for r in node_rules:
+            findings.extend(_run_node_rule(r, node, strict))
+    for r in cluster_rules:
+        for group in groups:
+            findings.extend(_run_cluster_rule(r, group, strict))
+    return findings
+
+
+def _named_by_suppressions(supps: List[Suppression], selected: List[Rule],
+                           catalogue: Optional[List[Rule]]) -> List[Rule]:
+    """The unselected rules some suppression names: HDR001 needs their findings to judge the suppression."""
+    if catalogue is None:
+        from hadoctor.engine.discovery import all_rules
+
+        catalogue = all_rules()
+    chosen = {r.code for r in selected}
+    prefixes = {c.upper() for s in supps if not s.problem for c in s.codes}
+    return [r for r in catalogue if r.code not in chosen and r.family != ENGINE_FAMILY and not r.opt_in
+            and any(r.code.startswith(p) for p in prefixes)]
+
+
+# --- shared derivations ----------------------------------------------------------------------------
+
+def needed_derivations(rules: Iterable[Rule]) -> List[Derivation]:
+    """The derivations ``rules`` name in needs/wants, with those they are built from, builders first."""
+    ordered: List[Derivation] = []
+
+    def visit(name: str, trail: Tuple[str, ...]) -> None:
+        d = DERIVATIONS.get(name)
+        if d is None or d in ordered:
+            return
+        if name in trail:
+            raise ValueError(f"derivation {name} depends on itself: {' -> '.join(trail + (name,))}")
+        for need in d.needs:
+            visit(need, trail + (name,))
+        ordered.append(d)
+
+    for r in rules:
+        for name in r.needs + r.wants:
+            visit(name, ())
+    return ordered
+
+
+def _derive(d: Derivation, node: NodeView, strict: bool) -> None:
+    from hadoctor.snapshot.model import Datum
+
+    reason = _missing_reason(node, d.needs)
+    if reason:
+        node.derived[d.name] = Datum(d.name, None, "derived", reason)
+        return
+    try:
+        node.derived[d.name] = Datum(d.name, d.func(node), "derived")
+    except Exception as exc:
+        if strict:
+            raise
+        node.derived[d.name] = Datum(d.name, None, "derived",
+                                     f"deriving it crashed ({type(exc).__name__}: {exc}); please report it")
+
+
 # --- node and cluster rules -----------------------------------------------------------------
 
 def _missing_reason(node: NodeView, needs: Tuple[str, ...]) -> Optional[str]:
     reasons = []
     for name in needs:
         if not node.has(name):
-            datum = node._snapshot.data.get(name)
-            reasons.append(f"{name} ({datum.missing if datum else 'not collected'})")
+            reasons.append(f"{name} ({node.missing_reason(name)})")
     return "needs " + ", ".join(reasons) if reasons else None
 
 
@@ -149,6 +231,7 @@ class _LogRuleState:
 
     def __init__(self, r: Rule, end_time: Optional[datetime]) -> None:
         self.rule = r
+        self.patterns, self.context = r.patterns, r.context
         self.hits: Dict[str, Hits] = {name: Hits() for name in list(r.patterns) + list(r.context)}
         self.components = set(r.components)
         self.levels = set(r.levels)
@@ -184,6 +267,19 @@ class _LogRuleState:
             self.triggered = True
 
 
+class _DerivedState:
+    """A log derivation on one node: every record its pattern matches."""
+
+    def __init__(self, d: Derivation) -> None:
+        self.derivation = d
+        self.patterns: Dict[str, str] = {d.name: d.pattern}
+        self.context: Dict[str, str] = {}
+        self.hits = Hits()
+
+    def on_match(self, record: Any, name: str, match: "re.Match[str]", trigger: bool) -> None:
+        self.hits.add(record, match)
+
+
 class _Dispatch:
     """Each distinct pattern at most once per record, then every rule that asked for it.
 
@@ -193,14 +289,14 @@ class _Dispatch:
     record.
     """
 
-    def __init__(self, states: List[_LogRuleState], gate: bool = True) -> None:
+    def __init__(self, states: List[Any], gate: bool = True) -> None:
         from hadoctor.parsers.hblog_prefilter import scanner_for
 
         table: Dict[str, Tuple[Any, list]] = {}
         by_literal: Dict[str, List[Tuple[Any, list]]] = {}
         self.always: List[Tuple[Any, list]] = []
         for state in states:
-            for kind, patterns in (("trigger", state.rule.patterns), ("context", state.rule.context)):
+            for kind, patterns in (("trigger", state.patterns), ("context", state.context)):
                 for name, text in patterns.items():
                     if text not in table:
                         entry = table[text] = (re.compile(text), [])
@@ -244,8 +340,8 @@ def _unique(entries: list) -> list:
     return result
 
 
-def prefilter_for(rules: List[Rule]) -> "re.Pattern[bytes]":
-    """One bytes regex that any line a log rule could match must match (the fast path)."""
+def prefilter_for(rules: List[Any]) -> "re.Pattern[bytes]":
+    """One bytes regex that any line a log rule (or log derivation) could match must match (the fast path)."""
     patterns = [p for r in rules for p in list(r.patterns.values()) + list(r.context.values())]
     from hadoctor.parsers.hblog import compile_prefilter
 
@@ -256,9 +352,11 @@ def prefilter_for(rules: List[Rule]) -> "re.Pattern[bytes]":
 _NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 
 
-def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str], strict: bool) -> List[Finding]:
-    if not rules:
-        return []
+def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str], strict: bool,
+                   derivations: List[Derivation] = ()) -> List[Finding]:
+    """One pass over the node's log for its log rules and the log derivations the selected rules name."""
+    from hadoctor.snapshot.model import Datum
+
     ready, findings = [], []
     for r in rules:
         reason = _missing_reason(node, r.needs)
@@ -266,21 +364,29 @@ def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str], strict: 
             findings.append(_skip(r, node.name, reason))
         else:
             ready.append(r)
-    if not ready:
+    derived: List[_DerivedState] = []
+    for d in derivations:
+        reason = _missing_reason(node, d.needs)
+        if reason:
+            node.derived[d.name] = Datum(d.name, None, "derived", reason)
+        else:
+            derived.append(_DerivedState(d))
+    if not ready and not derived:
         return findings
     log = node.log
-    end_time = log.end_time() if hasattr(log, "end_time") else None
+    end_time = log.end_time() if ready and hasattr(log, "end_time") else None
     states = [_LogRuleState(r, end_time) for r in ready]
     # deriving literals for the prefilter costs ~0.1 s; it pays off only on logs of some size
     big = getattr(log, "size", 0) >= PREFILTER_FROM_BYTES
-    dispatch = _Dispatch(states, gate=big).feed
+    dispatch = _Dispatch(states + derived, gate=big).feed
     try:
-        for record in log.records(prefilter=prefilter_for(ready) if big else None):
+        for record in log.records(prefilter=prefilter_for(states + derived) if big else None):
             dispatch(record)
     except InputError as err:
         notes.append(f"{node.name}: log read stopped early: {err}; log rules saw only what came before")
+    for d in derived:
+        node.derived[d.derivation.name] = Datum(d.derivation.name, d.hits, node.source("log"))
     for state in states:
-        node.log_hits[state.rule.code] = state.hits
         if not state.triggered:
             findings.append(Finding(state.rule.code, state.rule.title, state.rule.severity, "pass", "", node.name))
             continue
@@ -292,6 +398,10 @@ def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str], strict: 
 
 def _apply_suppressions(findings: List[Finding], supps: List[Suppression], today: date,
                         codes: set) -> List[Finding]:
+    """Mark the findings suppressions cover; return the HDR findings about the suppressions themselves.
+
+    ``codes`` are the rules that ran: a suppression naming none of them is not judged unused.
+    """
     extra: List[Finding] = []
     for supp in supps:
         if supp.problem:
@@ -301,11 +411,12 @@ def _apply_suppressions(findings: List[Finding], supps: List[Suppression], today
             extra.append(_hdr("HDR002", "suppression has expired",
                               f"{supp.where()}: expired on {supp.until}; it is no longer applied", supp))
             continue
+        used = 0
         for f in findings:
             if f.status in ("fail", "info") and f.suppressed is None and supp.matches(f.code, f.node):
                 f.suppressed = f"{supp.reason} ({supp.where()})"
-                supp.used += 1
-        if not supp.used and any(c for c in supp.codes if any(code.startswith(c) for code in codes)):
+                used += 1
+        if not used and any(c for c in supp.codes if any(code.startswith(c) for code in codes)):
             extra.append(_hdr("HDR001", "suppression matches nothing",
                               f"{supp.where()}: ignore={','.join(supp.codes)} matched no finding; remove it", supp))
     return extra

@@ -30,7 +30,6 @@ class Suppression:
     until: Optional[date] = None
     node: Optional[str] = None  # None: every node
     problem: str = ""  # why it is not valid; a suppression with a problem is not applied
-    used: int = 0
 
     def where(self) -> str:
         return f"{self.file}:{self.line}"

@@ -32,7 +32,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
-from hadoctor.parsers.authkeys import MAX_AUTH, AuthKey, Authkeys, parse_authkeys
+from hadoctor.parsers.authkeys import BAD_MODE, MAX_AUTH, AuthKey, Authkeys, parse_authkeys
 from hadoctor.secrets import Secret, fingerprint
 
 #: random bytes in a new key (hex-encoded: twice as many characters; 64 characters is also
@@ -117,7 +117,7 @@ def validate(data: bytes, index: int, method: str, key: Optional[Secret], *,
 
 def usable_old_key(parsed: Authkeys) -> AuthKey:
     """The active key of a node's current file, or why a rotation cannot start from it."""
-    errors = [p for p in parsed.problems if p.severity == "error" and not p.message.startswith("Bad permissions")]
+    errors = [p for p in parsed.problems if p.severity == "error" and p.code != BAD_MODE]
     if errors:
         raise KeyFileError(f"{parsed.path}: heartbeat would refuse it: {errors[0].message}")
     if parsed.active is None:

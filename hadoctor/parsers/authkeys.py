@@ -24,6 +24,8 @@ from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, numbered_lines
 from hadoctor.parsers.timespec import C_ISSPACE, C_WHITESPACE, c_strtol
 from hadoctor.secrets import SESSION_SALT, Secret, fingerprint
 
+#: Problem code: group or others may read the file (heartbeat refuses it).
+BAD_MODE = "authkeys-mode"
 #: method -> whether it needs a key (the HBauth plugins heartbeat ships)
 METHODS = {"crc": False, "md5": True, "sha1": True}
 MAX_AUTH = 16
@@ -84,11 +86,11 @@ def parse_authkeys(data: bytes, path: str = "authkeys", *, mode: Optional[int] =
     """
     result = Authkeys(path, mode=mode, owner=owner, group=group)
 
-    def problem(line: int, message: str, text: str = "", severity: str = "error") -> None:
-        result.problems.append(Problem(path, line, message, text, severity))
+    def problem(line: int, message: str, text: str = "", severity: str = "error", code: str = "") -> None:
+        result.problems.append(Problem(path, line, message, text, severity, code))
 
     if mode is not None and mode & 0o044:
-        problem(0, f"Bad permissions on keyfile [{path}], 600 recommended.")
+        problem(0, f"Bad permissions on keyfile [{path}], 600 recommended.", code=BAD_MODE)
     authnum = -1
     for number, text in numbered_lines(data):
         if len(text) > MAX_CONFIG_LINE:

@@ -23,6 +23,9 @@ class Problem:
     message: str
     text: str = ""  # the offending source text, shortened; never a secret
     severity: str = "error"  # "error": heartbeat refuses it / we could not parse; "warning": odd but accepted
+    #: what kind of problem this is, stable across wording changes (as shellcheck's SC codes are): rules
+    #: divide their work by it, never by message text or line numbers. "" for the kinds no rule singles out.
+    code: str = ""
 
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file

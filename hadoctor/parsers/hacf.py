@@ -60,6 +60,8 @@ FACILITIES = frozenset(["auth", "authpriv", "cron", "daemon", "ftp", "kern", "lp
 BAUD_RATES = frozenset((9600, 19200, 38400, 57600, 115200, 230400, 460800))
 PACEMAKER_MODES = ("minimal", "manual", "respawn", "ccm-only", "valgrind")
 
+#: Problem code: a timing directive's value heartbeat cannot read (or reads as zero).
+BAD_TIME = "hacf-bad-time"
 TIME_DIRECTIVES = ("keepalive", "deadtime", "deadping", "initdead", "warntime", "conn_logd_time")
 _BOOL_DIRECTIVES = frozenset(("realtime", "use_logd", "use_apphbd", "log_badpack", "syslogmsgfmt", "coredumps",
                               "traditional_compression", "crmd_spawns_pengine", "record_config_changes",
@@ -472,8 +474,8 @@ class _Reader:
         self.directive: Optional[Directive] = None
 
     # -- plumbing -------------------------------------------------------------------
-    def problem(self, line: int, message: str, text: str = "", severity: str = "error") -> None:
-        self.cf.problems.append(Problem(self.path, line, message, shorten(text), severity))
+    def problem(self, line: int, message: str, text: str = "", severity: str = "error", code: str = "") -> None:
+        self.cf.problems.append(Problem(self.path, line, message, shorten(text), severity, code))
         if severity == "error" and self.directive is not None:
             self.directive.ok = False
 
@@ -601,11 +603,12 @@ class _Reader:
             message = f"{name}: bad time [{token}]{hint}"
             if name == "warntime":
                 message = f"Warn time [{token}] is invalid.{hint}"
-            self.problem(d.line, message, d.raw)
+            self.problem(d.line, message, d.raw, code=BAD_TIME)
             return
         if ms < at_least:
             self.problem(d.line, f"Warn time [{token}] is invalid." if name == "warntime"
-                         else f"{name}: [{token}] is {format_ms(ms)}; heartbeat needs more than 0", d.raw)
+                         else f"{name}: [{token}] is {format_ms(ms)}; heartbeat needs more than 0", d.raw,
+                         code=BAD_TIME)
             return
         self.record(name, ms, token, d)
 
