@@ -14,7 +14,8 @@ def run_check(target: Optional[str], *, fmt: str, select: List[str], ignore: Lis
     from hadoctor.engine.runner import run
     from hadoctor.snapshot.loader import load_target
 
-    rules = discovery.select_rules(discovery.all_rules(rules_dirs), select, ignore)
+    catalogue = discovery.all_rules(rules_dirs)
+    rules = discovery.select_rules(catalogue, select, ignore)
     supps = []
     if suppressions_file:
         from hadoctor.engine.suppress import parse_file
@@ -22,7 +23,7 @@ def run_check(target: Optional[str], *, fmt: str, select: List[str], ignore: Lis
 
         supps = parse_file(read_bytes(suppressions_file), suppressions_file)
     cluster = load_target(target, root=root)
-    report = run(cluster, rules, suppressions=supps)
+    report = run(cluster, rules, suppressions=supps, catalogue=catalogue)
     code = exit_code(report, fail_on)
     if fmt == "json":
         from hadoctor.report.findings_json import write_report

@@ -110,7 +110,9 @@ def write_cluster(root: Path, nodes: Dict[str, Dict[str, object]]) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
             data = content if isinstance(content, bytes) else str(content).encode("utf-8")
-            (folder / name).write_bytes(data)
+            path = folder / name  # "services/sip.conf" makes the sub-folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
     return root
 
 
