@@ -1,7 +1,8 @@
-"""The ``hadoctor`` command line.
+"""The ``hadoctor`` command line: typer declarations only.
 
-Heavy modules (the parsers, rich tables, pyroute2) are imported inside the
-commands, so ``hadoctor --help`` and start-up stay fast.
+Each command declares its options and hands them to ``run`` of its module in
+:mod:`hadoctor.commands`, imported inside the command, so ``hadoctor --help``
+and start-up load neither the parsers nor rich nor pyroute2.
 """
 
 from __future__ import annotations
@@ -90,11 +91,9 @@ def snapshot(
     root: str = typer.Option("/", "--root", help="Live host only: read /etc/ha.d etc. below this folder."),
 ) -> None:
     """Show what hadoctor understood of each node: every datum, where it came from, its problems."""
-    from hadoctor.snapshot.loader import load_target
-    from hadoctor.report.snapshot_view import render_snapshot
+    from hadoctor.commands import snapshot as command
 
-    cluster = load_target(target, root=root)
-    render_snapshot(cluster, fmt.value)
+    raise typer.Exit(command.run(command.Options(target=target, fmt=fmt.value, root=root)))
 
 
 @app.command()
@@ -129,11 +128,12 @@ def check(
       3  nothing at or above --fail-on, but a node lacks core data
          (ha.cf, haresources, authkeys, log or addresses), so the check is incomplete
     """
-    from hadoctor.checking import run_check
+    from hadoctor.commands import check as command
 
-    raise typer.Exit(run_check(target, fmt=fmt.value, select=_split(select), ignore=_split(ignore),
-                               fail_on=fail_on.value, show_all=show_all, rules_dirs=rules_dir or [],
-                               suppressions_file=suppressions, root=root))
+    raise typer.Exit(command.run(command.Options(
+        target=target, fmt=fmt.value, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
+        fail_on=fail_on.value, show_all=show_all, rules_dirs=tuple(rules_dir or ()),
+        suppressions_file=suppressions, root=root)))
 
 
 @app.command("rules")
@@ -142,9 +142,9 @@ def list_rules(
     rules_dir: Optional[List[str]] = typer.Option(None, "--rules-dir", metavar="DIR", help="Extra rule modules."),
 ) -> None:
     """List every rule: code, severity, title."""
-    from hadoctor.checking import show_rules
+    from hadoctor.commands import rules as command
 
-    show_rules(fmt.value, rules_dir or [])
+    raise typer.Exit(command.run(command.Options(fmt=fmt.value, rules_dirs=tuple(rules_dir or ()))))
 
 
 @app.command("rule")
@@ -154,9 +154,9 @@ def explain_rule(
     rules_dir: Optional[List[str]] = typer.Option(None, "--rules-dir", metavar="DIR", help="Extra rule modules."),
 ) -> None:
     """Explain one rule: what it means, why it matters, how to fix it."""
-    from hadoctor.checking import explain
+    from hadoctor.commands import rule as command
 
-    explain(code, fmt.value, rules_dir or [])
+    raise typer.Exit(command.run(command.Options(code=code, fmt=fmt.value, rules_dirs=tuple(rules_dir or ()))))
 
 
 probe_app = typer.Typer(help="Ask the network: who holds each VIP (and, later, heartbeat's own traffic).",
@@ -188,11 +188,11 @@ def probe_vip(
     Exit codes: 0 every VIP held exactly once (or free with --expect-free); 1 a VIP held twice, held by
     nobody, or held although it must be free; 2 usage error; 3 a VIP could not be probed from here.
     """
-    from hadoctor.probe.vip import probe_target, render_vip_results
+    from hadoctor.commands import probe_vip as command
 
-    results = probe_target(target, root=root, vips=vip or [], netns=netns, iface=iface,
-                           expect_free=expect_free, timeout=timeout, count=count)
-    raise typer.Exit(render_vip_results(results, fmt.value))
+    raise typer.Exit(command.run(command.Options(target=target, vips=tuple(vip or ()), iface=iface, netns=netns,
+                                                 expect_free=expect_free, timeout=timeout, count=count,
+                                                 fmt=fmt.value, root=root)))
 
 
 @probe_app.command("listen")
@@ -220,10 +220,10 @@ def probe_listen(
     Exit codes: 0 all well; 1 a foreign cluster, failed authentication, loss, late heartbeats or
     nothing heard; 2 usage or input error.
     """
-    from hadoctor.probe.listen_cli import run_listen
+    from hadoctor.commands import probe_listen as command
 
-    raise typer.Exit(run_listen(pcap=pcap, iface=iface, ports=port or [], seconds=seconds, hacf=hacf,
-                                authkeys=authkeys, netns=netns, fmt=fmt.value))
+    raise typer.Exit(command.run(command.Options(pcap=pcap, iface=iface, ports=tuple(port or ()), seconds=seconds,
+                                                 hacf=hacf, authkeys=authkeys, netns=netns, fmt=fmt.value)))
 
 
 @probe_app.command("exchange")
@@ -256,13 +256,93 @@ def probe_exchange(
     Exit codes: 0 path OK both ways; 1 a blocked direction, key mismatch or nobody answering;
     2 usage or input error (e.g. the port is held here).
     """
-    from hadoctor.probe.exchange import run_cli
+    from hadoctor.commands import probe_exchange as command
 
-    raise typer.Exit(run_cli(peer=peer, port=port, authkeys=authkeys, netns=netns, interval_ms=interval,
-                             seconds=seconds, force=force, fmt=fmt.value))
+    raise typer.Exit(command.run(command.Options(peer=peer, port=port, authkeys=authkeys, netns=netns,
+                                                 interval_ms=interval, seconds=seconds, force=force,
+                                                 fmt=fmt.value)))
 
 
-from hadoctor.bundle.cli import bundle_app  # noqa: E402 - typer only; the work is imported inside its commands
+bundle_app = typer.Typer(help="Support bundles: collect every node into one archive (secrets masked), check it "
+                              "offline with `hadoctor check BUNDLE`, scan it for leaks.",
+                         no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
+                         rich_markup_mode=None)
+
+
+@bundle_app.command("create")
+def create_cmd(
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE.tar.gz",
+                                         help="Where to write the bundle (default "
+                                              "hadoctor-bundle-<node>-<time>.tar.gz here; never overwritten)."),
+    node: Optional[List[str]] = typer.Option(None, "--node", "-n", metavar="NAME",
+                                             help="Collect this node (repeatable; this host is always included "
+                                                  "when it is a member). Default: ha.cf's node list."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="T",
+                                        help="Logs from T on: a date and time in each node's local log time "
+                                             "('2026-11-25 09:00') or a duration back from each node's clock "
+                                             "('24h', '3d'). Default 72h."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="T", help="Logs up to T (same forms)."),
+    obfuscate: bool = typer.Option(False, "--obfuscate", help="Map IP addresses and host names consistently "
+                                                             "(subnets and roles kept); the map goes to --map-file."),
+    map_file: Optional[str] = typer.Option(None, "--map-file", metavar="FILE",
+                                           help="With --obfuscate: write the private map here (mode 0600; default "
+                                                "next to the bundle, FILE.map.json). Keep it; never send it."),
+    ssh_config: Optional[str] = typer.Option(None, "--ssh-config", metavar="FILE", help="ssh -F FILE."),
+    ssh_option: Optional[List[str]] = typer.Option(None, "--ssh-option", metavar="K=V",
+                                                   help="ssh -o K=V (repeatable)."),
+    ssh_user: Optional[str] = typer.Option(None, "--ssh-user", metavar="USER", help="ssh -l USER."),
+    timeout: float = typer.Option(120.0, "--timeout", metavar="S",
+                                  help="Seconds each node may take in all (connect, commands, transfer)."),
+    command_timeout: int = typer.Option(20, "--command-timeout", metavar="S",
+                                        help="Seconds each command on a node may take (where `timeout` exists)."),
+    root: str = typer.Option("/", "--root", metavar="DIR",
+                             help="This host only: read /etc/ha.d, /etc/hosts, /var/log ... below DIR (tests)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+) -> None:
+    """Collect this node (locally) and the other nodes (over ssh: your ssh config, agent and known_hosts
+    apply; BatchMode, so never a password prompt) into one .tar.gz that `hadoctor check` reads.
+
+    \b
+    The authkeys key never enters the bundle (metadata and a keyed fingerprint only); stonith_host
+    parameters and password-like values are masked. Progress goes to stderr; the bundle's path is the
+    one line on stdout.
+    Exit codes: 0 bundle written, every node collected; 3 bundle written but a node was unreachable
+    or incomplete (manifest.json says why); 2 usage or input error.
+    """
+    from hadoctor.commands import bundle_create as command
+
+    raise typer.Exit(command.run(command.Options(
+        output=output, nodes=tuple(node or ()), since=since, until=until, obfuscate=obfuscate, map_file=map_file,
+        ssh_config=ssh_config, ssh_options=tuple(ssh_option or ()), ssh_user=ssh_user, timeout=timeout,
+        command_timeout=command_timeout, root=root, quiet=quiet)))
+
+
+@bundle_app.command("verify")
+def verify_cmd(
+    bundle: str = typer.Argument(..., metavar="FILE", help="A bundle (.tar.gz)."),
+    secret: Optional[List[str]] = typer.Option(None, "--secret", metavar="S",
+                                               help="A secret that must not appear (repeatable). Note: argv is "
+                                                    "visible to other users; prefer --secrets-file."),
+    secrets_file: Optional[List[str]] = typer.Option(None, "--secrets-file", metavar="F",
+                                                     help="One secret a line (# comments and blank lines skipped)."),
+    map_file: Optional[str] = typer.Option(None, "--map-file", metavar="F",
+                                           help="The --obfuscate map: none of its original addresses or names may "
+                                                "appear."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json (alone on stdout)."),
+) -> None:
+    """Scan every byte of every member (nested .gz logs decompressed) for the given secrets and the map's
+    original addresses and names.
+
+    \b
+    Exit codes: 0 clean; 4 a leak was found (member and line named, never the secret);
+    2 unsafe, corrupt or foreign archive, or usage error.
+    """
+    from hadoctor.commands import bundle_verify as command
+
+    raise typer.Exit(command.run(command.Options(bundle=bundle, secrets=tuple(secret or ()),
+                                                 secrets_files=tuple(secrets_file or ()), map_file=map_file,
+                                                 fmt=fmt)))
+
 
 app.add_typer(bundle_app, name="bundle")
 
@@ -291,33 +371,11 @@ def timeline(
     \b
     Exit codes: 0 done; 2 usage or input error.
     """
-    from hadoctor.errors import UsageError
-    from hadoctor.timebounds import parse_bound
-    from hadoctor.timeline import render
-    from hadoctor.timeline.build import build_timeline
+    from hadoctor.commands import timeline as command
 
-    if svg and html_out:
-        raise UsageError("--svg and --html are exclusive", "pick one picture format")
-    bounds = [parse_bound(since, "--since", durations=False), parse_bound(until, "--until", durations=False)]
-    if bounds[0] and bounds[1] and bounds[1] < bounds[0]:
-        raise UsageError("--until is before --since", "swap them")
-    tl = build_timeline(target, skew_correction=not no_skew, since=bounds[0], until=bounds[1], root=root)
-    try:
-        for path, draw in ((svg, render.render_svg), (html_out, render.render_html)):
-            if path:
-                try:
-                    with open(path, "w", encoding="utf-8") as handle:
-                        handle.write(draw(tl))
-                except OSError as err:
-                    from hadoctor.errors import InputError
-
-                    raise InputError(path, f"cannot write: {err.strerror}", "choose a writable path")
-        if fmt.value == "json":
-            render.write_json(tl, sys.stdout)
-        else:
-            render.render_text(tl, limit=limit)
-    finally:
-        tl.close()
+    raise typer.Exit(command.run(command.Options(target=target, since=since, until=until, fmt=fmt.value, svg=svg,
+                                                 html=html_out, skew_correction=not no_skew, limit=limit,
+                                                 root=root)))
 
 
 @app.command()
@@ -347,16 +405,11 @@ def fix(
     on its previous key; 2 usage error, or refused before any change (unhealthy cluster,
     unreachable node); 4 needs attention (rollback failed: see the message).
     """
-    from hadoctor.errors import UsageError
+    from hadoctor.commands import fix as command
 
-    if not authkeys:
-        raise UsageError("say what to fix", "hadoctor fix --authkeys (the only repair so far)")
-    from hadoctor.fix.rotate import FixOptions, run_fix
-    from hadoctor.remote import SshOptions
-
-    raise typer.Exit(run_fix(FixOptions(nodes=node or [], dry_run=dry_run, yes=yes, force=force,
-                                        ssh=SshOptions.from_cli(ssh_config, ssh_option),
-                                        root=root, fmt=fmt.value)))
+    raise typer.Exit(command.run(command.Options(authkeys=authkeys, nodes=tuple(node or ()), dry_run=dry_run,
+                                                 yes=yes, force=force, ssh_config=ssh_config,
+                                                 ssh_options=tuple(ssh_option or ()), root=root, fmt=fmt.value)))
 
 
 @app.command()
@@ -366,9 +419,9 @@ def parse(
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
 ) -> None:
     """Parse one file and show the model and its problems (exit 1 when it has errors)."""
-    from hadoctor.report.snapshot_view import render_parsed
+    from hadoctor.commands import parse as command
 
-    raise typer.Exit(render_parsed(kind.value, path, fmt.value))
+    raise typer.Exit(command.run(command.Options(kind=kind.value, path=path, fmt=fmt.value)))
 
 
 def main(argv: Optional[list] = None) -> None:

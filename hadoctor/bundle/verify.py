@@ -16,7 +16,6 @@ import gzip
 import ipaddress
 import json
 import re
-import sys
 import zlib
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
@@ -97,7 +96,7 @@ def load_map(path: Optional[str]) -> Tuple[set, List[str]]:
     return addresses, names
 
 
-def verify(path: str, secrets: List[Tuple[bytes, str]], addresses: set, names: List[str]) -> VerifyReport:
+def scan(path: str, secrets: List[Tuple[bytes, str]], addresses: set, names: List[str]) -> VerifyReport:
     report = VerifyReport(path)
     name_rx = None
     if names:
@@ -169,21 +168,3 @@ def _scan(report: VerifyReport, label: str, blob: bytes, secrets, addresses, nam
     if name_rx is not None:
         for m in name_rx.finditer(blob):
             report.leaks.append(Leak(label, _line(blob, m.start()), f"original name {m.group(1).decode()}"))
-
-
-def render(report: VerifyReport, fmt: str) -> None:
-    if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
-        return
-    from rich.console import Console
-    from rich.markup import escape
-
-    console = Console()
-    console.print(f"{escape(report.path)}: {report.members} members, {report.bytes_scanned:,} bytes scanned")
-    if not report.leaks:
-        console.print("[green]clean[/]: no given secret, original address or name found")
-        return
-    for leak in report.leaks[:200]:
-        console.print(f"[red]LEAK[/] {escape(leak.member)}:{leak.line}: {escape(leak.what)}")
-    if len(report.leaks) > 200:
-        console.print(f"... and {len(report.leaks) - 200} more")

@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import json
-import os
 import secrets as _secrets
 import select
 import socket
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -438,51 +435,3 @@ def report(st: State, *, local: str, peer: str, port: int, interval_ms: int, sec
             "seconds": seconds, "directions": [out, inn],
             "verdict": {"code": code, "text": verdict_text(code, local, peer)}, "notes": notes,
             "exit_code": 0 if code == PATH_OK else 1}
-
-
-def render(doc: dict, fmt: str) -> int:
-    if fmt == "json":
-        json.dump(doc, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return doc["exit_code"]
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title=f"probe exchange on UDP {doc['port']}, every {doc['interval_ms']} ms for "
-                        f"{doc['seconds']:g} s", title_justify="left")
-    for col in ("direction", "state", "sent", "received", "loss", "rtt p50/p99 ms", "failed auth"):
-        table.add_column(col)
-    for d in doc["directions"]:
-        rtt = d["rtt_ms"]
-        table.add_row(f"{d['from']} → {d['to']}", d["state"], _s(d["sent"]), _s(d["received"]),
-                      "-" if d["loss"] is None else f"{d['loss']:.1%}",
-                      "-" if rtt["p50"] is None else f"{rtt['p50']:.2f}/{rtt['p99']:.2f}", str(d["failed_auth"]))
-    console.print(table)
-    style = "bold green" if doc["exit_code"] == 0 else "bold red"
-    console.print(f"[{style}]{doc['verdict']['text']}[/]")
-    for n in doc["notes"]:
-        console.print(f"[dim]{n}[/]")
-    return doc["exit_code"]
-
-
-def _s(v) -> str:
-    return "?" if v is None else str(v)
-
-
-def run_cli(*, peer: str, port: Optional[int], authkeys: Optional[str], netns: Optional[str], interval_ms: int,
-            seconds: float, force: bool, fmt: str) -> int:
-    from hadoctor.inputs import read_config
-    from hadoctor.parsers.authkeys import parse_authkeys
-
-    peer = check_options(peer, port, interval_ms, seconds)
-    keys = None
-    path = authkeys or "/etc/ha.d/authkeys"
-    if authkeys or os.access(path, os.R_OK):
-        keys = parse_authkeys(read_config(path), path)
-        if keys.active is None:
-            raise InputError(path, "no usable active key (`auth N` with a valid `N method key` line)",
-                             "run `hadoctor parse authkeys FILE` to see why")
-    opts = Options(peer=peer, port=port if port is not None else DEFAULT_PORT, interval_ms=interval_ms,
-                   seconds=seconds, netns=netns, force=force, port_given=port is not None)
-    return render(run_exchange(opts, keys), fmt)

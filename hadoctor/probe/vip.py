@@ -35,11 +35,9 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import json
 import select
 import socket
 import struct
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -555,7 +553,7 @@ def owners_map(tables: Any) -> Dict[str, str]:
     return {mac: ", ".join(labels) for mac, labels in out.items()}
 
 
-def _name(mac: str, owners: Mapping[str, str]) -> str:
+def mac_label(mac: str, owners: Mapping[str, str]) -> str:
     return f"{mac} ({owners[mac]})" if mac in owners else mac
 
 
@@ -564,7 +562,7 @@ def _detail(result: VipResult, owners: Mapping[str, str], nodes_known: Mapping[s
     ``nodes_known`` only the cluster nodes' interfaces, which tells a node from a foreign host."""
     report = result.report
     macs = result.macs
-    named = ", ".join(_name(m, owners) for m in macs)
+    named = ", ".join(mac_label(m, owners) for m in macs)
     if result.verdict == FREE:
         text = ("nobody answers: free to take" if result.expect_free
                 else "nobody answers: the VIP is down (outage)")
@@ -593,7 +591,7 @@ def _detail(result: VipResult, owners: Mapping[str, str], nodes_known: Mapping[s
         if report.announcements:
             extra.append(f"{report.announcements} announcement(s) (gratuitous ARP/NA) seen")
         if report.probers:
-            extra.append("probed for by " + ", ".join(_name(m, owners) for m in report.probers))
+            extra.append("probed for by " + ", ".join(mac_label(m, owners) for m in report.probers))
         if report.sender == "0.0.0.0":
             extra.append("asked with RFC 5227 probes (no address of this host in the VIP's subnet)")
     extra.append(why)
@@ -672,84 +670,3 @@ def exit_code(results: Sequence[VipResult]) -> int:
     if not results or any(r.verdict == UNPROBEABLE for r in results):
         return EXIT_INCOMPLETE
     return EXIT_OK
-
-
-# --------------------------------------------------------------------------- CLI glue
-
-def probe_target(target: Optional[str] = None, *, root: str = "/", vips: Sequence[str] = (),
-                 netns: Optional[str] = None, iface: Optional[str] = None, expect_free: bool = False,
-                 timeout: float = DEFAULT_TIMEOUT, count: int = DEFAULT_COUNT) -> List[VipResult]:
-    """What ``hadoctor probe vip [TARGET]`` does: the VIPs of ``vips`` or of haresources (this
-    host's ``/etc/ha.d/haresources``, or the nodes of a TARGET folder), probed from this host
-    (or ``netns``); MACs named from the nodes' address tables. UsageError when there is no VIP."""
-    if timeout <= 0 or count < 1:
-        raise UsageError("the timeout must be positive and the count at least 1")
-    owners = None
-    targets = [parse_vip_arg(v) for v in vips]
-    if target is not None:
-        from hadoctor.snapshot.loader import load_target
-
-        cluster = load_target(target, root=root)
-        owners = cluster
-        if not targets:
-            for node in cluster.nodes:
-                haresources = node.find("haresources")
-                if haresources is not None:
-                    known = {t.address for t in targets}
-                    targets += [t for t in vip_targets(haresources) if t.address not in known]
-            if not targets:
-                raise UsageError(f"{target}: no haresources with an IP resource in any node folder",
-                                 "give the VIP with --vip ip[/prefix[/nic]]")
-    elif not targets:
-        from hadoctor.inputs import read_config, under_root
-        from hadoctor.parsers.haresources import parse_haresources
-
-        path = under_root(root, "/etc/ha.d/haresources")
-        try:
-            data = read_config(path)
-        except InputError as err:
-            raise UsageError(f"cannot read the VIPs: {err}", "run it on a cluster node, give a TARGET folder, "
-                                                             "or name the VIP with --vip ip[/prefix[/nic]]") from None
-        targets = vip_targets(parse_haresources(data, path))
-        if not targets:
-            raise UsageError(f"{path} names no IP resource (IPaddr/IPaddr2/IPv6addr)",
-                             "name the VIP with --vip ip[/prefix[/nic]]")
-    return probe_vips(targets, netns=netns, iface=iface, timeout=timeout, count=count,
-                      expect_free=expect_free, owners=owners)
-
-
-_STYLE = {HELD_ONCE: "green", HELD_TWICE: "bold red", FREE: "yellow", UNPROBEABLE: "dim"}
-
-
-def render_vip_results(results: Sequence[VipResult], fmt: str = "text", *, console: Any = None,
-                       stream: Any = None) -> int:
-    """Print the results (a rich table, or JSON alone on stdout) and return the exit code."""
-    code = exit_code(results)
-    if fmt == "json":
-        out = stream or sys.stdout
-        json.dump({"probe": "vip", "exit_code": code, "results": [r.to_dict() for r in results]}, out, indent=2)
-        out.write("\n")
-        return code
-    if fmt != "text":
-        raise UsageError(f"unknown format {fmt!r}", "use text or json")
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    if console is None:
-        console = Console(file=stream) if stream is not None else Console()
-    if not results:
-        console.print("no VIP probed")
-        return code
-    mode = " (must be free: before the cluster takes it)" if any(r.expect_free for r in results) else ""
-    table = Table(title=f"who holds the VIPs{mode}", show_lines=False)
-    for column in ("VIP", "interface", "verdict", "MACs", "detail"):
-        table.add_column(column, overflow="fold")
-    for r in results:
-        style = "green" if r.ok else _STYLE.get(r.verdict, "")
-        macs = "\n".join(escape(_name(m, r.owners)) for m in r.macs) or "-"
-        vip = r.vip + (f"/{r.prefix}" if r.prefix else "")
-        iface = (r.iface or "-") + (f" (netns {r.netns})" if r.netns else "")
-        table.add_row(escape(vip), escape(iface), f"[{style}]{escape(r.verdict)}[/]", macs, escape(r.detail))
-    console.print(table)
-    return code

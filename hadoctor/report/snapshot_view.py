@@ -132,57 +132,27 @@ def _render_node(console, node: NodeSnapshot) -> None:
             console.print(f"  [{colour}]{problem.severity}[/] {escape(problem.where())}: {escape(problem.message)}")
 
 
-def render_parsed(kind: str, path: str, fmt: str) -> int:
-    """Parse one file of ``kind`` and show it; returns 1 when it has error problems, else 0."""
-    from hadoctor.inputs import read_config
-    from hadoctor.snapshot.registry import DATUMS
-
-    name = {"ha.cf": "ha_cf"}.get(kind, kind)
-    if name == "log":
-        return _render_log(path, fmt)
-    data = read_config(path, allow_empty=False)
-    if name == "authkeys":
-        from hadoctor.parsers.authkeys import parse_authkeys
-
-        value = parse_authkeys(data, path)
-    else:
-        value = DATUMS[name].parse_function()(data, path)
+def render_parsed(kind: str, name: str, path: str, value: Any, fmt: str) -> None:
+    """Show one parsed file of ``kind`` (datum ``name``): its model as JSON, or a summary and its problems."""
     problems = problems_of(value)
     if fmt == "json":
         json.dump(_jsonable(value), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
-    else:
-        from rich.console import Console
-        from rich.markup import escape
+        return
+    from rich.console import Console
+    from rich.markup import escape
 
-        console = Console()
-        console.print(f"[bold]{escape(path)}[/] ({kind}): {escape(summarize(name, value))}")
-        for problem in problems:
-            colour = "red" if problem.severity == "error" else "yellow"
-            console.print(f"  [{colour}]{problem.severity}[/] {escape(problem.where())}: {escape(problem.message)}")
-        if not problems:
-            console.print("  no problems")
-    return 1 if any(p.severity == "error" for p in problems) else 0
+    console = Console()
+    console.print(f"[bold]{escape(path)}[/] ({kind}): {escape(summarize(name, value))}")
+    for problem in problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        console.print(f"  [{colour}]{problem.severity}[/] {escape(problem.where())}: {escape(problem.message)}")
+    if not problems:
+        console.print("  no problems")
 
 
-def _render_log(path: str, fmt: str) -> int:
-    import collections
-
-    from hadoctor.parsers.hblog import iter_log_file
-
-    layouts: collections.Counter = collections.Counter()
-    levels: collections.Counter = collections.Counter()
-    first = last = None
-    count = 0
-    for record in iter_log_file(path):
-        count += 1
-        layouts[record.layout] += 1
-        levels[record.level or "-"] += 1
-        if record.time:
-            first = first or record.time
-            last = record.time
-    summary = {"path": path, "records": count, "layouts": dict(layouts), "levels": dict(levels),
-               "first": first.isoformat() if first else None, "last": last.isoformat() if last else None}
+def render_log_summary(summary: dict, fmt: str) -> None:
+    """Show what ``parse log`` counted: records, layouts, levels, first and last time."""
     if fmt == "json":
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -190,4 +160,3 @@ def _render_log(path: str, fmt: str) -> int:
         from rich.console import Console
 
         Console().print(summary)
-    return 0

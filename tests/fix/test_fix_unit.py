@@ -19,7 +19,8 @@ import pytest
 from hadoctor.fix import keyfile, nodescript
 from hadoctor.fix.keyfile import KeyFileError, NewKey
 from hadoctor.fix.nodescript import parse_output
-from hadoctor.fix.rotate import FixOptions, NodeInfo, health_problems, run_fix
+from hadoctor.commands.fix import run_fix
+from hadoctor.fix.rotate import FixOptions, NodeInfo, health_problems
 from hadoctor.parsers.authkeys import parse_authkeys
 from hadoctor.remote import LocalShell, SshOptions
 

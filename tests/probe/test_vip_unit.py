@@ -12,11 +12,13 @@ import struct
 
 import pytest
 
+from hadoctor.commands.probe_vip import probe_target
 from hadoctor.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError, UsageError
 from hadoctor.parsers.haresources import parse_haresources
 from hadoctor.parsers.interfaces import parse_interfaces
 from hadoctor.probe import frames, netns, vip
 from hadoctor.probe.vip import FREE, HELD_ONCE, HELD_TWICE, UNPROBEABLE, ProbeReport, VipResult, VipTarget
+from hadoctor.report.probe_vip import render_vip_results
 from tests.conftest import FIXTURES
 
 CAPTURED = json.loads((FIXTURES / "probe" / "frames.json").read_text())
@@ -345,7 +347,7 @@ def _results():
 
 def test_render_json():
     out = io.StringIO()
-    code = vip.render_vip_results(_results(), "json", stream=out)
+    code = render_vip_results(_results(), "json", stream=out)
     doc = json.loads(out.getvalue())
     assert code == doc["exit_code"] == EXIT_INCOMPLETE
     first = doc["results"][0]
@@ -357,38 +359,38 @@ def test_render_text():
     from rich.console import Console
 
     out = io.StringIO()
-    code = vip.render_vip_results(_results(), "text", console=Console(file=out, width=200))
+    code = render_vip_results(_results(), "text", console=Console(file=out, width=200))
     text = out.getvalue()
     assert code == EXIT_INCOMPLETE
     assert "10.250.7.100/24" in text and "node01/eth0" in text and "unprobeable" in text
     with pytest.raises(UsageError):
-        vip.render_vip_results(_results(), "sarif")
+        render_vip_results(_results(), "sarif")
 
 
 def test_probe_target_from_a_folder(net, tmp_path, monkeypatch):
     monkeypatch.setattr(vip, "read_interfaces", lambda netns, quiet=False: parse_interfaces(
         b"eth0 UP 10.250.7.201/24\n", "obs"))
     net.answers = {"10.250.7.100": [_mac("split-brain", "node01"), _mac("split-brain", "node02")]}
-    (r,) = vip.probe_target(str(LAB_FIXTURES / "split-brain"))
+    (r,) = probe_target(str(LAB_FIXTURES / "split-brain"))
     assert r.verdict == HELD_TWICE and set(r.owners.values()) == {"node01/eth0", "node02/eth0"}
     assert "the VIP is up on several nodes (split brain)" in r.detail
     with pytest.raises(UsageError):
-        vip.probe_target(str(LAB_FIXTURES / "split-brain"), timeout=0)
+        probe_target(str(LAB_FIXTURES / "split-brain"), timeout=0)
 
 
 def test_probe_target_without_vips(tmp_path, net):
     with pytest.raises(UsageError) as err:
-        vip.probe_target(root=str(tmp_path))
+        probe_target(root=str(tmp_path))
     assert "--vip" in err.value.hint
     (tmp_path / "etc" / "ha.d").mkdir(parents=True)
     (tmp_path / "etc" / "ha.d" / "haresources").write_text("node01 httpd\n")
     with pytest.raises(UsageError, match="names no IP resource"):
-        vip.probe_target(root=str(tmp_path))
+        probe_target(root=str(tmp_path))
     folder = tmp_path / "f" / "node01"
     shutil.copytree(LAB_FIXTURES / "healthy" / "node01", folder)
     (folder / "haresources").write_text("node01 httpd\n")
     with pytest.raises(UsageError, match="no haresources with an IP resource"):
-        vip.probe_target(str(tmp_path / "f"))
+        probe_target(str(tmp_path / "f"))
 
 
 # --------------------------------------------------------------------------- sockets and namespaces

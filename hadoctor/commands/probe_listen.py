@@ -1,20 +1,35 @@
-"""Glue for ``hadoctor probe listen``: read ha.cf/authkeys, pick the source, summarise, judge, render."""
+"""``hadoctor probe listen``: read ha.cf/authkeys, pick the source, summarise, judge, render."""
 
 from __future__ import annotations
 
 import os
-from typing import List, Optional
+from dataclasses import dataclass
+from typing import Optional, Tuple
 
 from hadoctor.errors import InputError
 
 
-def run_listen(*, pcap: Optional[str], iface: Optional[str], ports: List[int], seconds: float,
-               hacf: Optional[str], authkeys: Optional[str], netns: Optional[str], fmt: str) -> int:
+@dataclass(frozen=True)
+class Options:
+    pcap: Optional[str] = None
+    iface: Optional[str] = None
+    ports: Tuple[int, ...] = ()
+    seconds: float = 10.0
+    hacf: Optional[str] = None
+    authkeys: Optional[str] = None
+    netns: Optional[str] = None
+    fmt: str = "text"
+
+
+def run(options: Options) -> int:
     from hadoctor.inputs import read_config
     from hadoctor.parsers.authkeys import parse_authkeys
     from hadoctor.parsers.hacf import parse_hacf
     from hadoctor.probe import listen
+    from hadoctor.report.probe_listen import render
 
+    pcap, iface, seconds, netns = options.pcap, options.iface, options.seconds, options.netns
+    hacf, authkeys, ports = options.hacf, options.authkeys, list(options.ports)
     config = None
     hacf_path = hacf or "/etc/ha.d/ha.cf"
     if hacf or os.path.exists(hacf_path):
@@ -48,7 +63,7 @@ def run_listen(*, pcap: Optional[str], iface: Optional[str], ports: List[int], s
     verdicts = listen.judge(summary, keepalive_ms=timings.get("keepalive_ms"),
                             warntime_ms=timings.get("warntime_ms"), deadtime_ms=timings.get("deadtime_ms"),
                             udpport=ports[0])
-    return listen.render(summary, verdicts, fmt, source)
+    return render(summary, verdicts, options.fmt, source)
 
 
 def _with_live_view(packets, seconds: float):
