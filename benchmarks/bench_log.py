@@ -30,7 +30,8 @@ sys.path.insert(0, HERE)
 
 from gen_log import generate  # noqa: E402
 
-#: What a rule set looks for (facts sheet §1.7, §6.3, §6.4, §6.7); valid as ERE and as Python regex.
+#: What a rule set looks for (docs/heartbeat/logs.md: rejected packets, node death, timing, findif); valid as ERE
+#: and as Python regex.
 PATTERNS = [
     r"findif failed", r"Both machines own (our|foreign) resources", r"Invalid authentication", r"bad node \[",
     r"Late heartbeat", r"Gmain_timeout_dispatch", r"netstring authentication failed", r"failed authentication",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a realistic heartbeat 3.0.x log of a given size, deterministically from a seed.
 
-The lines have the shapes the real daemon and its scripts write (facts sheet §6):
+The lines have the shapes the real daemon and its scripts write (docs/heartbeat/logs.md#line-layouts):
 syslog-style daemon lines (``Nov 25 07:34:40 nodea heartbeat: [2129]: info: ...``),
 resource-agent 4.x lines (``2026/11/25_07:36:14  ResourceManager(default)[6153]:    info: ...``),
 status updates, lost packets, link dead/up, resource acquisition cycles, restarts,

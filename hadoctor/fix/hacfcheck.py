@@ -1,4 +1,4 @@
-"""Has ha.cf changed since the running heartbeat last read it? (facts sheet §5.4)
+"""Has ha.cf changed since the running heartbeat last read it? (docs/heartbeat/authkeys.md#reloading)
 
 A SIGHUP (what ``heartbeat -r`` sends) makes the master compare ha.cf's ``st_mtime`` (whole seconds)
 with the one it recorded when it read the file (``config->cfg_time``, set in ``parse_config``): if they

@@ -1,6 +1,7 @@
 """The authkeys files a rotation writes: new key, the three stages, validation, masking, checksums.
 
-A rotation from active key ``O`` to a new key ``N`` goes through three files (facts §5.1, §5.3):
+A rotation from active key ``O`` to a new key ``N`` goes through three files
+(docs/heartbeat/authkeys.md#line-order, docs/heartbeat/authkeys.md#which-key-signs-and-which-verifies):
 
 * **staged**: ``auth O`` then the old key line and the new key line: heartbeat still signs with
   the old key, and on classic-wire clusters it already accepts packets signed with the new one;

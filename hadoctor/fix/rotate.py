@@ -299,7 +299,8 @@ def health_problems(infos: Dict[str, NodeInfo], planned: Sequence[str]) -> Tuple
 
 
 def _hacf_problems(name: str, info: NodeInfo, refuse: List[str], warn: List[str]) -> None:
-    """An ha.cf change heartbeat has not read yet: our `heartbeat -r` would restart it (facts §5.4)."""
+    """An ha.cf change heartbeat has not read yet: our `heartbeat -r` would restart it
+    (docs/heartbeat/authkeys.md#reloading)."""
     by_mtime, by_ctime = hacf_pending(info)
     if info.hacf_mtime is None:
         return

@@ -189,7 +189,8 @@ class WireWatch:
 
 
 def glue_is_netstring(version: str) -> Optional[bool]:
-    """cluster-glue >= 1.0.10 always sends netstring (facts §1.3); None when the version is unknown.
+    """cluster-glue >= 1.0.10 always sends netstring (docs/heartbeat/wire.md#which-encoding-is-sent);
+    None when the version is unknown.
 
     >>> glue_is_netstring("1.0.12-21+b2"), glue_is_netstring("1.0.5"), glue_is_netstring("")
     (True, False, None)

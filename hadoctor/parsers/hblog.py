@@ -1,9 +1,10 @@
 """Heartbeat log parser: ``ha-log``, ``ha-debug`` and syslog files, streamed into :class:`LogRecord` objects.
 
-One heartbeat log mixes several line layouts (facts sheet §6.1): the daemon writes
+One heartbeat log mixes several line layouts (docs/heartbeat/logs.md#line-layouts): the daemon writes
 syslog-style lines, the shell scripts (ResourceManager, harc, mach_down, IPaddr)
 write their own timestamp first or last, syslog and journald add their prefixes,
-and an authentication failure dumps raw packet bytes over several lines (§1.7).
+and an authentication failure dumps raw packet bytes over several lines
+(docs/heartbeat/logs.md#rejected-packets).
 
 ================  ===========================================================================
 layout            line start (example)
@@ -207,7 +208,7 @@ _MAX_GLUED = 16
 # syslog ident or script name, the basename of a path like /usr/lib/ocf/resource.d//heartbeat/IPaddr)
 
 #: Program tags of heartbeat, its daemons (R1 and the 2.x CRM), its scripts and the resource agents it
-#: ships (facts sheet §6.1). ``hadoctor bundle create`` keeps only these records (plus
+#: ships (docs/heartbeat/logs.md#line-layouts). ``hadoctor bundle create`` keeps only these records (plus
 #: :data:`CLUSTER_KERNEL` lines) from syslog files.
 HEARTBEAT_TAGS = frozenset((
     # daemons and their children

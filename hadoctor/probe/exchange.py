@@ -2,12 +2,12 @@
 
 Each probe sends a small signed keepalive-shaped message to ``--peer`` every ``--interval`` ms and
 answers nothing else. The messages are shaped like heartbeat's (classic encoding, signed with the
-active authkeys entry, §1.6) so they cross the same firewalls and prove the same key, but they can
-never be taken for a cluster node's:
+active authkeys entry, docs/heartbeat/wire.md#auth-bytes) so they cross the same firewalls and prove
+the same key, but they can never be taken for a cluster node's:
 
 * ``t=hadoctor-probe`` (not ``status``): heartbeat ignores or rejects the type;
 * ``src=hadoctor-probe-<hostname>``: never a node name, so no node's sequence numbers, generation
-  or deadtime are touched (facts §1.8).
+  or deadtime are touched (docs/heartbeat/wire.md#receiver-rules).
 
 Every message carries what the sender knows of the other direction: ``echo`` (the last sequence
 number received from the peer) with ``held`` (µs between receiving it and this send), ``rcvd``,

@@ -4,7 +4,8 @@ Sources, from the least to the most privileged:
 
 * ``--pcap FILE``: a capture (tcpdump -w), read offline;
 * a packet socket on an interface (root): sees both directions and does not disturb a heartbeat
-  that holds the port (it copies frames; nothing binds the port, no SO_REUSEPORT, facts §1.8);
+  that holds the port (it copies frames; nothing binds the port, no SO_REUSEPORT:
+  docs/heartbeat/wire.md#receiver-rules);
 * a bound UDP socket when nobody holds the port (no root needed): only what is sent to this host.
 
 The report per sending node and address: wire format, packets, sequence gaps, restarts (generation

@@ -1,7 +1,8 @@
 """Timeline events: what one heartbeat log line means for the cluster's history.
 
 Each node's log is streamed once with a prefilter built from :data:`KINDS`; every
-matching record becomes an :class:`Event` (facts sheet §6.2-6.5 hold the messages).
+matching record becomes an :class:`Event` (the messages: docs/heartbeat/logs.md#resources and the
+sections after it).
 
 >>> from datetime import datetime
 >>> from hadoctor.parsers.hblog import parse_line

@@ -1,8 +1,9 @@
 """Heartbeat's authenticators (crc, md5, sha1) and packet verification against authkeys.
 
-Constructions (facts sheet §1.6): ``md5`` and ``sha1`` are standard HMAC with the authkeys
-key's bytes; ``crc`` is an unkeyed CRC-32 (poly 0x04C11DB7, MSB first, init 0, final xor
-0xFFFFFFFF, no length suffix) printed ``%lx``, i.e. without zero padding.
+Constructions (docs/heartbeat/wire.md#authentication-methods): ``md5`` and ``sha1`` are
+standard HMAC with the authkeys key's bytes; ``crc`` is an unkeyed CRC-32 (poly 0x04C11DB7,
+MSB first, init 0, final xor 0xFFFFFFFF, no length suffix) printed ``%lx``, i.e. without zero
+padding.
 
 :func:`verify` gives two views of a packet:
 
@@ -10,7 +11,8 @@ key's bytes; ``crc`` is an unkeyed CRC-32 (poly 0x04C11DB7, MSB first, init 0, f
   method and key)? That is what a classic receiver does, and what hadoctor can tell.
 - ``peer``: would a real heartbeat 3.0.6 with these authkeys accept it? For netstring it
   takes the method of the packet's index but the key of its ACTIVE entry
-  (``hb_compute_authentication``, §1.6/§5.3), so a packet signed with another listed key fails.
+  (``hb_compute_authentication``, docs/heartbeat/wire.md#which-key-verifies), so a packet
+  signed with another listed key fails.
 
 >>> crc_token(b"123456789")
 '765e7680'

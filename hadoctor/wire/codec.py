@@ -1,10 +1,11 @@
 """Heartbeat's wire messages: the classic (``>>>``) and netstring (``###``) encodings.
 
 A message is an ordered list of fields (name, type code 0..5, value bytes). :func:`decode`
-reads one UDP payload the way glue 1.0.12's ``wirefmt2msg`` does (facts sheet §1.2, §1.5),
-reports the authenticators it carries (§1.6) with the exact bytes each one covers, and raises
+reads one UDP payload the way glue 1.0.12's ``wirefmt2msg`` does (docs/heartbeat/wire.md#the-two-encodings,
+docs/heartbeat/wire.md#sizes-and-compression), reports the authenticators it carries
+(docs/heartbeat/wire.md#auth-bytes) with the exact bytes each one covers, and raises
 nothing but :class:`WireDecodeError`. :func:`encode_classic` and :func:`encode_netstring`
-produce heartbeat's bytes (checked byte for byte against the §1.9 worked example).
+produce heartbeat's bytes (checked byte for byte against docs/heartbeat/wire.md#worked-example).
 
 >>> m = status_message("node1", seq=0x2a, hg=3, ts=0x65a0f000, st="active", dt=30000, ld="0.00 0.01 0.05 1/123 4567")
 >>> wire = encode_netstring(m, (1, "crc", None))
@@ -225,7 +226,7 @@ class Message:
     def to_dict(self) -> dict:
         return {"fields": [{"name": f.name, "type": f.type, "value": f.shown(10_000)} for f in self.fields]}
 
-    # -- heartbeat's field names (glue include/ha_msg.h), facts sheet §1.1/§1.4 -----------------
+    # -- heartbeat's field names (glue include/ha_msg.h), docs/heartbeat/wire.md#message-model
     @property
     def type(self) -> Optional[str]:
         """``t``: the message type (``status``, ``NS_ackmsg``, ...)."""
@@ -297,7 +298,8 @@ class Message:
 def status_message(src: str, *, seq: int, hg: int, ts: int, st: str = "active", dt: int = 30000,
                    protocol: Optional[int] = 1, srcuuid: Union[bytes, _uuid.UUID, None] = None,
                    ld: str = "0.00 0.00 0.00 1/100 1000", ttl: int = 3) -> Message:
-    """A status (keepalive) message with heartbeat's field order and formats (§1.4), unsigned.
+    """A status (keepalive) message with heartbeat's field order and formats, unsigned
+    (docs/heartbeat/wire.md#status-message-fields).
 
     ``seq``, ``hg``, ``ts`` and ``dt`` (ms) are ints, written as lowercase hex.
     """
@@ -442,7 +444,7 @@ def _classic_fields(data: bytes, depth: int = 0) -> Tuple[List[Field], int]:
     The exception: glue looks for a name's ``=`` past the end of the line (``strcspn``), so a
     line without ``=`` swallows the next line into its name and that next line is then read
     again. No sender writes that, and copying those names costs quadratic time and memory on
-    a crafted packet, so such a line is rejected here (as facts sheet §1.2 states).
+    a crafted packet, so such a line is rejected here (docs/heartbeat/wire.md#classic-encoding).
     """
     if depth >= MAXDEPTH:
         raise WireDecodeError("struct fields nested too deeply")

@@ -1,9 +1,9 @@
 """``hadoctor fix --authkeys`` refuses a node whose ha.cf changed after its heartbeat last read it.
 
-On SIGHUP heartbeat compares ha.cf's mtime with the one it read (facts §5.4): a difference means a
-full restart instead of an authkeys reread, so rotating the key would silently restart heartbeat on
-that node (applying the admin's pending edit) in the middle of the switch. Real Debian heartbeat
-3.0.6, hadoctor in node01 reaching node02 over sshd:
+On SIGHUP heartbeat compares ha.cf's mtime with the one it read (docs/heartbeat/authkeys.md#reloading):
+a difference means a full restart instead of an authkeys reread, so rotating the key would silently
+restart heartbeat on that node (applying the admin's pending edit) in the middle of the switch.
+Real Debian heartbeat 3.0.6, hadoctor in node01 reaching node02 over sshd:
 
 * ha.cf on node02 rewritten (same bytes) long after heartbeat started: exit 2, refused, the message
   names node02 and ha.cf, nothing changed; ``--force --dry-run`` gets past the check;

@@ -1,5 +1,5 @@
 """Each lab scenario reaches its state, judged from the real daemons' own evidence:
-log lines (exact strings, heartbeat-facts.md §3-6), `ip -j a` in the node namespaces
+log lines (exact strings, docs/heartbeat/logs.md), `ip -j a` in the node namespaces
 (who holds the VIP), heartbeat's exit code (6 = configuration refused) and cl_status.
 
 All scenarios run concurrently in the background (tests/lab/conftest.py); each test reads

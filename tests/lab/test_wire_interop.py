@@ -12,9 +12,10 @@ STATUS-shaped messages to node01's eth0 address, UDP 694, under UNKNOWN node nam
   classic, ``authtoken does not match`` netstring) and hadoctor's ``verify()`` of the same bytes
   against the lab authkeys says ``wrong-key`` (and its peer view: not accepted): same verdict.
 
-Only one key index is configured, so §1.6's "netstring verifies only with the receiver's ACTIVE
-key" does not split the two encodings here. Also: ``probe exchange --port 694`` refuses to run
-in a namespace where heartbeat holds the port. Own lab ``hbl-p<pid>-wi``, 10.250.53.0/24.
+Only one key index is configured, so "netstring verifies only with the receiver's ACTIVE key"
+(docs/heartbeat/wire.md#which-key-verifies) does not split the two encodings here. Also:
+``probe exchange --port 694`` refuses to run in a namespace where heartbeat holds the port.
+Own lab ``hbl-p<pid>-wi``, 10.250.53.0/24.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def _reload_keys(lab: Lab, key_line: str) -> None:
         p = lab.node_dir(n) / "ha.d" / "authkeys"
         old = p.stat().st_mtime
         lab.write_config(n, authkeys=authkeys_text(key_line))
-        os.utime(p, (old + 2, old + 2))  # heartbeat notices mtime changes at 1 s granularity (§5.4)
+        # heartbeat notices mtime changes at 1 s granularity (docs/heartbeat/authkeys.md#reloading)
+        os.utime(p, (old + 2, old + 2))
     for n in lab.nodes:
         cp = lab.exec(n, HB, "-r", timeout=30)
         assert cp.returncode == 0, cp.stderr

@@ -73,7 +73,7 @@ def test_011_inline_comments_after_key_are_ignored_quietly():
     assert keys.problems == [] and keys.active.key.reveal() == "1a2b3c"
 
 
-# -- heartbeat's order semantics (facts sheet 5.1) ----------------------------------------------
+# -- heartbeat's order semantics (docs/heartbeat/authkeys.md#line-order) -------------------------------
 
 @pytest.mark.parametrize("text, active", [
     (b"auth 1\n1 sha1 a\nauth 2\n2 sha1 b\n", 2),

@@ -27,7 +27,7 @@ from tests.conftest import corpus_params
 REF = datetime(2026, 11, 25, 12, 0, 0)
 LEVELS = {None, "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"}
 LAYOUTS = {"syslog", "journal", "rfc3339", "tag-date", "date-tag", "tag", "bare", "stderr", "unknown"}
-# patterns a rule set would look for (facts sheet §1.7, §6.3, §6.4, §6.7)
+# patterns a rule set would look for (docs/heartbeat/logs.md: rejected packets, node death, timing, findif)
 RULE_PATTERNS = [
     r"findif failed", r"Both machines own (our|foreign) resources", r"Invalid authentication", r"bad node \[",
     r"Late heartbeat", r"Gmain_timeout_dispatch", r"netstring authentication failed", r"failed authentication",
@@ -98,15 +98,15 @@ def test_corpus_prefilter_path_equals_filtered_full_path(path):
         assert got == expected
 
 
-# --- layouts: real lines (corpus file or facts sheet section in the comment) ------------------------------
+# --- layouts: real lines (corpus file or docs/heartbeat/logs.md section in the comment) ------------------------
 
 T = datetime
 LAYOUT_CASES = [
-    # facts §6.1 (3.0.x file, zero-padded day)
+    # docs/heartbeat/logs.md#the-daemon-writing-a-file (3.0.x, zero-padded day)
     (b"Nov 25 07:34:40 nodea heartbeat: [2129]: WARN: Logging daemon is disabled --enabling logging daemon is recommended",
      (T(2026, 11, 25, 7, 34, 40), "nodea", "heartbeat", None, 2129, "warn",
       "Logging daemon is disabled --enabling logging daemon is recommended", "syslog")),
-    # facts §6.1 (syslog, space-padded day, a script through logger)
+    # docs/heartbeat/logs.md#shell-scripts (syslog, space-padded day, logger)
     (b"May  9 12:10:40 gw2 ResourceManager[26976]: info: Acquiring resource group: gw2 IPaddr2::1.2.3.4",
      (T(2026, 5, 9, 12, 10, 40), "gw2", "ResourceManager", None, 26976, "info",
       "Acquiring resource group: gw2 IPaddr2::1.2.3.4", "syslog")),
@@ -131,7 +131,7 @@ LAYOUT_CASES = [
     # logs/030: a non-heartbeat daemon, no level
     (b"Aug 15 19:55:01 mail2 kernel: stuck on TLB IPI wait (CPU#3)",
      (T(2026, 8, 15, 19, 55, 1), "mail2", "kernel", None, None, None, "stuck on TLB IPI wait (CPU#3)", "syslog")),
-    # facts §6.1: 2.x / syslogmsgfmt false
+    # docs/heartbeat/logs.md#the-daemon-writing-a-file: 2.x / syslogmsgfmt false
     (b"heartbeat[10236]: 2026/11/25_07:38:18 info: Configuration validated. Starting heartbeat 3.0.6",
      (T(2026, 11, 25, 7, 38, 18), None, "heartbeat", None, 10236, "info",
       "Configuration validated. Starting heartbeat 3.0.6", "tag-date")),
@@ -153,7 +153,7 @@ LAYOUT_CASES = [
     (b"ip-request-resp[32338]: 2012/02/19_13:45:42 received ip-request-resp IPaddr::192.168.3.103 OK yes",
      (T(2012, 2, 19, 13, 45, 42), None, "ip-request-resp", None, 32338, None,
       "received ip-request-resp IPaddr::192.168.3.103 OK yes", "tag-date")),
-    # facts §6.1: resource-agents 4.x (two spaces, four spaces)
+    # docs/heartbeat/logs.md#shell-scripts: resource-agents 4.x (two spaces, four spaces)
     (b"2026/11/25_07:36:14  ResourceManager(default)[6153]:    info: Acquiring resource group: nodea "
      b"10.77.0.100/24/eth1",
      (T(2026, 11, 25, 7, 36, 14), None, "ResourceManager", "default", 6153, "info",
@@ -164,14 +164,14 @@ LAYOUT_CASES = [
     (b"2018/02/28_03:12:44 ERROR: Return code 5 from /usr/local/heartbeat/etc/ha.d/resource.d/Filesystem",
      (T(2018, 2, 28, 3, 12, 44), None, None, None, None, "error",
       "Return code 5 from /usr/local/heartbeat/etc/ha.d/resource.d/Filesystem", "date-tag")),
-    # facts §6.7 excerpt: script line without its timestamp
+    # docs/heartbeat/logs.md#ipaddr-and-findif excerpt: script line without its timestamp
     (b"ResourceManager(default)[9150]:    CRIT: Giving up resources due to failure of 192.0.2.50",
      (None, None, "ResourceManager", "default", 9150, "crit", "Giving up resources due to failure of 192.0.2.50",
       "tag")),
     # logs/012: prefix cut off
     (b"ERROR: Heartbeat not started: configuration error.",
      (None, None, None, None, None, "error", "Heartbeat not started: configuration error.", "bare")),
-    # lab.md §5: stderr line
+    # docs/heartbeat/logs.md#lines-that-are-not-records: stderr line
     (b"heartbeat: udpport setting must precede media statements",
      (None, None, "heartbeat", None, None, None, "udpport setting must precede media statements", "stderr")),
     # rsyslog RSYSLOG_FileFormat
@@ -190,7 +190,8 @@ def test_layout_sample_parses_to_its_fields(line, expected):
 
 
 @pytest.mark.parametrize("line", [
-    b"11:(0)t=status,8:(0)st=up,10:(0)dt=1f40,13:(0)protocol=1,12:(0)src=nodeb,%%%",  # netstring dump (§1.3)
+    # a netstring packet dump (docs/heartbeat/logs.md#rejected-packets)
+    b"11:(0)t=status,8:(0)st=up,10:(0)dt=1f40,13:(0)protocol=1,12:(0)src=nodeb,%%%",
     b"42:1 6bbc6a1d,",                                             # its auth trailer
     b"] is invalid.",                                              # rest of "Auth line [..\n] is invalid."
     b"[...]",                                                      # logs/028
@@ -275,7 +276,7 @@ def test_netstring_dump_with_binary_bytes_is_one_record():
 
 
 def test_auth_line_message_with_its_newline_is_one_record():
-    # facts §5.2: "Auth line [bogus line\n] is invalid." followed by the fatal summary
+    # docs/heartbeat/authkeys.md#errors: "Auth line [bogus line\n] is invalid." then the fatal summary
     data = (b"Nov 25 07:35:02 nodea heartbeat: [2145]: ERROR: Auth line [bogus line\n] is invalid.\n"
             b"Nov 25 07:35:02 nodea heartbeat: [2145]: ERROR: Authentication configuration error.\n")
     recs = one(data)

@@ -2,8 +2,9 @@
 rules/config_timing.py CFG101-CFG106): each fires on the right node with the file:line that is wrong,
 and stays quiet on a file that is close but fine.
 
-Heartbeat's own limits come from /work/shared/reference/heartbeat-facts.md §3.2-§3.4 (time syntax,
-``deadtime > 2 x keepalive``, ``initdead >= deadtime``, the initdead default, the 10 s warning);
+Heartbeat's own limits are in docs/heartbeat/ha-cf.md#time-values and
+docs/heartbeat/ha-cf.md#startup-validation (time syntax, ``deadtime > 2 x keepalive``,
+``initdead >= deadtime``, the initdead default, the 10 s warning);
 the corpus files are tests/fixtures/corpus/ha.cf/* (EXPECTED.md §7 says which timing defect each shows).
 """
 
@@ -57,7 +58,8 @@ SCENARIOS, scenario = scenario_book()  # each scenario's function makes the dire
 # config_files: CFG001-CFG004
 # ===================================================================================================
 
-@scenario("CFG001 a misspelt directive (facts §3.1: 'Illegal directive [%s] in %s')",
+@scenario("CFG001 a misspelt directive ('Illegal directive [%s] in %s')",
+          # docs/heartbeat/ha-cf.md#parsing-rules
           node01(**{"ha.cf": HACF + "udpprot 695\n"}),
           fires={"CFG001": ["node01"]}, quiet=["CFG002", "CFG106"])
 def _cfg001_typo(report):
@@ -85,7 +87,8 @@ def _cfg001_quiet(report):
     pass
 
 
-@scenario("CFG002 obsolete 'udp' and 'nice_failback' (facts §3.3): read, but not as written",
+@scenario("CFG002 obsolete 'udp' and 'nice_failback': read, but not as written",
+          # docs/heartbeat/ha-cf.md#directives
           node01(**{"ha.cf": HACF.replace("auto_failback on\n", "nice_failback on\n") + "udp eth0\n"}),
           fires={"CFG002": ["node01"]}, quiet=["CFG001"])
 def _cfg002(report):
@@ -121,7 +124,8 @@ def _cfg003_quiet(report):
     assert where(f)[0][:2] == ("haresources", 1)
 
 
-@scenario("CFG004 an inline comment: ResourceManager and heartbeat read the line differently (facts §4)",
+@scenario("CFG004 an inline comment: ResourceManager and heartbeat read the line differently",
+          # docs/heartbeat/haresources.md#comments-two-readers-disagree
           node01(haresources="node01 IPaddr::10.250.0.4/24/eth0 # the VIP\n"),
           fires={"CFG004": ["node01"]}, quiet=["CFG003"])
 def _cfg004(report):
@@ -198,7 +202,8 @@ def _cfg103(report):
     assert f.evidence[0].expected == ">= 20 s"
 
 
-@scenario("CFG103 initdead 8 is under the 10 s heartbeat warns about (facts §3.4)",
+@scenario("CFG103 initdead 8 is under the 10 s heartbeat warns about",
+          # docs/heartbeat/ha-cf.md#timing-checks
           node01(**{"ha.cf": hacf(keepalive="1", deadtime="3", warntime="2", initdead="8")}),
           fires={"CFG103": ["node01"]})
 def _cfg103_10s(report):
@@ -207,7 +212,8 @@ def _cfg103_10s(report):
     assert f.evidence[0].expected == ">= 10 s"
 
 
-@scenario("CFG103 defaults: deadtime 30 and no initdead give initdead = deadtime (facts §3.4 table)",
+@scenario("CFG103 defaults: deadtime 30 and no initdead give initdead = deadtime",
+          # docs/heartbeat/ha-cf.md#initdead-default
           node01(**{"ha.cf": hacf(deadtime="30", warntime="15", initdead=None)}),
           fires={"CFG103": ["node01"]})
 def _cfg103_default(report):
@@ -282,7 +288,8 @@ def _cfg105_quiet(report):
     pass
 
 
-@scenario("CFG106 'deadtime 30s' (facts §3.2: heartbeat aborts without saying which line)",
+@scenario("CFG106 'deadtime 30s': heartbeat aborts without saying which line",
+          # docs/heartbeat/ha-cf.md#time-values
           node01(**{"ha.cf": hacf(deadtime="30s")}),
           fires={"CFG106": ["node01"]}, quiet=["CFG001"])
 def _cfg106(report):

@@ -5,7 +5,8 @@ Every scenario puts log lines into node01's (or node02's) ``heartbeat.log`` of a
 cluster (``tests/rules/scenario.py``). The lines keep the exact shapes heartbeat writes; each
 sample says where it comes from:
 
-* "facts §N": /work/shared/reference/heartbeat-facts.md (strings verified on heartbeat 3.0.6);
+* "docs/heartbeat/<page>.md#<section>": the project's heartbeat reference (strings verified on heartbeat
+  3.0.6);
 * "lab <scenario>": a capture of the tests/lab scenario of that name (heartbeat 3.0.6 on Debian
   bookworm, resource-agents 4.12), lines copied verbatim except for times, pids and addresses;
 * "corpus logs/NNN": tests/fixtures/corpus/logs (real logs written by other people).
@@ -25,22 +26,25 @@ from tests.rules.scenario import assert_scenario, healthy_cluster, scenario_book
 
 # --- log line builders ----------------------------------------------------------------------------
 
-START = "info: Configuration validated. Starting heartbeat 3.0.6"  # facts §3.4 (V)
+START = "info: Configuration validated. Starting heartbeat 3.0.6"  # docs/heartbeat/ha-cf.md#result-lines
 
 
 def hb(time: str, text: str, node: str = "node01", pid: int = 2129) -> str:
-    """heartbeat 3.0.x logfile layout, facts §6.1: ``Nov 25 07:34:40 nodea heartbeat: [2129]: WARN: ...``."""
+    """heartbeat 3.0.x logfile layout (docs/heartbeat/logs.md#the-daemon-writing-a-file):
+    ``Nov 25 07:34:40 nodea heartbeat: [2129]: WARN: ...``."""
     return f"Nov 25 {time} {node} heartbeat: [{pid}]: {text}"
 
 
 def ra(time: str, tag: str, text: str) -> str:
-    """resource-agents 4.x logfile layout, facts §6.1 (two spaces, four after the colon):
+    """resource-agents 4.x logfile layout (docs/heartbeat/logs.md#shell-scripts): two spaces, four
+    after the colon:
     ``2026/11/25_07:36:14  ResourceManager(default)[6153]:    info: ...``."""
     return f"2026/11/25_{time}  {tag}:    {text}"
 
 
 def ra39(time: str, tag: str, text: str) -> str:
-    """resource-agents 3.9 logfile layout, facts §6.1 / corpus logs/010: ``TAG:<TAB>YYYY/MM/DD_HH:MM:SS msg``."""
+    """resource-agents 3.9 logfile layout (docs/heartbeat/logs.md#shell-scripts, corpus logs/010):
+    ``TAG:<TAB>YYYY/MM/DD_HH:MM:SS msg``."""
     return f"{tag}:\t2026/11/25_{time} {text}"
 
 
@@ -120,7 +124,7 @@ def _log052(report):
 # log_resources: LOG001-LOG004
 # ===================================================================================================
 
-# lab findif (= facts §6.7): IPaddr with a VIP in no configured subnet
+# lab findif (docs/heartbeat/logs.md#ipaddr-and-findif): IPaddr with a VIP in no configured subnet
 FINDIF = [
     ra("07:36:14", "IPaddr(IPaddr_192.0.2.50)[9238]", "ERROR: /usr/libexec/heartbeat/findif failed [rc=1]."),
     ra("07:36:14", "/usr/lib/ocf/resource.d//heartbeat/IPaddr(IPaddr_192.0.2.50)[9226]", "ERROR:  Generic error"),
@@ -168,7 +172,8 @@ def _log001_history(report):
 
 
 @scenario("LOG001 quiet: IPaddr2 probe logs '[findif] failed' at INFO, the start succeeds",
-          # facts §6.7: findif.sh failures are INFO during probes; success lines from lab failover
+          # docs/heartbeat/logs.md#ipaddr-and-findif: findif.sh failures are INFO in probes;
+          # success lines from lab failover
           logs(log(hb("07:36:10", START),
                    ra("07:36:12", "IPaddr2(IPaddr2_10.250.0.4)[6191]", "INFO: [findif] failed"),
                    ra("07:36:14", "IPaddr(IPaddr_10.250.0.4)[230]",
@@ -248,7 +253,7 @@ def _log004_quiet(report):
 
 
 @scenario("LOG003 a resource was active before heartbeat started it",
-          # facts §4 (init script verifyallidle), written to the console without a prefix
+          # docs/heartbeat/haresources.md#non-idle-resources-at-start: written to the console, no prefix
           logs(log("CRITICAL: Resource IPaddr::10.250.0.4/24/eth0 is active, and should not be!",
                    "CRITICAL: Non-idle resources can affect data integrity!",
                    hb("07:30:00", START))),
@@ -339,7 +344,8 @@ def _log010_resolved(report):
 
 
 @scenario("LOG010 quiet: a normal failback (peer restarts, nobody owns both)",
-          # lab failback on node02; 'No one owns' is a different state (facts §6.3)
+          # lab failback on node02; 'No one owns' is a different state
+          # (docs/heartbeat/logs.md#node-death-and-partition)
           logs(node02=log(*_up("node02", "node01"),
                           hb("07:30:00", "info: Heartbeat restart on node node01", node="node02"),
                           hb("07:30:01", "info: Status update for node node01: status active", node="node02"),
@@ -425,7 +431,7 @@ def _log011_quiet(report):
 
 
 @scenario("LOG012 late heartbeats above warntime: the arithmetic names the numbers",
-          # facts §6.4 (V): 'WARN: Late heartbeat: Node nodeb: interval 6000 ms'
+          # docs/heartbeat/logs.md#timing: 'WARN: Late heartbeat: Node nodeb: interval 6000 ms'
           logs(log(hb("07:30:00", START),
                    hb("07:34:40", "WARN: Late heartbeat: Node node02: interval 6000 ms"),
                    hb("07:34:50", "WARN: Late heartbeat: Node node02: interval 7500 ms"))),
@@ -439,7 +445,8 @@ def _log012_warn(report):
 
 
 @scenario("LOG012 a late heartbeat past deadtime (CRIT) is history, a warning at most",
-          # lab frozen-node / facts §6.3: 'CRIT: Late heartbeat: Node X: interval N ms (> deadtime)'
+          # lab frozen-node, docs/heartbeat/logs.md#timing:
+          # 'CRIT: Late heartbeat: Node X: interval N ms (> deadtime)'
           logs(log(hb("07:30:00", START),
                    hb("07:31:15", "CRIT: Late heartbeat: Node node02: interval 15020 ms (> deadtime)"))),
           fires={"LOG012": ["node01"]})
@@ -468,7 +475,7 @@ def _log012_quiet(report):
     pass
 
 
-# facts §6.4: WARN above 375 unacknowledged messages, ERROR above 450
+# docs/heartbeat/logs.md#timing: WARN above 375 unacknowledged messages, ERROR above 450
 QUEUE = [hb("07:34:40", "WARN: Message hist queue is filling up (376 messages in queue)"),
          hb("07:34:41", "ERROR: Message hist queue is filling up (451 messages in queue)")]
 
@@ -555,7 +562,8 @@ def _log020_other_key(report):
     cites(f, "authtoken does not match")
 
 
-@scenario("LOG020 classic packets with an auth index we do not have (facts §1.7)",
+@scenario("LOG020 classic packets with an auth index we do not have",
+          # docs/heartbeat/logs.md#rejected-packets
           logs(node02=log(hb("07:34:40", "WARN: Invalid authentication type [7] in message!", node="node02"),
                           hb("07:34:40", "WARN: string2msg_ll: node [nodec] failed authentication", node="node02"))),
           fires={"LOG020": ["node02"]}, quiet=["LOG021"])
@@ -565,7 +573,8 @@ def _log020_index(report):
 
 
 @scenario("LOG020 quiet, LOG021 fires: the auth failures come from our own peer",
-          # lab authkeys-mismatch (netstring, key differs) on node01; classic failure on node02 (facts §1.7)
+          # lab authkeys-mismatch (netstring, key differs) on node01; classic failure on node02
+          # (docs/heartbeat/logs.md#rejected-packets)
           logs(token_mismatch("07:24:29", "node02") + token_mismatch("07:24:30", "node02"),
                log(hb("07:34:40", "WARN: string2msg_ll: node [NODE01] failed authentication", node="node02"))),
           fires={"LOG021": ["node01", "node02"]}, quiet=["LOG020"])
@@ -593,7 +602,8 @@ def _log021_history(report):
 # log_health: LOG030-LOG035
 # ===================================================================================================
 
-@scenario("LOG030 emergency shutdown after a missing ucast device (facts §2, V)",
+@scenario("LOG030 emergency shutdown after a missing ucast device",
+          # docs/heartbeat/media.md#ucast
           logs(log(hb("07:30:00", START),
                    hb("07:30:01", "ERROR: glib: ucast: error setting option SO_BINDTODEVICE(w) on eth9: "
                                   "No such device"),
@@ -612,7 +622,8 @@ def _log030_emergency(report):
 
 
 @scenario("LOG030 a stop failure demanding a reboot, then heartbeat started again: history",
-          # facts §4: 'CRIT: Resource STOP failure. Reboot required!' / 'CRIT: Killing heartbeat ungracefully!'
+          # docs/heartbeat/haresources.md#script-lookup-and-status:
+          # 'CRIT: Resource STOP failure. Reboot required!' / 'CRIT: Killing heartbeat ungracefully!'
           logs(log(hb("07:30:00", START),
                    ra("07:35:00", "ResourceManager(default)[3000]", "CRIT: Resource STOP failure. Reboot required!"),
                    ra("07:35:00", "ResourceManager(default)[3000]", "CRIT: Killing heartbeat ungracefully!"),
@@ -636,7 +647,8 @@ def _log030_quiet(report):
     pass
 
 
-@scenario("LOG031 ipfail keeps dying and respawns too fast (facts §6.6)",
+@scenario("LOG031 ipfail keeps dying and respawns too fast",
+          # docs/heartbeat/logs.md#respawned-clients
           logs(log(hb("07:30:00", START),
                    hb("07:30:01", 'info: Starting child client "/usr/lib/heartbeat/ipfail" (108,113)'),
                    hb("07:30:02", "ERROR: Client /usr/lib/heartbeat/ipfail exited with return code 1."),
@@ -655,7 +667,7 @@ def _log031_respawn(report):
                "ERROR: Client child command [/usr/lib/heartbeat/ipfail] is not executable\n"
                "heartbeat[2299]: 2026/11/25_11:55:43 ERROR: Heartbeat not started: configuration error.\n"
                "heartbeat[2299]: 2026/11/25_11:55:43 ERROR: Configuration error, heartbeat not started.\n",
-               # facts §3.3 (respawn): 'Invalid uid [%s] specified for client child'
+               # docs/heartbeat/ha-cf.md#directives (respawn): 'Invalid uid [%s] specified for client child'
                log(hb("07:34:40", "ERROR: Invalid uid [hacluser] specified for client child", node="node02"))),
           fires={"LOG031": ["node01", "node02"], "LOG040": ["node01"]})
 def _log031_bad_cmd(report):
@@ -709,7 +721,8 @@ def _log032_quiet(report):
 
 
 @scenario("LOG033 a few lost packets are info; a lot are a warning",
-          # corpus logs/004 / lab: 'WARN: 1 lost packet(s) for [master1] [873:875]'; facts §1.7
+          # corpus logs/004 / lab: 'WARN: 1 lost packet(s) for [master1] [873:875]';
+          # docs/heartbeat/logs.md#lost-packets-and-sequence-checks
           logs(log(hb("07:30:00", START),
                    hb("07:33:50", "WARN: 1 lost packet(s) for [node02] [873:875]"),
                    hb("07:33:50", "info: No pkts missing from node02!")),
@@ -732,7 +745,8 @@ def _log033_quiet(report):
     pass
 
 
-@scenario("LOG034 no realtime or memory lock (facts §3.4 startup noise)",
+@scenario("LOG034 no realtime or memory lock",
+          # docs/heartbeat/ha-cf.md#startup-noise
           logs(log(hb("07:29:59", "ERROR: Cannot lock ourselves into memory:  System limits on locked-in memory "
                                   "are too small."),
                    hb("07:30:00", START),
@@ -753,7 +767,8 @@ def _log034_quiet(report):
     pass
 
 
-@scenario("LOG035 bcast on a device that does not exist (facts §2, V); LOG045 quiet",
+@scenario("LOG035 bcast on a device that does not exist; LOG045 quiet",
+          # docs/heartbeat/media.md#bcast
           logs(log(hb("07:30:01", "ERROR: glib: Get broadcast for interface eth9 failed: No such device"),
                    hb("07:30:01", "ERROR: glib: IP interface [eth9] does not exist"),
                    hb("07:30:01", "ERROR: Illegal bcast [UDP/IP broadcast] in config file [eth9]"),
@@ -766,7 +781,8 @@ def _log035_bcast(report):
     cites(f, "IP interface [eth9] does not exist", "Illegal bcast [UDP/IP broadcast] in config file [eth9]")
 
 
-@scenario("LOG035 no working comm channel (facts §6.5), fixed by a restart: history",
+@scenario("LOG035 no working comm channel, fixed by a restart: history",
+          # docs/heartbeat/logs.md#communication-failures
           logs(log(hb("07:30:00", START),
                    hb("07:34:40", "ERROR: write_child: No working comm channels to write to."),
                    hb("07:34:40", "ERROR: Is a cable unplugged on eth1 10.250.1.3?"),
@@ -779,7 +795,8 @@ def _log035_channels(report):
     assert f.message == "heartbeat media failed" and f.when == "past" and f.severity == "warning"
 
 
-@scenario("LOG035 quiet: media started normally (facts §2, V)",
+@scenario("LOG035 quiet: media started normally",
+          # docs/heartbeat/media.md#media-log-lines
           logs(log(hb("07:30:00", START),
                    hb("07:30:00", "info: glib: UDP Broadcast heartbeat started on port 694 (694) interface eth0"),
                    hb("07:30:00", "info: glib: ucast: bound send socket to device: eth1"),
@@ -851,7 +868,8 @@ def _log041_quiet(report):
     pass
 
 
-@scenario("LOG042 haresources names an unknown node AFTER 'Configuration validated' (lab, facts §3.4 trap)",
+@scenario("LOG042 haresources names an unknown node AFTER 'Configuration validated' (lab)",
+          # docs/heartbeat/ha-cf.md#validated-before-haresources
           logs(log(*PRELUDE, hb("07:24:29", "info: **************************", pid=10),
                    hb("07:24:29", START, pid=10),
                    hb("07:24:29", "ERROR: Bad nodename in /etc/ha.d//haresources [node03]", pid=10),
@@ -896,7 +914,8 @@ def _log043_quiet(report):
     pass
 
 
-@scenario("LOG044 deadtime not above 2 x keepalive (lab timing-refused) and initdead < deadtime (facts §3.4)",
+@scenario("LOG044 deadtime not above 2 x keepalive (lab timing-refused) and initdead < deadtime",
+          # docs/heartbeat/ha-cf.md#timing-checks
           logs(log(*PRELUDE, hb("07:24:28", "ERROR: Dead time [4000] is too small compared to keeplive [2000]", pid=10),
                    REFUSED),
                log(hb("07:24:28", "ERROR: Initial dead time [5000] is smaller than deadtime [10000]", node="node02"),
@@ -909,7 +928,8 @@ def _log044(report):
     cites(one(report, "LOG044", "node02"), "Initial dead time [5000] is smaller than deadtime [10000]")
 
 
-@scenario("LOG044 quiet: heartbeat only WARNs about a short initdead (facts §3.4)",
+@scenario("LOG044 quiet: heartbeat only WARNs about a short initdead",
+          # docs/heartbeat/ha-cf.md#timing-checks
           logs(log(hb("07:24:28", "WARN: Initial dead time [8000 ms] may be too small!"),
                    hb("07:24:28", "WARN: Initial dead time accounts for slow network startup time"),
                    hb("07:24:28", "WARN: It should be >= deadtime and >= 10 seconds"),
@@ -932,7 +952,8 @@ def _log045(report):
     assert f.message == "illegal directive(s): ucast, ping"
 
 
-@scenario("LOG045 a typo fixed since is history (facts §3.1: 'Illegal directive [foo] in ...')",
+@scenario("LOG045 a typo fixed since is history ('Illegal directive [foo] in ...')",
+          # docs/heartbeat/ha-cf.md#parsing-rules
           logs(log(hb("07:24:28", "ERROR: Illegal directive [udpprot] in /etc/ha.d//ha.cf"), REFUSED,
                    hb("07:30:00", START, pid=40))),
           fires={"LOG045": ["node01"], "LOG040": ["node01"]})

@@ -34,7 +34,7 @@ def _peer(n: str) -> str:
 
 
 def _log(node: str, lines) -> str:
-    """heartbeat 3.0.6 logfile lines (facts sheet 6.1 layout)."""
+    """heartbeat 3.0.6 logfile lines (docs/heartbeat/logs.md#the-daemon-writing-a-file)."""
     return "".join(f"Nov 25 {t} {node} heartbeat: [2129]: {lvl}: {msg}\n" for t, lvl, msg in lines)
 
 

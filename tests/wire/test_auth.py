@@ -32,7 +32,8 @@ def test_classic_peer_accepts_any_listed_key():
 
 
 def test_netstring_peer_uses_the_active_key_whatever_the_index():
-    """§1.6/§5.3: signed with listed key 2, a receiver whose active key is 1 rejects it."""
+    """Signed with listed key 2, a receiver whose active key is 1 rejects it
+    (docs/heartbeat/wire.md#which-key-verifies)."""
     verdict = verify(decode(encode_netstring(msg(), (2, "sha1", "new"))), ROTATING)
     assert verdict.check.result == OK and verdict.check.where == TRAILER
     assert verdict.field_check.result == OK and verdict.field_check.where == FIELD

@@ -1,8 +1,9 @@
 """Untrusted bytes: decode() raises WireDecodeError and nothing else; verify() and the
 summary accept whatever decode() returns.
 
-Seeds are the real captured payloads and the §1.9 vectors; mutations flip, overwrite, insert,
-delete, truncate, duplicate, splice and plant the encodings' own delimiters and lengths.
+Seeds are the real captured payloads and the worked example (docs/heartbeat/wire.md#worked-example);
+mutations flip, overwrite, insert, delete, truncate, duplicate, splice and plant the encodings' own
+delimiters and lengths.
 """
 
 from __future__ import annotations

@@ -104,7 +104,8 @@ def test_healthy_keepalive_matches_ha_cf():
         assert interval["max"] < 1.5 * keepalive_ms, interval
         assert stats.lost == 0 and stats.duplicates == 0 and stats.restarts == 0
         assert stats.auth_results == {OK: stats.packets} and stats.peer_results == {OK: stats.packets}
-        # st goes init -> up -> active; dt drops from deadtime+2000 to deadtime after ~5 s (§1.4)
+        # st goes init -> up -> active; dt drops from deadtime+2000 to deadtime after ~5 s
+        # (docs/heartbeat/wire.md#status-message-fields)
         changes = [(c.field, c.old, c.new) for c in stats.changes]
         assert ("st", "init", "up") in changes and ("st", "up", "active") in changes
         assert ("dt", "%x" % (cf.deadtime.value + 2000), "%x" % cf.deadtime.value) in changes

@@ -1,4 +1,5 @@
-"""The facts sheet §1.9 worked example, byte for byte, and the authenticator constructions."""
+"""The worked example (docs/heartbeat/wire.md#worked-example), byte for byte, and the authenticator
+constructions."""
 
 from __future__ import annotations
 

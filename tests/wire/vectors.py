@@ -1,4 +1,4 @@
-"""The worked example of the facts sheet §1.9, as hex dumps (xxd), and its tokens.
+"""The worked example of docs/heartbeat/wire.md#worked-example, as hex dumps (xxd), and its tokens.
 
 authkeys ``auth 1`` / ``1 sha1 secret``; ``src=node1``, uuid 0d3b7a2e-4c1f-4b8e-9a55-6f2d1c0e9b7a,
 ``seq=2a``, ``hg=3``, ``ts=65a0f000``, ``ld=0.00 0.01 0.05 1/123 4567``, ``ttl=3``,
