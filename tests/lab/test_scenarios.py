@@ -118,16 +118,22 @@ def test_failover_and_failback(result):
 
 @S("graceful-stop")
 def test_graceful_stop(result):
+    """heartbeat -k on the VIP owner: it gives its resources up and says so; the peer takes over because
+    of the shutdown notice, not because deadtime ran out. On a loaded machine the peer may still log
+    "is dead" once node01's heartbeats stop, but only after the notice (a planned stop, LOG011 info)."""
     assert result.evidence["stop_rc"] == 0
-    # the hand-over does not wait for deadtime: the peer hears the shutdown notice and never logs
-    # "is dead" (below); the seconds themselves stretch when the 2-core machine is loaded
-    assert result.evidence["stop_to_vip_s"] < 3 * DEADTIME
     lg = logs(result)
     for line in ("info: Giving up all HA resources.", "info: All HA resources relinquished.",
                  "info: node01 Heartbeat shutdown complete."):
         assert line in lg["node01"], line
-    assert "info: Received shutdown notice from 'node01'." in lg["node02"]
-    assert "is dead" not in lg["node02"]
+    n2 = lg["node02"]
+    notice = n2.find("info: Received shutdown notice from 'node01'.")
+    assert notice >= 0, "node02 never heard node01's shutdown notice"
+    acquired = n2.find("info: Resources being acquired from node01.", notice)
+    taken = n2.find("mach_down takeover complete", notice)
+    assert 0 <= acquired < taken, "node02 did not take over after the notice"
+    dead = n2.find("is dead", n2.find("Initial resource acquisition complete"))
+    assert dead < 0 or dead > notice, "node02 declared node01 dead before its shutdown notice"
     assert ev.holders(cap(result)) == ["node02"]
 
 
