@@ -7,6 +7,9 @@ The compatibility corpus (real files written by other people, with their attribu
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,22 @@ def corpus_root() -> Path:
 def corpus_files(kind: str) -> list[Path]:
     """Every corpus file of one kind (``ha.cf``, ``haresources``, ``authkeys``, ``logs``, ``ip-a``)."""
     return sorted(p for p in (corpus_root() / kind).iterdir() if p.is_file())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _captures_dated_when_captured():
+    """Every capture (tests/fixtures/lab/*, examples/*) gets its files' mtime back: its scenario.json's
+    ``captured_at``. Year-less log times ("Nov 25 09:19:07") take their year from the log's mtime, and
+    a checkout's mtime is the day of the clone, so without this a clone made after the next Nov 25
+    would read a log without a full date a year late (the day a copy with its times kept would not)."""
+    for scenario in sorted([*FIXTURES.glob("lab/*/scenario.json"), *(REPO / "examples").glob("*/scenario.json")]):
+        stamp = datetime.fromisoformat(json.loads(scenario.read_bytes())["captured_at"]).timestamp()
+        for path in scenario.parent.rglob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime != stamp:
+                    os.utime(path, (stamp, stamp))
+            except OSError:  # a read-only checkout keeps its times: fine until the next Nov 25
+                pass
 
 
 @pytest.fixture(autouse=True)
