@@ -95,7 +95,7 @@ elif ! is_root; then
   say "not root: lab tests will be skipped (they start real heartbeat daemons in namespaces)"
 fi
 
-venv_works() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys' 2>/dev/null; }
+venv_works() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; }  # pip: a venv made without ensurepip has none
 
 if ! venv_works; then
   command -v "$PYTHON" >/dev/null || { say "no $PYTHON on PATH: install Python 3.9 or later"; exit 1; }
