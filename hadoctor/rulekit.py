@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
-from hadoctor.engine.model import SEVERITIES, Derivation, Evidence, Outcome, Rule, RuleDoc
+from hadoctor.rulemodel import SEVERITIES, Derivation, Evidence, Outcome, Rule, RuleDoc
 
 Doc = RuleDoc
 
 #: Rules registered by decorators, in import order. The discovery module collects them.
 REGISTERED: List[Rule] = []
 
-#: Shared derivations by name (see :class:`hadoctor.engine.model.Derivation`); rules list them in needs/wants.
+#: Shared derivations by name (see :class:`hadoctor.rulemodel.Derivation`); rules list them in needs/wants.
 DERIVATIONS: Dict[str, Derivation] = {}
 
 _CODE = re.compile(r"^[A-Z]{3}\d{3}$")

@@ -31,7 +31,7 @@ def run(options: Options) -> int:
     rules = discovery.select_rules(catalogue, list(options.select), list(options.ignore))
     supps = []
     if options.suppressions_file:
-        from hadoctor.engine.suppress import parse_file
+        from hadoctor.parsers.suppressions import parse_file
         from hadoctor.inputs import read_bytes
 
         supps = parse_file(read_bytes(options.suppressions_file), options.suppressions_file)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 from hadoctor import rulekit
-from hadoctor.engine.model import Rule
+from hadoctor.rulemodel import Rule
 from hadoctor.errors import UsageError
 
 ENTRY_POINT_GROUP = "hadoctor.rules"

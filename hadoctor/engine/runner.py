@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Deque, Dict, Iterable, List, Optional, Tuple
 
-from hadoctor.engine.model import SEVERITY_RANK, Derivation, Evidence, Finding, Outcome, Rule
-from hadoctor.engine.suppress import Suppression
+from hadoctor.rulemodel import SEVERITY_RANK, Derivation, Evidence, Finding, Outcome, Rule
+from hadoctor.parsers.suppressions import Suppression
 from hadoctor.errors import InputError
 from hadoctor.rulekit import DERIVATIONS, ClusterView, Hits, NodeView
 from hadoctor.snapshot.model import ClusterSnapshot

@@ -159,7 +159,7 @@ def posix_cksum(data: bytes) -> str:
     >>> posix_cksum(b"123456789")
     '930766865 9'
     """
-    from hadoctor.wire.auth import CRC_TABLE
+    from hadoctor.wire.digest import CRC_TABLE
 
     crc = 0
     for byte in data:

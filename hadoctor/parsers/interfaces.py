@@ -872,14 +872,3 @@ def parse_interfaces(data: bytes, path: str) -> InterfaceTable:
     'ip-brief'
     """
     return _PARSERS[detect_format(data)](data, path)
-
-
-def read_netlink(netns: Optional[str] = None) -> InterfaceTable:
-    """The live interfaces of this host (or of network namespace ``netns``) through netlink.
-
-    pyroute2 is imported only here: importing this module must stay cheap.
-    Raises :class:`hadoctor.errors.InputError` when netlink cannot be read.
-    """
-    from hadoctor.parsers.interfaces_netlink import read_netlink as read
-
-    return read(netns)

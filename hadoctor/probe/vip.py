@@ -403,7 +403,7 @@ def read_interfaces(netns: Optional[str] = None, quiet: bool = False) -> Any:
     For a namespace the whole read runs in a thread that entered it (run_in_netns) rather
     than through pyroute2's ``netns=``, which forks a helper process and SIGTERMs it.
     """
-    from hadoctor.parsers.interfaces import read_netlink
+    from hadoctor.parsers.interfaces_netlink import read_netlink
 
     try:
         table = run_in_netns(netns, lambda: read_netlink(None))

@@ -6,7 +6,7 @@ import json
 from typing import IO, List
 
 from hadoctor import __version__
-from hadoctor.engine.model import Rule
+from hadoctor.rulemodel import Rule
 from hadoctor.engine.runner import Report
 
 SCHEMA = "hadoctor-report/1"

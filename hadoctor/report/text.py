@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import List
 
-from hadoctor.engine.model import Finding
+from hadoctor.rulemodel import Finding
 from hadoctor.engine.runner import Report
 from hadoctor.snapshot.registry import CORE_DATA
 

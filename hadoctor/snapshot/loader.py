@@ -181,7 +181,7 @@ def _load_parsed(node: NodeSnapshot, name: str, path: Optional[Path]) -> None:
     parse: Callable = DATUMS[name].parse_function()
     node.put(name, parse(data, str(path)), str(path))
     if name in SUPPRESSIBLE:
-        from hadoctor.engine.suppress import scan
+        from hadoctor.parsers.suppressions import scan
 
         found = scan(data, str(path))
         if found:
@@ -397,7 +397,7 @@ def _first_live(root: str, paths) -> Optional[Path]:
 
 def _load_live_addresses(node: NodeSnapshot) -> None:
     try:
-        from hadoctor.parsers.interfaces import read_netlink
+        from hadoctor.parsers.interfaces_netlink import read_netlink
 
         node.put("addresses", read_netlink(), "netlink")
     except Exception as exc:  # noqa: BLE001 - netlink can fail in many ways; record why and go on

@@ -735,7 +735,7 @@ def _signer(auth: AuthSpec) -> Optional[Tuple[int, str, object]]:
 
 
 def _signed(message: Message, signer: Tuple[int, str, object]) -> Message:
-    from hadoctor.wire.auth import compute  # auth imports this module
+    from hadoctor.wire.digest import compute
 
     index, method, key = signer
     body = classic_body(message)
@@ -773,7 +773,7 @@ def encode_netstring(message: Message, auth: AuthSpec = None, *, field_auth: boo
     body = netstring_body(message)
     if signer is None:
         return body
-    from hadoctor.wire.auth import compute
+    from hadoctor.wire.digest import compute
 
     index, method, key = signer
     trailer = b"%d %s" % (index, compute(method, key, body).encode("ascii"))

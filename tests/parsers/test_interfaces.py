@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from tests.conftest import FIXTURES, corpus_params
 from hadoctor.errors import InputError
 from hadoctor.parsers.interfaces import (
-    detect_format, parse_ifconfig, parse_interfaces, parse_ip_addr, parse_ip_brief, parse_ip_json, read_netlink,
+    detect_format, parse_ifconfig, parse_interfaces, parse_ip_addr, parse_ip_brief, parse_ip_json,
 )
+from hadoctor.parsers.interfaces_netlink import read_netlink
 
 FIX = FIXTURES / "parsers"
 NETNS_SCRIPT = FIX / "interfaces-netns.sh"

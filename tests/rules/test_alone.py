@@ -22,7 +22,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 from hadoctor.engine import discovery
-from hadoctor.engine.model import FAMILIES
+from hadoctor.rulemodel import FAMILIES
 from hadoctor.engine.runner import Report, run
 from hadoctor.snapshot.loader import load_target
 from tests.conftest import FIXTURES, REPO, corpus_files

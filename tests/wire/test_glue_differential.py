@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from hadoctor.wire.auth import compute
+from hadoctor.wire.digest import compute
 from hadoctor.wire.codec import (FT_BINARY, FT_STRING, Message, WireDecodeError, decode, encode_classic,
                                  encode_netstring, netstring_body)
 from tests.wire import glue

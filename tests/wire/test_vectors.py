@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from hadoctor.parsers.authkeys import parse_authkeys
 from hadoctor.secrets import Secret
-from hadoctor.wire.auth import (OK, compute, crc32_heartbeat, crc32_reference, crc_token, verify)
+from hadoctor.wire.auth import OK, verify
 from hadoctor.wire.codec import (CLASSIC, FIELD, FT_BINARY, NETSTRING, TRAILER, classic_body, decode, encode_classic,
                                  encode_netstring, netstring_body, status_message)
+from hadoctor.wire.digest import compute, crc32_heartbeat, crc32_reference, crc_token
 from tests.wire import vectors as v
 
 SIGNER = (1, "sha1", v.KEY)

@@ -1,4 +1,4 @@
-"""Rules, outcomes, evidence and findings: the engine's vocabulary."""
+"""Rules, outcomes, evidence and findings: the vocabulary the rule kit, the engine and the reporters share."""
 
 from __future__ import annotations
 
