@@ -26,8 +26,10 @@ from hadoctor.rulemodel import SEVERITIES, Derivation, Evidence, Outcome, Rule, 
 
 Doc = RuleDoc
 
-#: Rules registered by decorators, in import order. The discovery module collects them.
-REGISTERED: List[Rule] = []
+#: The attribute :func:`rule` and :func:`log_rule` set on the function they decorate: its Rule.
+#: Discovery reads rules off the module (:func:`rules_of`), so loading a module twice, or finding it
+#: already imported, gives the same rules; importing a rule module changes no global list.
+RULE_ATTRIBUTE = "__hadoctor_rule__"
 
 #: Shared derivations by name (see :class:`hadoctor.rulemodel.Derivation`); rules list them in needs/wants.
 DERIVATIONS: Dict[str, Derivation] = {}
@@ -69,7 +71,7 @@ def rule(code: str, title: str, *, severity: str, needs: Sequence[str], doc: Rul
          scope: str = "node", wants: Sequence[str] = (), opt_in: bool = False) -> Callable:
     """Register a config/network/cross-node rule."""
     def register(func: Callable) -> Callable:
-        REGISTERED.append(_make(code, title, severity, scope, needs, wants, doc, func, opt_in=opt_in))
+        setattr(func, RULE_ATTRIBUTE, _make(code, title, severity, scope, needs, wants, doc, func, opt_in=opt_in))
         return func
     return register
 
@@ -104,9 +106,30 @@ def log_rule(code: str, title: str, *, severity: str, patterns: Dict[str, str], 
         made.min_hits = min_hits
         made.within = within.total_seconds() if within else None
         made.max_age = max_age.total_seconds() if max_age else None
-        REGISTERED.append(made)
+        setattr(func, RULE_ATTRIBUTE, made)
         return func
     return register
+
+
+def rules_of(module: Any) -> List[Rule]:
+    """The rules a module defines: those of its decorated functions, and of the submodules of a
+    package it has imported (a plugin package whose ``__init__`` imports its rule modules)."""
+    found: Dict[int, Rule] = {}
+    seen = set()
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        prefix = current.__name__ + "."
+        for value in list(vars(current).values()):
+            made = getattr(value, RULE_ATTRIBUTE, None) if callable(value) else None
+            if isinstance(made, Rule):
+                found.setdefault(id(made), made)
+            elif isinstance(value, type(module)) and value.__name__.startswith(prefix):
+                todo.append(value)
+    return list(found.values())
 
 
 def _make(code, title, severity, scope, needs, wants, doc, func, opt_in=False) -> Rule:

@@ -1,4 +1,8 @@
-"""Finding rules: the built-in ``rules/`` folder, the ``hadoctor.rules`` entry points, ``--rules-dir``."""
+"""Finding rules: the built-in ``rules/`` folder, the ``hadoctor.rules`` entry points, ``--rules-dir``.
+
+Rules are read off the loaded modules (:func:`hadoctor.rulekit.rules_of`), never collected from a
+side effect of importing them: every call gives the same rules, however often it runs.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Dict, Iterable, List, Optional
 
 from hadoctor import rulekit
@@ -22,7 +27,7 @@ def builtin_rules_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "rules"
 
 
-_LOADED: Dict[str, List[Rule]] = {}
+_LOADED: Dict[str, ModuleType] = {}
 BUILTIN_NAMESPACE = "hadoctor_builtin_rules"
 
 
@@ -35,8 +40,7 @@ def builtin_rules(*modules: str) -> Dict[str, Rule]:
 def _import_file(path: Path, namespace: str) -> List[Rule]:
     key = str(path.resolve())
     if key in _LOADED:
-        return _LOADED[key]
-    before = len(rulekit.REGISTERED)
+        return rulekit.rules_of(_LOADED[key])
     name = f"{namespace}.{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -46,13 +50,13 @@ def _import_file(path: Path, namespace: str) -> List[Rule]:
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # a broken plugin must say which file, not crash the report
-        del rulekit.REGISTERED[before:]
+        del sys.modules[name]
         raise UsageError(f"rule module {path} failed to load: {type(exc).__name__}: {exc}",
                          "fix the module or remove it from the rules folder") from exc
-    rules = rulekit.REGISTERED[before:]
+    rules = rulekit.rules_of(module)
     for r in rules:
         r.origin = str(path)
-    _LOADED[key] = rules
+    _LOADED[key] = module
     return rules
 
 
@@ -75,12 +79,12 @@ def _entry_point_rules() -> List[Rule]:
     selected: Iterable = eps.select(group=ENTRY_POINT_GROUP) if hasattr(eps, "select") else eps.get(ENTRY_POINT_GROUP, [])
     rules: List[Rule] = []
     for ep in selected:
-        before = len(rulekit.REGISTERED)
         try:
-            ep.load()
+            loaded = ep.load()
+            module = loaded if isinstance(loaded, ModuleType) else importlib.import_module(ep.module)
         except Exception as exc:
             raise UsageError(f"rule plugin {ep.name} ({ep.value}) failed to load: {exc}") from exc
-        rules.extend(rulekit.REGISTERED[before:])
+        rules.extend(rulekit.rules_of(module))
     return rules
 
 
