@@ -120,6 +120,10 @@ def check(
 ) -> None:
     """Diagnose a cluster: run every rule and report findings with evidence and the fix.
 
+    A finding tagged (history: FIRST - LAST) is about the past: the logs show it then, but it is not
+    the cluster's state now (a healed failover); it is a warning at most. Text output wraps at the
+    terminal's width and not at all in a pipe (docs/report-text.md).
+
     \b
     Exit codes:
       0  no finding at or above --fail-on
@@ -435,7 +439,9 @@ def main(argv: Optional[list] = None) -> None:
 
 
 def _fail(message: str, hint: str, code: int) -> None:
-    sys.stderr.write(f"hadoctor: error: {message}\n")
+    from hadoctor.report.terminal import visible  # a message may quote input: no raw control character
+
+    sys.stderr.write(f"hadoctor: error: {visible(message)}\n")
     if hint:
-        sys.stderr.write(f"  hint: {hint}\n")
+        sys.stderr.write(f"  hint: {visible(hint)}\n")
     sys.exit(code)

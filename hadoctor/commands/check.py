@@ -47,11 +47,10 @@ def run(options: Options) -> int:
 
         write_sarif(report, sys.stdout)
     else:
-        from rich.console import Console
-
+        from hadoctor.report.terminal import console
         from hadoctor.report.text import render_text
 
-        render_text(report, Console(), show_all=options.show_all, exit_code=code)
+        render_text(report, console(), show_all=options.show_all, exit_code=code)
     return code
 
 

@@ -1,4 +1,4 @@
-"""``hadoctor rules``: list every rule (code, severity, scope, title, needs)."""
+"""``hadoctor rules``: list every rule (code, severity, scope, title)."""
 
 from __future__ import annotations
 
@@ -24,13 +24,7 @@ def run(options: Options) -> int:
 
         write_rules(rules, sys.stdout)
         return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
+    from hadoctor.report.rules_view import render_rules
 
-    table = Table(title=f"{len(rules)} rules", title_justify="left")
-    for col in ("code", "severity", "scope", "title", "needs"):
-        table.add_column(col)
-    for r in rules:
-        table.add_row(r.code, r.severity + (" (opt-in)" if r.opt_in else ""), r.scope, r.title, ", ".join(r.needs))
-    Console().print(table)
+    render_rules(rules)
     return EXIT_OK

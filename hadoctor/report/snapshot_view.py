@@ -81,7 +81,20 @@ def summarize(name: str, value: Any) -> str:
         return f"{value.fmt}: {len(value.rules)} rule(s)"
     if name == "hosts":
         return f"{len(value.entries)} entries"
-    return type(value).__name__
+    if name == "resource_scripts":
+        scripts = getattr(value, "scripts", [])
+        idle = sorted(s.name for s in scripts if not s.executable)
+        return (f"{len(scripts)} resource script(s) in /etc/ha.d/resource.d and /etc/init.d"
+                + (f"; not executable: {', '.join(idle)}" if idle else ""))
+    if name == "service_configs":
+        files = getattr(value, "files", {})
+        return f"{len(files)} Asterisk/MOR file(s): {', '.join(sorted(files))}" if files else "no Asterisk/MOR files"
+    if name == "wire":
+        senders = ", ".join(f"{s.node} ({s.address}, {s.packets})" for s in getattr(value, "senders", []))
+        foreign = getattr(value, "foreign", [])
+        return (f"{value.packets} heartbeat packet(s) captured; senders: {senders or '-'}"
+                + (f"; {len(foreign)} sender(s) of another cluster" if foreign else ""))
+    return f"a {type(value).__name__} (no summary; --format json shows it)"
 
 
 def _medium(medium: Any) -> str:
@@ -92,44 +105,47 @@ def _medium(medium: Any) -> str:
     return " ".join(p for p in parts if p)
 
 
+_NAME_WIDTH = 17  # the longest datum name, resource_scripts, and a blank
+
+
 def render_snapshot(cluster: ClusterSnapshot, fmt: str) -> None:
     if fmt == "json":
         json.dump(snapshot_to_dict(cluster), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         return
-    from rich.console import Console
+    from hadoctor.report.terminal import console, hang, safe
 
-    console = Console()
-    console.print(f"[bold]Target[/]: {cluster.target} ({cluster.context}); "
-                  f"nodes: {', '.join(cluster.node_names)}")
+    con = console()
+    hang(con, "[bold]Target[/]: ", f"{safe(cluster.target)} ({safe(cluster.context)}); "
+                                   f"nodes: {safe(', '.join(cluster.node_names))}")
     for note in cluster.notes:
-        console.print(f"  note: {note}")
+        hang(con, "  note: ", safe(note))
     for node in cluster.nodes:
-        _render_node(console, node)
+        _render_node(con, node)
 
 
-def _render_node(console, node: NodeSnapshot) -> None:
-    from rich.table import Table
-    from rich.markup import escape
+def _render_node(con, node: NodeSnapshot) -> None:
+    """One block per node: each datum with what it holds, then (dim) where it came from; problems last."""
+    from hadoctor.report.terminal import hang, safe
 
-    table = Table(title=f"node {node.name}  ({node.origin})", title_justify="left", show_lines=False)
-    table.add_column("datum")
-    table.add_column("source", overflow="fold")
-    table.add_column("what it holds", overflow="fold")
-    table.add_column("problems", justify="right")
+    con.print()
+    hang(con, "[bold]node[/] ", f"[bold]{safe(node.name)}[/]  ({safe(node.origin)})", 2)
     for name, datum in sorted(node.data.items()):
+        lead = f"  {name:<{_NAME_WIDTH}}"
         if datum.present:
-            table.add_row(name, escape(datum.source), escape(summarize(name, datum.value)),
-                          str(len(problems_of(datum.value))))
+            count = len(problems_of(datum.value))
+            hang(con, lead, safe(summarize(name, datum.value))
+                 + (f" [yellow]({count} problem(s), below)[/]" if count else ""))
+            hang(con, " " * len(lead), f"[dim]from {safe(datum.source)}[/]")
         else:
-            table.add_row(name, escape(datum.source or "-"), f"[yellow]missing: {escape(datum.missing)}[/]", "-")
-    console.print(table)
+            hang(con, lead, f"[yellow]missing: {safe(datum.missing)}[/]"
+                 + (f" [dim](looked for {safe(datum.source)})[/]" if datum.source else ""))
     for note in node.notes:
-        console.print(f"  note: {escape(note)}")
+        hang(con, "  note: ", safe(note))
     for name, datum in sorted(node.data.items()):
         for problem in problems_of(datum.value):
             colour = "red" if problem.severity == "error" else "yellow"
-            console.print(f"  [{colour}]{problem.severity}[/] {escape(problem.where())}: {escape(problem.message)}")
+            hang(con, f"  [{colour}]{safe(problem.severity)}[/] ", f"{safe(problem.where())}: {safe(problem.message)}", 4)
 
 
 def render_parsed(kind: str, name: str, path: str, value: Any, fmt: str) -> None:
@@ -139,16 +155,15 @@ def render_parsed(kind: str, name: str, path: str, value: Any, fmt: str) -> None
         json.dump(_jsonable(value), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         return
-    from rich.console import Console
-    from rich.markup import escape
+    from hadoctor.report.terminal import console, hang, safe
 
-    console = Console()
-    console.print(f"[bold]{escape(path)}[/] ({kind}): {escape(summarize(name, value))}")
+    con = console()
+    hang(con, f"[bold]{safe(path)}[/] ({kind}): ", safe(summarize(name, value)), 2)
     for problem in problems:
         colour = "red" if problem.severity == "error" else "yellow"
-        console.print(f"  [{colour}]{problem.severity}[/] {escape(problem.where())}: {escape(problem.message)}")
+        hang(con, f"  [{colour}]{safe(problem.severity)}[/] ", f"{safe(problem.where())}: {safe(problem.message)}", 4)
     if not problems:
-        console.print("  no problems")
+        con.print("  no problems")
 
 
 def render_log_summary(summary: dict, fmt: str) -> None:
@@ -157,6 +172,12 @@ def render_log_summary(summary: dict, fmt: str) -> None:
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        from rich.console import Console
+        from hadoctor.report.terminal import console, hang, safe
 
-        Console().print(summary)
+        first, last = summary["first"], summary["last"]
+        con = console()
+        hang(con, f"[bold]{safe(summary['path'])}[/] (log): ", f"{summary['records']} record(s) from {first or '-'} "
+                                                            f"to {last or '-'}", 2)
+        for what in ("layouts", "levels"):
+            counts = sorted(summary[what].items(), key=lambda kv: -kv[1])
+            hang(con, f"  {what}: ", safe(", ".join(f"{k} {v}" for k, v in counts) or "-"), 4)

@@ -94,63 +94,81 @@ def write_json(tl: Timeline, out: TextIO) -> None:
 
 # -- text ----------------------------------------------------------------------------------------
 _STYLE = {"error": "bold red", "warn": "yellow", "info": ""}
+_KIND_WIDTH = 18  # the longest event kind, emergency_shutdown
+
+
+def _span(start: Optional[float], end: Optional[float]) -> str:
+    """``2026-11-25 09:19:21 – 09:19:40``: the end's date only when it differs from the start's."""
+    if start is None or end is None:
+        return f"{_iso(start) or '?'} – {_iso(end) or '?'}"
+    a, b = from_ts(start), from_ts(end)
+    return f"{a:%Y-%m-%d %H:%M:%S} – " + (f"{b:%H:%M:%S}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M:%S}")
 
 
 def render_text(tl: Timeline, limit: int = TEXT_LIMIT) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    """One line per event (on a terminal: a line per day, then times of day; elsewhere full timestamps,
+    so each line stands alone in grep), then ownership, outages and overlaps one line each."""
+    from hadoctor.report.terminal import console, hang, padded, safe, visible, wraps
 
-    console = Console()
-    table = Table(title=f"Timeline of {tl.target}", show_lines=False)
-    for col in ("time", "node", "event", "subject", "detail", "where"):
-        table.add_column(col, overflow="fold")
+    con = console()
+    by_day = wraps(con)
+    node_width = min(16, max((len(visible(n.name)) for n in tl.nodes), default=4))
+    hang(con, "[bold]Timeline of[/] ", f"[bold]{safe(tl.target)}[/]" + (
+        f" (times on {safe(tl.reference)}'s clock)" if tl.reference and tl.corrected else ""), 2)
     shown = total = 0
+    day = None
     for ts, ev in tl.events():
         total += 1
         if limit and shown >= limit:
             continue
         shown += 1
-        table.add_row(from_ts(ts).strftime("%Y-%m-%d %H:%M:%S"), ev.node, ev.kind, ev.subject, ev.detail,
-                      f"{ev.file.rsplit('/', 1)[-1]}:{ev.line}", style=_STYLE.get(SEVERITY.get(ev.kind, "info")))
-    console.print(table)
+        when = from_ts(ts)
+        if by_day and when.date() != day:
+            day = when.date()
+            con.print(f"[bold]{day.isoformat()}[/]")
+        stamp = when.strftime("%H:%M:%S" if by_day else "%Y-%m-%d %H:%M:%S")
+        style = _STYLE.get(SEVERITY.get(ev.kind, "info"), "")
+        kind = f"[{style}]{ev.kind:<{_KIND_WIDTH}}[/]" if style else f"{ev.kind:<{_KIND_WIDTH}}"
+        lead = f"{stamp}  {padded(ev.node, node_width)}  {kind} "
+        body = "  ".join(safe(x) for x in (ev.subject, ev.detail) if x)
+        where = f"{ev.file.rsplit('/', 1)[-1]}:{ev.line}"
+        hang(con, lead, (body + "  " if body else "") + f"[dim]{safe(where)}[/]")
     if total > shown:
-        console.print(f"{total - shown} more events not shown (--limit 0 shows all; or narrow with --since/--until, "
+        hang(con, "", f"{total - shown} more events not shown (--limit 0 shows all; or narrow with --since/--until, "
                       "or use --format json)")
-    console.print("Clock skew: " + "; ".join(_skew_lines(tl)))
+    con.print()
+    for i, line in enumerate(_skew_lines(tl)):
+        hang(con, "Clock skew: " if i == 0 else "            ", safe(line), 14)
     for note in tl.notes:
-        console.print(f"Note: {note}", style="yellow")
-    own = _capped_table(console, "Resource ownership", ("group", "node", "from", "to", "seconds", "how it ended"),
-                        ((i.subject, i.node, _iso(i.start), _iso(i.end) + (" (open)" if i.open else ""),
-                          f"{i.seconds:.0f}", i.end_reason) for i in tl.ownership), limit)
-    if not own:
-        console.print("Resource ownership: none")
+        hang(con, "[yellow]Note:[/] ", f"[yellow]{safe(note)}[/]")
+    _text_rows(con, "Resource ownership", ((
+        f"{_span(i.start, i.end)}{' (open)' if i.open and not i.end_reason else ''}  {i.seconds:.0f} s  {safe(i.node)} held "
+        f"{safe(i.subject)}" + (f"; ended: {safe(i.end_reason)}" if i.end_reason else "")) for i in tl.ownership),
+        limit)
     for title, windows, style in (("Outages (nobody held the group)", tl.outages, "yellow"),
                                   ("Overlaps (several nodes held the group: split brain)", tl.overlaps, "bold red")):
-        if not _capped_table(console, title, ("group", "nodes", "from", "to", "seconds"),
-                             ((w.group, ", ".join(w.nodes) or "-", _iso(w.start),
-                               _iso(w.end) + (" (still at end of log)" if w.open else ""), f"{w.seconds:.0f}")
-                              for w in windows), limit, style):
-            console.print(f"{title}: none")
+        _text_rows(con, title, ((
+            f"{_span(w.start, w.end)}{' (still at end of log)' if w.open else ''}  {w.seconds:.0f} s  "
+            f"{safe(w.group)}: {safe(', '.join(w.nodes) or '-')}") for w in windows), limit, style)
 
 
-def _capped_table(console, title: str, columns: Tuple[str, ...], rows: Iterable[Tuple[str, ...]], limit: int,
-                  style: str = "") -> int:
-    """Print at most ``limit`` rows (0: all) and how many more there are; returns the number of rows."""
-    from rich.table import Table
+def _text_rows(con, title: str, rows: Iterable[str], limit: int, style: str = "") -> int:
+    """Print ``title`` and at most ``limit`` rows (0: all), or "none", and how many more there are."""
+    from hadoctor.report.terminal import hang
 
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col, overflow="fold")
+    con.print()
     total = 0
     for row in rows:
         total += 1
+        if total == 1:
+            con.print(f"[bold]{title}[/]")
         if not limit or total <= limit:
-            table.add_row(*row, style=style)
-    if total:
-        console.print(table)
+            hang(con, "  ", f"[{style}]{row}[/]" if style else row, 6)
+    if not total:
+        con.print(f"[bold]{title}[/]: none")
     if limit and total > limit:
-        console.print(f"{total - limit} more rows of {title.split(' (')[0].lower()} not shown (--limit 0 shows all, "
-                      "or use --format json)")
+        hang(con, "  ", f"{total - limit} more rows of {title.split(' (')[0].lower()} not shown (--limit 0 shows all, "
+                        "or use --format json)", 4)
     return total
 
 

@@ -1,0 +1,165 @@
+"""Data is never markup and never a terminal escape: hostile node, folder and file names, log lines,
+rule texts, archive member names and packet fields go through every text output, in a pipe and on a
+pseudo-terminal, and come out as visible text (issue 14). Also the width policy end to end: no hard
+wrap in a pipe, hanging indents within 80 columns on a terminal (issue 11)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "split-brain"
+SGR = re.compile(rb"\x1b\[[0-9;]*m")  # rich's own colours on a terminal (the hostile input has none)
+EVIL_FOLDER = "node\x1b]0;owned\x07\x9b01"
+EVIL_LOG = (b"Nov 25 09:19:27 node02 heartbeat: [2129]: ERROR: evil \x1b[2J\x1bc\x1b]2;title\x07\xc2\x9b6n "
+            b"[link=file:///etc/passwd]node01[/link] [/] \xff\x9b end\\\n")
+PLUGIN = '''
+from hadoctor.rulekit import Doc, fail, log_rule
+
+@log_rule("ZZZ900", "echo \\x1b[2J[/] title", severity="warning", patterns={"evil": r"evil (?P<what>.*)"},
+          doc=Doc(meaning="shows the \\x1b]0;x\\x07 line [/]", why="[link=file:///etc/passwd]x[/link]", fix="\\x9b"))
+def echo(node, hits):
+    yield fail(f"saw {hits['evil'].last.message}", hits["evil"].evidence(node), fix="[/] \\x1bc")
+'''
+
+
+def hostile_cluster(root: Path) -> Path:
+    target = root / "c"
+    shutil.copytree(EXAMPLE, target)
+    os.rename(target / "node01", target / EVIL_FOLDER)
+    (target / "node02" / "uname-n.txt").write_bytes(b"[/]\n")
+    with open(target / "node02" / "heartbeat.log", "ab") as log:
+        log.write(EVIL_LOG)
+    (root / "plugin").mkdir()
+    (root / "plugin" / "zzz.py").write_text(PLUGIN)
+    return target
+
+
+def assert_clean(out: bytes, what: str) -> None:
+    """No control byte but newline and tab (and, on a terminal, rich's own colour codes and CR)."""
+    text = SGR.sub(b"", out).replace(b"\r\n", b"\n")
+    bad = sorted({b for b in text if (b < 0x20 and b not in (9, 10)) or b == 0x7f})
+    assert not bad, f"{what}: raw control bytes {bad} in {text[:2000]!r}"
+    assert b"\xc2\x9b" not in text and b"\x9b" not in text.replace(b"\\x9b", b""), what  # 8-bit CSI
+    assert b"Traceback" not in text and b"MarkupError" not in text, f"{what}: {text[-3000:]!r}"
+
+
+def run_pipe(*args, columns: str = "80"):
+    env = dict(os.environ, COLUMNS=columns, TERM="xterm")
+    env.pop("HADOCTOR_STRICT", None)
+    proc = subprocess.run([sys.executable, "-m", "hadoctor", *map(str, args)], capture_output=True, timeout=120,
+                          env=env, cwd=REPO)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def run_tty(*args, columns: int = 80):
+    """The command on a pseudo-terminal of ``columns`` columns: stdout and stderr as a person sees them."""
+    import fcntl
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = dict(os.environ, COLUMNS=str(columns), TERM="xterm")
+    env.pop("HADOCTOR_STRICT", None)
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "hadoctor", *map(str, args)], stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=slave, env=env, cwd=REPO)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return proc.wait(timeout=120), b"".join(chunks)
+
+
+COMMANDS = [
+    ("check", "{c}"),
+    ("check", "{c}", "--show-all", "--rules-dir", "{plugin}"),
+    ("snapshot", "{c}"),
+    ("timeline", "{c}"),
+    ("rules", "--rules-dir", "{plugin}"),
+    ("rule", "ZZZ900", "--rules-dir", "{plugin}"),
+    ("rule", "\x1b[2JNOPE"),
+    ("parse", "log", "{c}/node02/heartbeat.log"),
+    ("parse", "ha.cf", "{c}/" + EVIL_FOLDER + "/ha.cf"),
+    ("check", "{c}/no\x1bc-such"),
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:2]).replace("\x1b", "ESC"))
+def test_hostile_input_in_a_pipe_and_on_a_terminal(tmp_path, args):
+    c = hostile_cluster(tmp_path)
+    argv = [a.format(c=c, plugin=tmp_path / "plugin") for a in args]
+    code, out, err = run_pipe(*argv)
+    assert code in (0, 1, 2, 3), err
+    assert_clean(out, "stdout"), assert_clean(err, "stderr")
+    tty_code, screen = run_tty(*argv)
+    assert tty_code == code
+    assert_clean(screen, "terminal")
+
+
+def test_hostile_strings_are_shown_literally(tmp_path):
+    c = hostile_cluster(tmp_path)
+    code, out, _ = run_pipe("check", c, "--rules-dir", tmp_path / "plugin")
+    text = out.decode()
+    assert code == 1
+    assert "[link=file:///etc/passwd]node01[/link]" in text  # the data, not a hyperlink named node01
+    assert "evil \\x1b[2J\\x1bc\\x1b]2;title\\a\\x9b6n" in text  # ESC and C1 CSI visible
+    assert "\\xff\\x9b end\\" in text  # undecodable bytes shown as the bytes they were
+    assert "node\\x1b]0;owned\\a\\x9b01" in text  # the folder name
+    assert "[CFG302" not in text and "[[/]]" in text  # the node named "[/]" is shown as such
+    _, snap, _ = run_pipe("snapshot", c)
+    assert b"node [/]  (folder " in snap
+
+
+def test_piped_output_is_never_hard_wrapped():
+    code, out, _ = run_pipe("check", EXAMPLE, columns="80")
+    text = out.decode()
+    fix = [line for line in text.splitlines() if line.lstrip().startswith("fix:")]
+    assert fix and any(len(line) > 80 for line in fix)
+    assert all(line.rstrip().endswith((".", ")")) for line in fix)  # each fix whole on its line
+    assert not any(line.startswith(("on every", "<peer>", "CFG201")) for line in text.splitlines())
+    assert not any(line.endswith(" ") for line in text.splitlines())
+
+
+def test_terminal_output_fits_80_columns_with_hanging_indents():
+    _, screen = run_tty("check", EXAMPLE, columns=80)
+    lines = SGR.sub(b"", screen).decode().replace("\r\n", "\n").splitlines()
+    assert lines and all(len(line) <= 80 for line in lines), max(lines, key=len)
+    fix_at = [i for i, line in enumerate(lines) if line.startswith("      fix: ")]
+    assert fix_at
+    wrapped = [lines[i + 1] for i in fix_at if lines[i + 1].startswith(" " * 11)]
+    assert wrapped and all(line[11] != " " for line in wrapped)  # continuation under the fix text
+    assert not any(line and not line.startswith(" ") and line[0].islower() for line in lines[2:])
+
+
+@pytest.mark.parametrize("args", [("rules",), ("timeline", str(EXAMPLE)), ("snapshot", str(EXAMPLE))])
+def test_other_commands_fit_80_columns_and_do_not_cut_words(args):
+    _, screen = run_tty(*args, columns=80)
+    lines = SGR.sub(b"", screen).decode().replace("\r\n", "\n").splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    words = {w for line in lines for w in line.split()}
+    if args[0] == "rules":
+        from hadoctor.engine import discovery
+
+        for r in discovery.all_rules([]):
+            assert set(r.title.split()) <= words, r.title  # wrapped between words only
+        titled = [line for line in lines if re.match(r"[A-Z]{3}\d{3} ", line)]
+        assert len(titled) >= 60 and len(lines) < 2 * len(titled)  # most titles on one line
+    if args[0] == "timeline":
+        assert {"local_status", "takeover_complete", "heartbeat.log:7", "IPaddr::10.250.7.100/24/eth0"} <= words
