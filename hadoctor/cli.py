@@ -439,7 +439,7 @@ def main(argv: Optional[list] = None) -> None:
 
 
 def _fail(message: str, hint: str, code: int) -> None:
-    from hadoctor.report.terminal import visible  # a message may quote input: no raw control character
+    from hadoctor.terminal import visible  # a message may quote input: no raw control character
 
     sys.stderr.write(f"hadoctor: error: {visible(message)}\n")
     if hint:

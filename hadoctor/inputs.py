@@ -31,16 +31,49 @@ def under_root(root: str, path: str) -> str:
     return os.path.join(root, path.lstrip("/"))
 
 
-def _reason(exc: OSError) -> tuple[str, str]:
+def _reason(exc: OSError, path: str = "") -> tuple[str, str]:
     if exc.errno == errno.ENOENT:
         return "no such file", "check the path, or give the folder that holds the file"
     if exc.errno == errno.EISDIR:
         return "is a directory, not a file", "name the file inside it"
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied", "run as root (authkeys is 0600 root:root) or copy the file somewhere readable"
+        return "permission denied", _permission_hint(path)
     if exc.errno == errno.ENOTDIR:
         return "a part of the path is not a directory", ""
     return exc.strerror or str(exc), ""
+
+
+def _permission_hint(path: str) -> str:
+    """What to do about a file we may not read, saying what its mode and owner are when stat can tell.
+
+    >>> _permission_hint("/nonexistent/dir/x")
+    'run as a user that can read it (or root), or copy the file somewhere readable'
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    name = os.path.basename(path)
+    if st is None:
+        what = ""
+    else:
+        import grp
+        import pwd
+
+        try:
+            owner = pwd.getpwuid(st.st_uid).pw_name
+        except KeyError:
+            owner = str(st.st_uid)
+        try:
+            group = grp.getgrgid(st.st_gid).gr_name
+        except KeyError:
+            group = str(st.st_gid)
+        what = f"{name} is {st.st_mode & 0o7777:04o} {owner}:{group}"
+    if name == "authkeys":  # heartbeat itself refuses an authkeys that others may read (LOG043)
+        return (what + "; " if what else "") + "run as root (heartbeat needs authkeys readable by root alone), " \
+            "or copy the file somewhere readable; keep the original 0600"
+    return (what + ": " if what else "") + "run as a user that can read it (or root), or copy the file somewhere " \
+        "readable"
 
 
 def read_bytes(path: str, limit: int = MAX_CONFIG_BYTES) -> bytes:
@@ -75,13 +108,13 @@ def open_stream(path: str) -> BinaryIO:
             raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
         raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
     except OSError as exc:
-        reason, hint = _reason(exc)
+        reason, hint = _reason(exc, path)
         raise InputError(path, reason, hint) from None
     try:
         magic = raw.peek(3)[:3] if hasattr(raw, "peek") else b""
     except OSError as exc:
         raw.close()
-        reason, hint = _reason(exc)
+        reason, hint = _reason(exc, path)
         raise InputError(path, reason, hint) from None
     if magic[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]

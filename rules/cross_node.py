@@ -25,6 +25,17 @@ def _vips(cluster):
     return seen
 
 
+def _vip_holders(cluster):
+    """Each haresources VIP with the node and line declaring it, and the nodes whose addresses carry it."""
+    for vip, (owner, group, res) in _vips(cluster).items():
+        holders = []
+        for n in cluster.with_data("addresses"):
+            found = n.addresses.find_address(vip)
+            if found is not None:
+                holders.append((n, found))
+        yield vip, owner, group, res, holders
+
+
 @rule("XND001", "a VIP is up on both nodes", severity="error", scope="cluster",
       needs=("haresources", "addresses"), doc=Doc(
     meaning="The same haresources VIP is configured on more than one node right now (`ip a` of each node).",
@@ -35,17 +46,25 @@ def _vips(cluster):
         "start it again; remove any static configuration of the VIP (LOG003).",
 ))
 def vip_on_both(cluster):
-    for vip, (owner, group, res) in _vips(cluster).items():
-        holders = []
-        for n in cluster.with_data("addresses"):
-            found = n.addresses.find_address(vip)
-            if found is not None:
-                holders.append((n, found))
+    for vip, _owner, _group, _res, holders in _vip_holders(cluster):
         if len(holders) > 1:
             yield fail(f"VIP {vip} is up on {', '.join(n.name for n, _ in holders)}",
                        [at(n, n.source("addresses"), a.line, f"{i.name} {a.interface}", observed=i.mac)
                         for n, (i, a) in holders])
-        elif not holders:
+
+
+@rule("XND009", "a VIP is up on no node", severity="info", scope="cluster",
+      needs=("haresources", "addresses"), doc=Doc(
+    meaning="A haresources VIP is configured on none of the nodes right now (`ip a` of each node): the "
+            "resource group is not running anywhere.",
+    why="The service behind the VIP is unreachable. Expected while heartbeat is stopped on every node or "
+        "still starting (initdead); otherwise a start failed (LOG001, LOG002) or the group was released.",
+    fix="Look at the resource messages in the logs (LOG001, LOG002, LOG004) and at `cl_status rscstatus`; "
+        "start heartbeat on the node that should hold the group, or take it over there with `/usr/share/heartbeat/hb_takeover`.",
+))
+def vip_on_none(cluster):
+    for vip, owner, group, res, holders in _vip_holders(cluster):
+        if not holders:
             yield info(f"VIP {vip} is up on no node (group {group.key})",
                        [at(owner, owner.haresources.path, res.line, res.token)])
 

@@ -12,7 +12,7 @@ PARSE_REFUSED = r"Heartbeat not started: configuration error"
 
 @log_rule(
     "LOG040", "heartbeat refused to start",
-    severity="info",
+    severity="error",
     patterns={"refused": REFUSED, "parse": PARSE_REFUSED},
     context={"start": START_PATTERN},
     doc=Doc(
@@ -24,10 +24,13 @@ PARSE_REFUSED = r"Heartbeat not started: configuration error"
 )
 def refused_to_start(node, hits):
     key = "refused" if hits["refused"].count else "parse"
-    current = in_current_run(hits, "refused") or in_current_run(hits, "parse")
-    yield info(f"heartbeat refused its configuration {hits[key].count} time(s)"
-               + ("; the last attempt failed" if current else "; a later start succeeded"),
-               hits[key].evidence(node, 1), when="now" if current else "past")
+    count = hits[key].count
+    if in_current_run(hits, "refused") or in_current_run(hits, "parse"):  # no start since: not running
+        yield fail(f"heartbeat refused its configuration {count} time(s); the last attempt failed, so heartbeat "
+                   "is not running on this node", hits[key].evidence(node, 1))
+    else:  # a later start succeeded: worth knowing, not a fault now
+        yield info(f"heartbeat refused its configuration {count} time(s); a later start succeeded",
+                   hits[key].evidence(node, 1), when="past")
 
 
 @log_rule(

@@ -262,9 +262,9 @@ class Progress:
     """Progress lines on stderr (rich), one per step; never on stdout."""
 
     def __init__(self, quiet: bool = False) -> None:
-        from rich.console import Console
+        from hadoctor.terminal import console
 
-        self.console = Console(stderr=True, highlight=False)
+        self.console = console(stderr=True)
         self.quiet = quiet
         self.lock = threading.Lock()
         self.t0 = time.monotonic()
@@ -272,12 +272,12 @@ class Progress:
     def say(self, node: str, text: str, style: str = "") -> None:
         if self.quiet:
             return
-        from rich.markup import escape
+        from hadoctor.terminal import hang, safe
 
         with self.lock:
             stamp = f"{time.monotonic() - self.t0:5.1f}s"
-            body = escape(text)
-            self.console.print(f"[dim]{stamp}[/] [bold]{escape(node)}[/]: " + (f"[{style}]{body}[/]" if style else body))
+            body = safe(text)
+            hang(self.console, f"[dim]{stamp}[/] [bold]{safe(node)}[/]: ", f"[{style}]{body}[/]" if style else body, 8)
 
 
 # --------------------------------------------------------------------------- time window

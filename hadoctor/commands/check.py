@@ -47,7 +47,7 @@ def run(options: Options) -> int:
 
         write_sarif(report, sys.stdout)
     else:
-        from hadoctor.report.terminal import console
+        from hadoctor.terminal import console
         from hadoctor.report.text import render_text
 
         render_text(report, console(), show_all=options.show_all, exit_code=code)

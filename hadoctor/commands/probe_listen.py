@@ -70,9 +70,9 @@ def _with_live_view(packets, seconds: float):
     """A live line on stderr while capturing: packets and senders so far (stdout stays for the report)."""
     import time
 
-    from rich.console import Console
+    from hadoctor.terminal import console as make_console
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     senders = set()
     count = 0
     start = time.monotonic()

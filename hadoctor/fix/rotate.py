@@ -97,20 +97,25 @@ class Progress:
     """Notes for people on stderr (rich); the machine report alone goes to stdout."""
 
     def __init__(self, quiet: bool = False) -> None:
-        from rich.console import Console
+        from hadoctor.terminal import console
 
-        self.console = Console(stderr=True, highlight=False)
+        self.console = console(stderr=True)
         self.quiet = quiet
         self.t0 = time.monotonic()
 
+    def _say(self, lead: str, text: str) -> None:
+        from hadoctor.terminal import hang, safe
+
+        hang(self.console, lead, safe(text), 8)  # node names and remote output: shown, never obeyed
+
     def step(self, text: str) -> None:
-        self.console.print(f"[dim]{time.monotonic() - self.t0:6.2f}s[/] {text}")
+        self._say(f"[dim]{time.monotonic() - self.t0:6.2f}s[/] ", text)
 
     def warn(self, text: str) -> None:
-        self.console.print(f"[yellow]warning[/] {text}")
+        self._say("[yellow]warning[/] ", text)
 
     def error(self, text: str) -> None:
-        self.console.print(f"[bold red]error[/] {text}")
+        self._say("[bold red]error[/] ", text)
 
 
 def _pause(point: str, progress: Progress) -> None:
@@ -573,19 +578,23 @@ class Rotation:
         if not sys.stdin.isatty():
             raise UsageError("confirmation needed: standard input is not a terminal",
                              "look at the plan with --dry-run, then run with --yes")
+        from hadoctor.terminal import visible
+
         self.render_plan()
-        answer = input(f"Rotate the authkeys of {', '.join(self.outcome.nodes)} now? [y/N] ")
+        answer = input(f"Rotate the authkeys of {visible(', '.join(self.outcome.nodes))} now? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise Refused("not confirmed: nothing was changed")
 
     def render_plan(self) -> None:
+        from hadoctor.terminal import visible
+
         c = self.progress.console
         for line in self.outcome.plan:
-            c.print(line, markup=False)
+            c.print(visible(line), markup=False)
         for node, diff in self.outcome.diff.items():
-            c.print(f"--- {node}", markup=False)
+            c.print(f"--- {visible(node)}", markup=False)
             for line in diff:
-                c.print(line, markup=False)
+                c.print(visible(line), markup=False)
 
     # ----- execution
     def _journal(self, node: str, state: str, backup: Optional[str] = None) -> str:

@@ -12,15 +12,14 @@ def render(report: VerifyReport, fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
         return
-    from rich.console import Console
-    from rich.markup import escape
+    from hadoctor.terminal import console, hang, safe
 
-    console = Console()
-    console.print(f"{escape(report.path)}: {report.members} members, {report.bytes_scanned:,} bytes scanned")
+    con = console()
+    hang(con, f"{safe(report.path)}: ", f"{report.members} members, {report.bytes_scanned:,} bytes scanned", 2)
     if not report.leaks:
-        console.print("[green]clean[/]: no given secret, original address or name found")
+        con.print("[green]clean[/]: no given secret, original address or name found")
         return
     for leak in report.leaks[:200]:
-        console.print(f"[red]LEAK[/] {escape(leak.member)}:{leak.line}: {escape(leak.what)}")
+        hang(con, "[red]LEAK[/] ", f"{safe(leak.member)}:{leak.line}: {safe(leak.what)}", 5)
     if len(report.leaks) > 200:
-        console.print(f"... and {len(report.leaks) - 200} more")
+        con.print(f"... and {len(report.leaks) - 200} more (--format json lists all)")

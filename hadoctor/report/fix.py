@@ -14,30 +14,36 @@ def render_outcome(o: Outcome, fmt: str) -> None:
         json.dump(o.to_dict(), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         return
-    from rich.console import Console
+    from hadoctor.terminal import console, hang, safe
 
-    console = Console(highlight=False, soft_wrap=True)
+    con = console()
+
+    def line(text: str, style: str = "") -> None:  # the text may quote node data: shown, never obeyed
+        lead = " " * (len(text) - len(text.lstrip(" ")))
+        body = safe(text.lstrip(" "))
+        hang(con, lead, f"[{style}]{body}[/]" if style else body, len(lead) + 2)
+
     if o.action == "dry-run":
-        for line in o.plan:
-            console.print(line, markup=False)
+        for text in o.plan:
+            line(text)
         for node, diff in o.diff.items():
-            console.print(f"\n{node}: authkeys after the rotation (keys masked)", markup=False)
-            for line in diff:
-                console.print(line, markup=False)
+            con.print()
+            line(f"{node}: authkeys after the rotation (keys masked)")
+            for text in diff:
+                line(text)
     if o.refusals:
-        console.print("[bold red]refused[/]: the cluster is not healthy" + (" (--force given)" if o.action != "refused" else ""))
+        con.print("[bold red]refused[/]: the cluster is not healthy" + (" (--force given)" if o.action != "refused" else ""))
         for r in o.refusals:
-            console.print(f"  - {r}", markup=False)
+            hang(con, "  - ", safe(r))
     if o.window_ms is not None:
-        console.print(f"switch window: {o.window_ms:.1f} ms (first rename to last reload, node clocks); "
-                      f"release spread {o.release_spread_ms} ms", markup=False)
+        line(f"switch window: {o.window_ms:.1f} ms (first rename to last reload, node clocks); "
+             f"release spread {o.release_spread_ms} ms")
     if o.auth_failures:
-        console.print("auth failures logged: " + ", ".join(
-            f"{n}: {v['in_window']} during / {v['after_window']} after the switch" for n, v in o.auth_failures.items()),
-            markup=False)
+        line("auth failures logged: " + ", ".join(
+            f"{n}: {v['in_window']} during / {v['after_window']} after the switch" for n, v in o.auth_failures.items()))
     if o.wire_note:
-        console.print(o.wire_note, markup=False)
+        line(o.wire_note)
     for w in o.warnings:
-        console.print(f"[yellow]warning[/] {w}")
+        hang(con, "[yellow]warning[/] ", safe(w), 2)
     style = {EXIT_ROTATED: "bold green", EXIT_ROLLED_BACK: "bold yellow"}.get(o.exit_code, "bold red")
-    console.print(f"[{style}]{o.action}[/]: {o.message} ({o.duration_s:.1f} s)")
+    hang(con, f"[{style}]{safe(o.action)}[/]: ", f"{safe(o.message)} ({o.duration_s:.1f} s)", 2)

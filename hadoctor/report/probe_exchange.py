@@ -11,24 +11,22 @@ def render(doc: dict, fmt: str) -> int:
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return doc["exit_code"]
-    from rich.console import Console
-    from rich.table import Table
+    from hadoctor.terminal import console, hang, safe
 
-    console = Console()
-    table = Table(title=f"probe exchange on UDP {doc['port']}, every {doc['interval_ms']} ms for "
-                        f"{doc['seconds']:g} s", title_justify="left")
-    for col in ("direction", "state", "sent", "received", "loss", "rtt p50/p99 ms", "failed auth"):
-        table.add_column(col)
+    con = console()
+    hang(con, "[bold]probe exchange[/] ", f"on UDP {doc['port']}, every {doc['interval_ms']} ms for "
+                                          f"{doc['seconds']:g} s", 2)
     for d in doc["directions"]:
         rtt = d["rtt_ms"]
-        table.add_row(f"{d['from']} → {d['to']}", d["state"], _s(d["sent"]), _s(d["received"]),
-                      "-" if d["loss"] is None else f"{d['loss']:.1%}",
-                      "-" if rtt["p50"] is None else f"{rtt['p50']:.2f}/{rtt['p99']:.2f}", str(d["failed_auth"]))
-    console.print(table)
+        loss = "-" if d["loss"] is None else f"{d['loss']:.1%}"
+        rtts = "-" if rtt["p50"] is None else f"{rtt['p50']:.2f}/{rtt['p99']:.2f} ms"
+        hang(con, f"  [bold]{safe(d['from'])} → {safe(d['to'])}[/] ",
+             f"{safe(d['state'])}: sent {_s(d['sent'])}, received {_s(d['received'])}, loss {loss}, "
+             f"rtt p50/p99 {rtts}, failed auth {safe(d['failed_auth'])}", 6)
     style = "bold green" if doc["exit_code"] == 0 else "bold red"
-    console.print(f"[{style}]{doc['verdict']['text']}[/]")
+    hang(con, "", f"[{style}]{safe(doc['verdict']['text'])}[/]", 2)
     for n in doc["notes"]:
-        console.print(f"[dim]{n}[/]")
+        hang(con, "", f"[dim]{safe(n)}[/]", 2)
     return doc["exit_code"]
 
 

@@ -21,22 +21,21 @@ def render(summary: Summary, verdicts: List[dict], fmt: str, source: str) -> int
                    "verdicts": verdicts, "exit_code": code}, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         return code
-    from rich.console import Console
-    from rich.table import Table
+    from hadoctor.terminal import console, hang, safe
 
-    console = Console()
-    table = Table(title=f"heartbeat senders ({source}; {summary.packets} packets)", title_justify="left")
-    for col in ("node", "address", "format", "packets", "lost", "restarts", "interval p50/p99/max ms", "auth"):
-        table.add_column(col)
+    con = console()
+    hang(con, "[bold]heartbeat senders[/] ", f"({safe(source)}; {summary.packets} packets)", 2)
     for s in summary.senders.values():
         iv = s.interval_ms()
-        table.add_row(s.node, s.address, ",".join(s.formats), str(s.packets), str(s.lost), str(s.restarts),
-                      f"{iv['p50']:.0f}/{iv['p99']:.0f}/{iv['max']:.0f}" if iv else "-",
-                      ", ".join(f"{k} {v}" for k, v in s.auth_results.items()) or "not checked")
-    console.print(table)
+        interval = f"{iv['p50']:.0f}/{iv['p99']:.0f}/{iv['max']:.0f} ms" if iv else "-"
+        auth = ", ".join(f"{k} {v}" for k, v in s.auth_results.items()) or "not checked"
+        hang(con, f"  [bold]{safe(s.node)}[/] ", f"{safe(s.address)} {safe(','.join(s.formats))}: {s.packets} packets, "
+                  f"{s.lost} lost, {s.restarts} restarts; interval p50/p99/max {interval}; auth: {safe(auth)}", 6)
+    if not summary.senders:
+        con.print("  none")
     for v in verdicts:
         style = {"error": "bold red", "warning": "yellow"}.get(v["level"], "cyan")
-        console.print(f"[{style}]{v['level']}[/] {v['what']}: {v['detail']}")
+        hang(con, f"[{style}]{safe(v['level'])}[/] ", f"{safe(v['what'])}: {safe(v['detail'])}", 2)
     if summary.undecodable:
-        console.print(f"[dim]{sum(summary.undecodable.values())} undecodable datagram(s) on the port[/]")
+        con.print(f"[dim]{sum(summary.undecodable.values())} undecodable datagram(s) on the port[/]")
     return code

@@ -23,24 +23,22 @@ def render_vip_results(results: Sequence[VipResult], fmt: str = "text", *, conso
         return code
     if fmt != "text":
         raise UsageError(f"unknown format {fmt!r}", "use text or json")
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from hadoctor.terminal import console as make_console, hang, safe
 
     if console is None:
-        console = Console(file=stream) if stream is not None else Console()
+        console = make_console(file=stream)
     if not results:
         console.print("no VIP probed")
         return code
     mode = " (must be free: before the cluster takes it)" if any(r.expect_free for r in results) else ""
-    table = Table(title=f"who holds the VIPs{mode}", show_lines=False)
-    for column in ("VIP", "interface", "verdict", "MACs", "detail"):
-        table.add_column(column, overflow="fold")
+    console.print(f"[bold]who holds the VIPs[/]{mode}")
     for r in results:
         style = "green" if r.ok else _STYLE.get(r.verdict, "")
-        macs = "\n".join(escape(mac_label(m, r.owners)) for m in r.macs) or "-"
         vip = r.vip + (f"/{r.prefix}" if r.prefix else "")
         iface = (r.iface or "-") + (f" (netns {r.netns})" if r.netns else "")
-        table.add_row(escape(vip), escape(iface), f"[{style}]{escape(r.verdict)}[/]", macs, escape(r.detail))
-    console.print(table)
+        hang(console, f"  [bold]{safe(vip)}[/] ", f"on {safe(iface)}: [{style}]{safe(r.verdict)}[/]", 4)
+        if r.detail:
+            hang(console, "      ", safe(r.detail))
+        for m in r.macs:
+            hang(console, "      MAC ", safe(mac_label(m, r.owners)))
     return code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Dict, Iterable
 
-from hadoctor.report.terminal import console, hang, safe
+from hadoctor.terminal import console, hang, safe
 
 _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 # code (6) severity (7 and an opt-in star) scope (7): the title starts at column 25 and has 55 columns

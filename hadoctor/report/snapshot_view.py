@@ -113,7 +113,7 @@ def render_snapshot(cluster: ClusterSnapshot, fmt: str) -> None:
         json.dump(snapshot_to_dict(cluster), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         return
-    from hadoctor.report.terminal import console, hang, safe
+    from hadoctor.terminal import console, hang, safe
 
     con = console()
     hang(con, "[bold]Target[/]: ", f"{safe(cluster.target)} ({safe(cluster.context)}); "
@@ -126,7 +126,7 @@ def render_snapshot(cluster: ClusterSnapshot, fmt: str) -> None:
 
 def _render_node(con, node: NodeSnapshot) -> None:
     """One block per node: each datum with what it holds, then (dim) where it came from; problems last."""
-    from hadoctor.report.terminal import hang, safe
+    from hadoctor.terminal import hang, safe
 
     con.print()
     hang(con, "[bold]node[/] ", f"[bold]{safe(node.name)}[/]  ({safe(node.origin)})", 2)
@@ -155,7 +155,7 @@ def render_parsed(kind: str, name: str, path: str, value: Any, fmt: str) -> None
         json.dump(_jsonable(value), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         return
-    from hadoctor.report.terminal import console, hang, safe
+    from hadoctor.terminal import console, hang, safe
 
     con = console()
     hang(con, f"[bold]{safe(path)}[/] ({kind}): ", safe(summarize(name, value)), 2)
@@ -172,7 +172,7 @@ def render_log_summary(summary: dict, fmt: str) -> None:
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        from hadoctor.report.terminal import console, hang, safe
+        from hadoctor.terminal import console, hang, safe
 
         first, last = summary["first"], summary["last"]
         con = console()

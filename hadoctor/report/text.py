@@ -1,7 +1,7 @@
 """The readable report: findings grouped by severity, each with evidence and the fix.
 
 Layout and wording are described in docs/report-text.md. Every string that came from input goes
-through :func:`hadoctor.report.terminal.safe`.
+through :func:`hadoctor.terminal.safe`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import List
 
 from hadoctor.rulemodel import Finding
 from hadoctor.engine.runner import Report
-from hadoctor.report.terminal import hang, safe
+from hadoctor.terminal import hang, safe
 from hadoctor.snapshot.registry import CORE_DATA
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}

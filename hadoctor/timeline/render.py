@@ -108,7 +108,7 @@ def _span(start: Optional[float], end: Optional[float]) -> str:
 def render_text(tl: Timeline, limit: int = TEXT_LIMIT) -> None:
     """One line per event (on a terminal: a line per day, then times of day; elsewhere full timestamps,
     so each line stands alone in grep), then ownership, outages and overlaps one line each."""
-    from hadoctor.report.terminal import console, hang, padded, safe, visible, wraps
+    from hadoctor.terminal import console, hang, padded, safe, visible, wraps
 
     con = console()
     by_day = wraps(con)
@@ -154,7 +154,7 @@ def render_text(tl: Timeline, limit: int = TEXT_LIMIT) -> None:
 
 def _text_rows(con, title: str, rows: Iterable[str], limit: int, style: str = "") -> int:
     """Print ``title`` and at most ``limit`` rows (0: all), or "none", and how many more there are."""
-    from hadoctor.report.terminal import hang
+    from hadoctor.terminal import hang
 
     con.print()
     total = 0

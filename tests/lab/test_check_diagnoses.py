@@ -47,12 +47,13 @@ DIAGNOSES = {
                     {"LOG011": "both declared each other dead", "LOG012": "the stall made heartbeats late"}),
     "foreign-cluster": ({"LOG020": FOUR, "NET010": FOUR}, {}),
     "foreign-cluster-same-key": ({"LOG020": FOUR}, {}),
-    "bad-authkeys-mode": ({"SEC001": ["node01"], "LOG043": ["node01"]}, {}),
+    "bad-authkeys-mode": ({"SEC001": ["node01"], "LOG043": ["node01"], "LOG040": ["node01"]}, {}),
     "authkeys-mismatch": ({"XND004": [None], "LOG021": BOTH, "NET011": BOTH},
                           {"XND001": "each node took the VIP", "XND002": "each declared the other dead"}),
-    "node-name-mismatch": ({"CFG302": ["node01.lab.example"], "LOG041": ["node01.lab.example"]}, {}),
-    "haresources-unknown-node": ({"CFG301": BOTH, "LOG042": BOTH}, {}),
-    "timing-refused": ({"CFG101": ["node01"], "CFG106": ["node02"], "LOG044": ["node01"]},
+    "node-name-mismatch": ({"CFG302": ["node01.lab.example"], "LOG041": ["node01.lab.example"],
+                            "LOG040": ["node01.lab.example"]}, {}),
+    "haresources-unknown-node": ({"CFG301": BOTH, "LOG042": BOTH, "LOG040": BOTH}, {}),
+    "timing-refused": ({"CFG101": ["node01"], "CFG106": ["node02"], "LOG044": ["node01"], "LOG040": BOTH},
                        {"XND005": "the scenario gives the two nodes different timings on purpose"}),
 }
 

@@ -163,3 +163,91 @@ def test_other_commands_fit_80_columns_and_do_not_cut_words(args):
         assert len(titled) >= 60 and len(lines) < 2 * len(titled)  # most titles on one line
     if args[0] == "timeline":
         assert {"local_status", "takeover_complete", "heartbeat.log:7", "IPaddr::10.250.7.100/24/eth0"} <= words
+
+
+# ------------------------------------------------------------------ packets, archive members, fix
+
+EVIL_SRC = "web\x1b]0;owned\x07[/]\x1bc[link=file:///etc/passwd]x[/link]"
+
+
+def hostile_pcap(path: Path) -> Path:
+    from hadoctor.wire.codec import encode_netstring, status_message
+    from tests.wire.pcapbuild import frame, ipv4_udp, pcap
+
+    records = []
+    for seq in range(1, 4):
+        payload = encode_netstring(status_message(EVIL_SRC, seq=seq, hg=1, ts=1700000000 + seq))
+        records.append((1700000000.0 + seq, frame(1, ipv4_udp("10.250.9.9", "10.250.9.255", 694, 694, payload))))
+    path.write_bytes(pcap(records))
+    return path
+
+
+def test_probe_listen_shows_packet_fields_literally(tmp_path):
+    cap = hostile_pcap(tmp_path / "evil.pcap")
+    hacf = tmp_path / "ha.cf"
+    hacf.write_text("keepalive 1\ndeadtime 10\nudpport 694\nbcast eth0\nnode node01\nnode node02\n")
+    argv = ["probe", "listen", "--pcap", cap, "--ha-cf", hacf]
+    code, out, err = run_pipe(*argv)
+    assert_clean(out, "stdout"), assert_clean(err, "stderr")
+    assert "web\\x1b]0;owned\\a[/]\\x1bc[link=file:///etc/passwd]x[/link]" in out.decode()
+    tty_code, screen = run_tty(*argv)
+    assert tty_code == code and code == 1
+    assert_clean(screen, "terminal")
+
+
+def test_bundle_verify_shows_member_names_literally(tmp_path):
+    import io
+    import tarfile
+
+    path = tmp_path / "evil.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in (("b/manifest.json", b"{}"),
+                           ("b/node\x1b]0;owned\x07/ha.cf\x1b[2J[/]", b"secret hunter2 here\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    secrets = tmp_path / "secrets"
+    secrets.write_text("hunter2\n")
+    argv = ["bundle", "verify", path, "--secrets-file", secrets]
+    code, out, err = run_pipe(*argv)
+    assert_clean(out, "stdout"), assert_clean(err, "stderr")
+    assert code in (2, 4)  # 4: a leak; 2 if the archive is refused as a whole
+    if code == 4:  # the leak is named by its member, shown literally
+        assert "node\\x1b]0;owned\\a/ha.cf\\x1b[2J[/]" in out.decode()
+    tty_code, screen = run_tty(*argv)
+    assert tty_code == code
+    assert_clean(screen, "terminal")
+    bad = tmp_path / "climb.tar.gz"
+    with tarfile.open(bad, "w:gz") as tar:
+        info = tarfile.TarInfo("b/../\x1bc\x1b]2;x\x07")
+        tar.addfile(info, io.BytesIO(b""))
+    code, out, err = run_pipe("bundle", "verify", bad)
+    assert code == 2 and b"hadoctor: error:" in err
+    assert_clean(out, "stdout"), assert_clean(err, "stderr")
+
+
+def test_fix_text_output_shows_node_names_and_remote_errors_literally(tmp_path, capsys):
+    from hadoctor.commands.fix import run_fix
+    from hadoctor.fix.rotate import FixOptions
+    from hadoctor.remote import SshOptions
+
+    pytest.importorskip("tests.fix.test_fix_unit")
+    from tests.fix.test_fix_unit import ME, OLD
+
+    root = tmp_path / "node"
+    (root / "etc/ha.d").mkdir(parents=True)
+    (root / "etc/ha.d/authkeys").write_bytes(OLD)
+    (root / "etc/ha.d/authkeys").chmod(0o600)
+    (root / "etc/ha.d/ha.cf").write_text(f"keepalive 1\nbcast eth0\nnode {ME}\nnode peer2\n")
+    fake_ssh = tmp_path / "ssh"
+    fake_ssh.write_text("#!/bin/sh\nprintf 'ssh: \\033]0;owned\\007 [/] \\033c refused\\n' >&2\nexit 255\n")
+    fake_ssh.chmod(0o755)
+    for dry_run in (True, False):
+        rc = run_fix(FixOptions(dry_run=dry_run, yes=True, root=str(root), fmt="text",
+                                ssh=SshOptions(binary=str(fake_ssh))))
+        captured = capsys.readouterr()
+        assert rc == 2
+        for stream in (captured.out, captured.err):
+            assert_clean(stream.encode(), "fix")
+        assert "\\x1b]0;owned\\a [/] \\x1bc refused" in captured.out + captured.err
+    assert (root / "etc/ha.d/authkeys").read_bytes() == OLD

@@ -7,7 +7,7 @@ import random
 
 from rich.markup import render
 
-from hadoctor.report.terminal import console, escape_markup, hang, safe, visible
+from hadoctor.terminal import console, escape_markup, hang, safe, visible
 
 
 def test_visible_shows_every_control_character():

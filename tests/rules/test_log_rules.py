@@ -675,7 +675,9 @@ def _log031_bad_cmd(report):
     cites(one(report, "LOG031"), "Client child command [/usr/lib/heartbeat/ipfail] is not executable")
     assert "invalid user" in one(report, "LOG031", "node02").message
     refused = one(report, "LOG040")
-    assert refused.message == "heartbeat refused its configuration 1 time(s); the last attempt failed"
+    assert refused.message == ("heartbeat refused its configuration 1 time(s); the last attempt failed, so "
+                               "heartbeat is not running on this node")
+    assert (refused.status, refused.severity, refused.when) == ("fail", "error", "now")
 
 
 @scenario("LOG031 quiet: ipfail starts normally (corpus logs/016)",
