@@ -251,3 +251,44 @@ def test_fix_text_output_shows_node_names_and_remote_errors_literally(tmp_path, 
             assert_clean(stream.encode(), "fix")
         assert "\\x1b]0;owned\\a [/] \\x1bc refused" in captured.out + captured.err
     assert (root / "etc/ha.d/authkeys").read_bytes() == OLD
+
+
+def test_bundle_create_progress_shows_node_names_literally(tmp_path):
+    from tests.bundle.test_bundle import SINCE, make_root
+
+    root = make_root(tmp_path)
+    with open(root / "etc/ha.d/ha.cf", "ab") as hacf:
+        hacf.write(b"node evil\x1b]0;x\x07[/]\x1bc\n")
+    cfg = tmp_path / "ssh_config"  # every other node unreachable at once: nothing leaves the machine
+    cfg.write_text(f"Host *\n  HostName 127.0.0.1\n  Port 9\n  StrictHostKeyChecking yes\n"
+                   f"  UserKnownHostsFile {tmp_path}/known\n")
+    common = ["--root", root, "--ssh-config", cfg, "--timeout", "15", *SINCE]
+    code, out, err = run_pipe("bundle", "create", "-o", tmp_path / "a.tar.gz", *common)
+    assert code == 3
+    assert_clean(out, "stdout"), assert_clean(err, "stderr")
+    assert b"evil\\x1b]0;x\\a[/]\\x1bc: unreachable" in err
+    tty_code, screen = run_tty("bundle", "create", "-o", tmp_path / "b.tar.gz", *common)
+    assert tty_code == 3
+    assert_clean(screen, "terminal")
+
+
+EVIL = "peer\x1b]0;x\x07[/]\x1bc\x9b[link=file:///etc/passwd]y[/link]"
+
+
+def test_probe_exchange_and_vip_text_show_fields_literally(capsys):
+    """Their live runs need two hosts or raw sockets (tests/lab); the renderers alone get hostile data."""
+    from hadoctor.probe.vip import HELD_TWICE, VipResult
+    from hadoctor.report.probe_exchange import render as render_exchange
+    from hadoctor.report.probe_vip import render_vip_results
+
+    direction = {"from": "10.0.0.1", "to": EVIL, "state": EVIL, "sent": 5, "received": 0, "failed_auth": 0,
+                 "loss": 1.0, "rtt_ms": {"p50": None, "p99": None}}
+    doc = {"port": 19694, "interval_ms": 200, "seconds": 1.0, "directions": [direction],
+           "verdict": {"text": f"nobody answers at {EVIL}"}, "notes": [EVIL], "exit_code": 1}
+    assert render_exchange(doc, "text") == 1
+    results = [VipResult("10.250.7.100", EVIL, ["b6:43:fe:cf:45:2b", "96:91:90:9f:12:6e"], HELD_TWICE,
+                         owners={"b6:43:fe:cf:45:2b": EVIL}, detail=EVIL, prefix=24)]
+    assert render_vip_results(results, "text") == 1
+    out = capsys.readouterr().out
+    assert_clean(out.encode(), "probe renderers")
+    assert out.count("peer\\x1b]0;x\\a[/]\\x1bc\\x9b[link=file:///etc/passwd]y[/link]") >= 5
