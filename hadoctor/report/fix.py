@@ -19,9 +19,11 @@ def render_outcome(o: Outcome, fmt: str) -> None:
     con = console()
 
     def line(text: str, style: str = "") -> None:  # the text may quote node data: shown, never obeyed
-        lead = " " * (len(text) - len(text.lstrip(" ")))
-        body = safe(text.lstrip(" "))
-        hang(con, lead, f"[{style}]{body}[/]" if style else body, len(lead) + 2)
+        import re
+
+        lead = re.match(r" *(?:\d+\. )?", text).group()  # a numbered step continues under its text
+        body = safe(text[len(lead):])
+        hang(con, lead, f"[{style}]{body}[/]" if style else body, len(lead) if lead.strip() else len(lead) + 2)
 
     if o.action == "dry-run":
         for text in o.plan:

@@ -15,8 +15,8 @@ _LEAD = "{code:<6}  {severity:<8} {scope:<7} "
 def render_rules(rules: Iterable) -> None:
     rules = list(rules)
     con = console()
-    con.print(f"[bold]{len(rules)} rules[/]; [bold]hadoctor rule CODE[/] explains one (what it needs, why it "
-              "matters, the fix)")
+    hang(con, f"[bold]{len(rules)} rules[/]; ", "[bold]hadoctor rule CODE[/] explains one (what it needs, why it "
+                                               "matters, the fix)", 2)
     hang(con, "[dim]" + _LEAD.format(code="code", severity="severity", scope="scope") + "[/]", "[dim]title[/]")
     for r in rules:
         severity = r.severity + ("*" if r.opt_in else "")

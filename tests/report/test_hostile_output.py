@@ -148,11 +148,15 @@ def test_terminal_output_fits_80_columns_with_hanging_indents():
     assert not any(line and not line.startswith(" ") and line[0].islower() for line in lines[2:])
 
 
-@pytest.mark.parametrize("args", [("rules",), ("timeline", str(EXAMPLE)), ("snapshot", str(EXAMPLE))])
+@pytest.mark.parametrize("args", [("rules",), ("timeline", str(EXAMPLE)), ("snapshot", str(EXAMPLE)),
+                                  ("rule", "LOG001"), ("check", str(EXAMPLE), "--show-all"),
+                                  ("probe", "listen", "--pcap", str(REPO / "tests/fixtures/lab/foreign-cluster/heartbeat.pcap"),
+                                   "--ha-cf", str(REPO / "tests/fixtures/lab/foreign-cluster/node01/ha.cf"))])
 def test_other_commands_fit_80_columns_and_do_not_cut_words(args):
     _, screen = run_tty(*args, columns=80)
     lines = SGR.sub(b"", screen).decode().replace("\r\n", "\n").splitlines()
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    assert not [line for line in lines if line.endswith(" ")]
     words = {w for line in lines for w in line.split()}
     if args[0] == "rules":
         from hadoctor.engine import discovery
