@@ -47,6 +47,8 @@ class ReportFormat(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    nagios = "nagios"
+    prometheus = "prometheus"
 
 
 class Severity(str, Enum):
@@ -98,10 +100,20 @@ def snapshot(
 
 @app.command()
 def check(
-    target: Optional[str] = typer.Argument(None, help="A folder with one sub-folder per node (or one node folder), or "
-                                                      "a bundle (.tar.gz). Omit it to examine this host."),
+    target: Optional[str] = typer.Argument(None, help="A folder with one sub-folder per node (or one node folder), "
+                                                      "a bundle (.tar.gz), or a fleet: a folder of bundles or of "
+                                                      "cluster folders. Omit it to examine this host."),
     fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f",
-                                     help="text (for people), json (schema hadoctor-report/1) or sarif."),
+                                     help="text (for people), json (schema hadoctor-report/1; a fleet: "
+                                          "hadoctor-fleet/1), sarif, nagios (plugin output and exit status) or "
+                                          "prometheus (text exposition format)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                         help="Write the machine format to FILE atomically (temp file + rename), "
+                                              "e.g. into node_exporter's textfile directory."),
+    html: Optional[str] = typer.Option(None, "--html", metavar="FILE",
+                                       help="Fleet: also write a self-contained HTML page to FILE."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Fleet: clusters checked at once "
+                                                                         "(default: every core)."),
     select: Optional[List[str]] = typer.Option(None, "--select", "-s", metavar="CODES",
                                                help="Run only these rules: codes or prefixes, comma-separated "
                                                     "(CFG, LOG1, NET001). Opt-in rules need their full code."),
@@ -131,13 +143,15 @@ def check(
       2  usage or input error (a message says what to do)
       3  nothing at or above --fail-on, but a node lacks core data
          (ha.cf, haresources, authkeys, log or addresses), so the check is incomplete
+    --format nagios exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (incomplete
+    data or an input error), as the Nagios plugin API says.
     """
     from hadoctor.commands import check as command
 
     raise typer.Exit(command.run(command.Options(
         target=target, fmt=fmt.value, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
         fail_on=fail_on.value, show_all=show_all, rules_dirs=tuple(rules_dir or ()),
-        suppressions_file=suppressions, root=root)))
+        suppressions_file=suppressions, root=root, output=output, html=html, jobs=jobs)))
 
 
 @app.command("rules")

@@ -207,6 +207,12 @@ def _cleanup() -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
+def cleanup() -> None:
+    """Remove every bundle unpacked so far, now: for long-lived processes (fleet workers never run atexit)."""
+    while _TEMP_DIRS:
+        shutil.rmtree(_TEMP_DIRS.pop(), ignore_errors=True)
+
+
 def extract(path: str) -> OpenedBundle:
     """Unpack a bundle into a private temporary folder (removed at exit) and read its manifest."""
     tmp = tempfile.mkdtemp(prefix="hadoctor-bundle-")
