@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from hadoctor.errors import HadoctorError
-from hadoctor.report.result import ClusterResult, from_error, from_report
+from hadoctor.report.result import ClusterResult, exit_code, from_error, from_report
 
 #: what a forked worker needs, set by :func:`check_fleet` before the pool starts (fork inherits it)
 _WORK: dict = {}
@@ -76,7 +76,6 @@ def data_time(target: Optional[str]) -> Optional[float]:
 def check_one(target: Optional[str], work, *, root: str, fail_on: str, with_log_state: bool) -> ClusterResult:
     """One cluster, as ``hadoctor check TARGET`` would see it; raises HadoctorError on bad input.
     ``work``: (selected rules, suppressions, the whole rule catalogue)."""
-    from hadoctor.commands.check import exit_code
     from hadoctor.engine.runner import run
     from hadoctor.snapshot.loader import load_target
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from hadoctor.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError
+from hadoctor.report.result import exit_code  # noqa: F401 - the check's exit code, shared with fleet workers
 
 
 @dataclass(frozen=True)
@@ -173,16 +174,5 @@ def fleet_exit_code(results) -> int:
     if any(r.error for r in results):
         return EXIT_USAGE
     if any(r.incomplete for r in results):
-        return EXIT_INCOMPLETE
-    return EXIT_OK
-
-
-def exit_code(report, fail_on: str) -> int:
-    """1 for a finding at or above ``fail_on``; else 3 when a node lacks core data; else 0."""
-    from hadoctor.snapshot.registry import CORE_DATA
-
-    if report.at_or_above(fail_on):
-        return EXIT_FINDINGS
-    if any(name in n["missing"] for n in report.nodes for name in CORE_DATA):
         return EXIT_INCOMPLETE
     return EXIT_OK

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
-from hadoctor.engine.model import SEVERITY_RANK
+from hadoctor.rulemodel import SEVERITY_RANK
 from hadoctor.report.result import ClusterResult, one_line
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3

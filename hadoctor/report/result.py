@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from hadoctor.engine.model import SEVERITY_RANK, Finding
+from hadoctor.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
+from hadoctor.rulemodel import SEVERITY_RANK, Finding
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 
@@ -96,3 +97,14 @@ def from_report(report, cluster, *, target: Optional[str], exit_code: int, log_s
 def from_error(target: Optional[str], message: str, exit_code: int) -> ClusterResult:
     return ClusterResult(name=cluster_label(target, []), target=target or "this host", error=message,
                          exit_code=exit_code)
+
+
+def exit_code(report, fail_on: str) -> int:
+    """1 for a finding at or above ``fail_on``; else 3 when a node lacks core data; else 0."""
+    from hadoctor.snapshot.registry import CORE_DATA
+
+    if report.at_or_above(fail_on):
+        return EXIT_FINDINGS
+    if any(name in n["missing"] for n in report.nodes for name in CORE_DATA):
+        return EXIT_INCOMPLETE
+    return EXIT_OK

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from hadoctor.engine.model import Evidence, Finding
+from hadoctor.rulemodel import Evidence, Finding
 from hadoctor.report.nagios import MAX_OUTPUT, MAX_STATUS_TEXT, render_nagios
 from hadoctor.report.result import ClusterResult
 from tests.monitoring.helpers import EXAMPLES, fleet, hadoctor

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hadoctor.engine.model import Evidence, Finding
+from hadoctor.rulemodel import Evidence, Finding
 from hadoctor.report.prometheus import render_prometheus
 from hadoctor.report.result import ClusterResult
 from tests.monitoring.helpers import EXAMPLES, fleet, hadoctor
