@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
+from hadoctor import catalogue as _msg
 from hadoctor.rulemodel import SEVERITIES, Derivation, Evidence, Outcome, Rule, RuleDoc
 
 Doc = RuleDoc
@@ -80,6 +81,7 @@ def log_rule(code: str, title: str, *, severity: str, patterns: Dict[str, str], 
              context: Optional[Dict[str, str]] = None, levels: Sequence[str] = (),
              components: Sequence[str] = (), needs: Sequence[str] = ("log",), wants: Sequence[str] = (),
              min_hits: int = 1, within: Optional[timedelta] = None, max_age: Optional[timedelta] = None,
+             group_by: Optional[Dict[str, Callable[..., Optional[str]]]] = None, line_prefilter: Optional[str] = None,
              opt_in: bool = False) -> Callable:
     """Register a log rule. ``patterns`` are searched in each record's message (no ``^`` anchors).
 
@@ -91,6 +93,10 @@ def log_rule(code: str, title: str, *, severity: str, patterns: Dict[str, str], 
     ``(node, hits)`` where ``hits`` maps each pattern name to a :class:`Hits`, only when at
     least ``min_hits`` hits (within ``within`` of each other, newer than ``max_age`` before the
     end of the log) were seen.
+
+    ``group_by`` maps a pattern name to ``key(record, match)``: its hits are also counted per key in
+    ``Hits.groups`` (e.g. per link, per distinct message); a None key drops the record. ``line_prefilter``
+    is a regex on the raw line that replaces the trigger patterns in the log's prefilter.
     """
     for name, pattern in list(patterns.items()) + list((context or {}).items()):
         if pattern.startswith("^"):
@@ -106,6 +112,8 @@ def log_rule(code: str, title: str, *, severity: str, patterns: Dict[str, str], 
         made.min_hits = min_hits
         made.within = within.total_seconds() if within else None
         made.max_age = max_age.total_seconds() if max_age else None
+        made.group_by = dict(group_by or {})
+        made.line_prefilter = line_prefilter
         setattr(func, RULE_ATTRIBUTE, made)
         return func
     return register
@@ -186,8 +194,11 @@ class Hits:
     samples: List[Any] = field(default_factory=list)  # up to SAMPLE records (first ones)
     values: Dict[str, Dict[str, int]] = field(default_factory=dict)  # named group -> value -> count
     numbers: Dict[str, List[float]] = field(default_factory=dict)  # named group -> [min, max, sum, n]
+    groups: Dict[str, "Hits"] = field(default_factory=dict)  # key -> its hits (rules with group_by)
+    groups_dropped: int = 0  # hits whose key found no room (more than MAX_GROUPS keys)
     SAMPLE = 5
     MAX_VALUES = 100
+    MAX_GROUPS = 200
 
     @property
     def first_time(self) -> Optional[datetime]:
@@ -223,6 +234,17 @@ class Hits:
                 stats[2] += number
                 stats[3] += 1
 
+    def add_grouped(self, key: str, record: Any, match: "re.Match[str]") -> None:
+        """Count a hit in the total and under ``key``."""
+        self.add(record, match)
+        group = self.groups.get(key)
+        if group is None:
+            if len(self.groups) >= self.MAX_GROUPS:
+                self.groups_dropped += 1
+                return
+            group = self.groups[key] = Hits()
+        group.add(record, match)
+
     def evidence(self, node: Any, limit: int = 3) -> List[Evidence]:
         """Evidence from the first samples and the last record."""
         records = list(self.samples[:limit])
@@ -232,7 +254,7 @@ class Hits:
 
 
 #: heartbeat's own start line: everything after the last one is the current run.
-START_PATTERN = r"Configuration validated\. Starting heartbeat|Performing heartbeat restart exec"
+START_PATTERN = _msg.pattern("hb.start", "hb.restart_exec")
 
 
 def in_current_run(hits: Dict[str, "Hits"], name: str, start: str = "start") -> bool:

@@ -45,6 +45,12 @@ class Rule:
     min_hits: int = 1
     within: Optional[float] = None  # seconds: min_hits must fall inside one such window
     max_age: Optional[float] = None  # seconds before the end of the log; older hits are ignored
+    #: log rules: pattern name -> function(record, match) giving the key its hits are also grouped by
+    #: (Hits.groups); None drops the record
+    group_by: Dict[str, Callable[..., Optional[str]]] = field(default_factory=dict)
+    #: log rules: a line regex the log's prefilter uses instead of the trigger patterns (for a rule whose
+    #: patterns match any message: it narrows by level words, which only the line shows)
+    line_prefilter: Optional[str] = None
     opt_in: bool = False  # only runs when selected explicitly
     origin: str = "builtin"
 

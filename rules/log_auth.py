@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from hadoctor.catalogue import pattern
 from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, log_rule
 
 AUTH_FAILURES = {
-    "invalid_index": r"Invalid authentication(?: type)? \[(?P<index>\d+)\] in message",
-    "failed_auth": r"node \[(?P<src>[^\]]+)\] failed authentication",
-    "bad_node": r"bad node \[(?P<src>[^\]]+)\] in message",
-    "token": r"authtoken does not match",
+    "invalid_index": pattern("hb.auth_invalid_index"),
+    "failed_auth": pattern("glue.failed_auth"),
+    "bad_node": pattern("hb.bad_node"),
+    "token": pattern("glue.authtoken_mismatch", "glue.netstring_auth_failed", "hb.bad_auth_token"),
 }
-CONTEXT = {"start": START_PATTERN, "dump_src": r"MSG\[\d+\] : \[src=(?P<src>[^\]]+)\]"}
+CONTEXT = {"start": START_PATTERN, "dump_src": pattern("glue.msg_dump_src")}
 
 
 def _senders(hits):

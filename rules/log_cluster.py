@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from hadoctor.catalogue import pattern
 from hadoctor.parsers.timespec import format_ms
 from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_derivation, log_rule
 
-DEAD = r"node (?P<node>\S+): is dead"
-PEER_SEEN = r"Status update for node (?P<peer>\S+): status (?P<status>up|active|init)"
+DEAD = pattern("hb.node_dead")
+PEER_SEEN = pattern("hb.status_update", status="up|active|init")
 
 # shared derivations (rules read them by name, whatever else is selected)
 log_derivation("peer_deaths", DEAD, "every 'node X: is dead' record of the log (group node: who was declared dead)")
@@ -16,11 +17,11 @@ log_derivation("restarts", START_PATTERN, "every start (or restart exec) of hear
 @log_rule(
     "LOG010", "both nodes held the resources at once (split brain in the log)",
     severity="error",
-    patterns={"both_own": r"Both machines own (?P<which>our|foreign) resources",
-              "returning": r"Cluster node (?P<node>\S+) returning after partition"},
-    context={"start": START_PATTERN,
+    patterns={"both_own": pattern("hb.both_own"),
+              "returning": pattern("hb.partition_return")},
+    context={"start": START_PATTERN, "deadtime": pattern("hb.deadtime_small"),
              # the peer left (R1: the node that saw the partition return restarts itself): resolved
-             "resolved": r"Received shutdown notice from '|Heartbeat restart on node "},
+             "resolved": pattern("hb.shutdown_notice", "hb.peer_restart")},
     doc=Doc(
         meaning="The node saw its peer come back after a partition while both had taken the resources: each "
                 "had declared the other dead and acquired the resource groups (the VIP was up on both nodes).",
@@ -53,12 +54,12 @@ def split_brain_in_log(node, hits):
     severity="warning",
     patterns={"dead": DEAD},
     context={"start": START_PATTERN, "seen": PEER_SEEN,
-             "takeover": r"mach_down takeover complete|Taking over resource group (?P<group>.+)",
+             "takeover": pattern("md.takeover_complete", "md.takeover_group"),
              # heartbeat logs "Link peer:dev dead." only for a link that was up, and the history queue
              # fills only while the peer is live: both mean the peer had been heard
-             "link_dead": r"Link (?P<node>[^:\s]+):\S+ dead\.",
-             "queue": r"Message hist queue is filling up",
-             "shutdown": r"Received shutdown notice from '(?P<node>[^']+)'"},
+             "link_dead": pattern("hb.link_status", status="dead"),
+             "queue": pattern("hb.hist_queue"),
+             "shutdown": pattern("hb.shutdown_notice")},
     doc=Doc(
         meaning="The node stopped hearing its peer for longer than deadtime and declared it dead; with R1 "
                 "resources it then took over the peer's resource groups.",
@@ -96,7 +97,7 @@ def peer_declared_dead(node, hits):
 @log_rule(
     "LOG012", "late heartbeats: deadtime/warntime too close to real delays",
     severity="warning",
-    patterns={"late": r"Late heartbeat: Node (?P<node>\S+): interval (?P<ms>\d+) ms"},
+    patterns={"late": pattern("hb.late_heartbeat")},
     wants=("ha_cf",),
     doc=Doc(
         meaning="Heartbeats from the peer arrived later than warntime (WARN) or even later than deadtime "
@@ -132,7 +133,7 @@ def late_heartbeats(node, hits):
 @log_rule(
     "LOG013", "the peer does not acknowledge our messages (one-way heartbeat loss)",
     severity="warning",
-    patterns={"queue": r"Message hist queue is filling up \((?P<n>\d+) messages in queue\)"},
+    patterns={"queue": pattern("hb.hist_queue")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="More than 375 of this node's messages wait for the peer's acknowledgement: the peer hears "

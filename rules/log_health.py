@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from hadoctor.catalogue import pattern
 from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_derivation, log_rule
 
 
 @log_rule(
     "LOG030", "heartbeat shut down in an emergency or demanded a reboot",
     severity="error",
-    patterns={"emergency": r"Emergency Shutdown",
-              "reboot": r"Resource STOP failure\. Reboot required|Killing heartbeat ungracefully"},
+    patterns={"emergency": pattern("hb.emergency"),
+              "reboot": pattern("hb.stop_failure_reboot", "hb.kill_ungracefully")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="A core heartbeat process died (Emergency Shutdown: Master Control process died), or a "
@@ -29,10 +30,10 @@ def emergency_shutdown(node, hits):
 @log_rule(
     "LOG031", "a respawned client keeps dying, or cannot be started",
     severity="warning",
-    patterns={"respawn": r"Respawning client \"(?P<client>[^\"]+)\"",
-              "too_fast": r"Client (?P<client>\S+) \"respawning too fast\"",
-              "bad_cmd": r"Client child command \[(?P<cmd>[^\]]+)\] is not (?:executable|full pathname)",
-              "bad_uid": r"Invalid uid \[(?P<uid>[^\]]+)\] specified for client child"},
+    patterns={"respawn": pattern("hb.respawn"),
+              "too_fast": pattern("hb.respawn_too_fast"),
+              "bad_cmd": pattern("hb.bad_client_cmd"),
+              "bad_uid": pattern("hb.bad_client_uid")},
     doc=Doc(
         meaning="A program started by a `respawn` line in ha.cf (ipfail, dopd, ...) exits again and again, or "
                 "its path or user is wrong (e.g. /usr/lib/heartbeat/ipfail on a 64-bit package that installs "
@@ -54,7 +55,7 @@ def respawn_trouble(node, hits):
 
 #: 500 ms or more: shorter dispatch stalls are routine (healthy lab nodes log 40-240 ms ones)
 STALL_MS = r"[5-9]\d\d|[1-9]\d{3,}"
-STALLED = r"Dispatch function for (?P<what>.+?) was delayed (?P<ms>" + STALL_MS + ") ms"
+STALLED = pattern("glue.dispatch_delayed", ms=STALL_MS)
 
 log_derivation("stalls", STALLED, "every dispatch delay of half a second or more (groups what, ms)")
 
@@ -63,7 +64,7 @@ log_derivation("stalls", STALLED, "every dispatch delay of half a second or more
     "LOG032", "heartbeat's main loop was stalled (dispatch delays)",
     severity="warning",
     patterns={"delayed": STALLED,
-              "slow": r"Dispatch function for (?P<what>.+?) took too long to execute: (?P<ms>" + STALL_MS + ") ms"},
+              "slow": pattern("glue.dispatch_too_long", ms=STALL_MS)},
     wants=("ha_cf",),
     doc=Doc(
         meaning="A timer in heartbeat fired late or ran long: the process was not scheduled in time (load, "
@@ -88,8 +89,8 @@ def dispatch_delays(node, hits):
 @log_rule(
     "LOG033", "heartbeat packets from the peer were lost",
     severity="info",
-    patterns={"lost": r"(?P<n>\d+) lost packet\(s\) for \[(?P<node>[^\]]+)\]",
-              "lot": r"lost a lot of packets|Irretrievably lost packet"},
+    patterns={"lost": pattern("hb.lost_packets"),
+              "lot": pattern("hb.lost_a_lot", "hb.irretrievably_lost")},
     doc=Doc(
         meaning="Sequence numbers from the peer had gaps: packets were lost on the heartbeat path (and "
                 "usually retransmitted).",
@@ -108,8 +109,8 @@ def lost_packets(node, hits):
 @log_rule(
     "LOG034", "heartbeat could not run in realtime or lock its memory",
     severity="info",
-    patterns={"mlock": r"Cannot lock ourselves into memory|Unable to lock pid \d+ in memory",
-              "sched": r"Unable to set scheduler parameters"},
+    patterns={"mlock": pattern("glue.mlock_limits", "glue.mlock_pid"),
+              "sched": pattern("glue.sched_params")},
     doc=Doc(
         meaning="heartbeat asked for realtime scheduling and locked memory and the system refused "
                 "(RLIMIT_MEMLOCK too small, or a container without the capability).",
@@ -126,12 +127,11 @@ def realtime_failures(node, hits):
 @log_rule(
     "LOG035", "heartbeat could not use a communication medium",
     severity="error",
-    patterns={"device": r"IP interface \[(?P<iface>[^\]]+)\] does not exist"
-                        r"|error setting option SO_BINDTODEVICE\S* on (?P<iface2>[^\s:]+)",
-              "open": r"cannot open (?P<medium>\S+ \S+)",
-              "illegal": r"Illegal (?P<kind>\S+) \[[^\]]*\] in config file \[(?P<arg>[^\]]*)\]",
-              "channels": r"No working comm channels to write to|Is a cable unplugged",
-              "send": r"Unable to send HBcomm packet"},
+    patterns={"device": pattern("hb.media_no_iface", "hb.media_bindtodevice"),
+              "open": pattern("hb.media_cannot_open"),
+              "illegal": pattern("hb.media_illegal"),
+              "channels": pattern("hb.no_comm_channels", "hb.cable_unplugged"),
+              "send": pattern("hb.send_hbcomm")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="A bcast/ucast/mcast line names an interface that does not exist, a socket could not be "

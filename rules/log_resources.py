@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
+from hadoctor.catalogue import pattern
 from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, log_rule
 
-FINDIF_FAILURE = (
-    r"findif failed \[rc=\d+\]"            # IPaddr (C findif), resource-agents 3.9/4.x
-    r"|\[findif\] failed"                   # IPaddr2 findif.sh (3.9.5+, 4.x)
-    r"|\[\S*findif -C\] failed"             # IPaddr2 with the C binary (3.9.2)
-    r"|Cannot use default route w/o netmask"
-    r"|Unable to find nic(?: or netmask|, or netmask mismatch)?"
-    r"|Invalid parameter value: nic \[(?P<nic>[^\]]*)\] Calculated nic: \[(?P<calc>[^\]]*)\]"
-    r"|No free interface found for (?P<vip>\S+)"
-)
+FINDIF_FAILURE = pattern("ra.findif_rc", "ra.findif_sh_failed", "ra.findif_c_failed", "ra.findif_no_default_route",
+                         "ra.findif_no_nic", "ra.findif_nic_mismatch", "ra.no_free_interface", "ra.findif_bad_nic")
 
 
 @log_rule(
@@ -21,7 +15,7 @@ FINDIF_FAILURE = (
     patterns={"findif": FINDIF_FAILURE},
     levels=("error", "crit", "warn"),
     context={"start": START_PATTERN,
-             "giving_up": r"Giving up resources due to failure of (?P<rsc>\S+)"},
+             "giving_up": pattern("rm.giving_up")},
     doc=Doc(
         meaning="The IPaddr or IPaddr2 resource agent failed to choose the network interface (and netmask) "
                 "for the virtual IP. resource-agents' findif looks for a route to the VIP: the VIP must fall "
@@ -50,20 +44,28 @@ def findif_failure(node, hits):
 
 
 @log_rule(
-    "LOG002", "a resource failed to start and heartbeat gave the group up",
+    "LOG002", "a resource script failed (start: heartbeat gave the group up; stop: a reboot looms)",
     severity="error",
-    patterns={"giving_up": r"Giving up resources due to failure of (?P<rsc>\S+)",
-              "rc": r"Return code (?P<rc>\d+) from (?P<script>\S+)"},
+    patterns={"giving_up": pattern("rm.giving_up"),
+              "rc": pattern("rm.return_code"),
+              "ocf": pattern("hto.ocf_failed")},
     levels=("error", "crit"),
     context={"start": START_PATTERN, "findif": FINDIF_FAILURE,
-             "missing": r"Cannot locate resource script (?P<script>\S+)"},
+             "missing": pattern("rm.missing_script"),
+             "running": pattern("rm.running", op="start|stop"),
+             "stop": pattern("rm.stop_retry", "rm.not_lsb", "rm.stop_must_succeed", "rm.reboot_avoided")},
+    group_by={"running": lambda record, match: match.group("op")},
     doc=Doc(
-        meaning="ResourceManager ran a resource script's start, it failed, and heartbeat released the whole "
-                "resource group (and schedules hb_standby 30 s later).",
-        why="The service is not running on either node, or it is ping-ponging between them.",
-        fix="Run the failing script by hand on the node (`/etc/ha.d/resource.d/<script> <args> start`, or "
-            "`/etc/init.d/<service> start`) and fix what it reports; the lines before 'Giving up' in the log "
-            "usually name the cause.",
+        meaning="ResourceManager ran a resource script (its start while acquiring a group, its stop while "
+                "releasing one) and the script returned an error. A failed start makes heartbeat release the "
+                "whole group (and schedule hb_standby 30 s later); a failed stop is retried and, when the "
+                "resource still looks active, makes heartbeat demand a reboot.",
+        why="After a failed start the service runs on neither node, or ping-pongs between them; after a "
+            "failed stop the node reboots (or an LSB script that fails 'stop when already stopped' narrowly "
+            "avoided it).",
+        fix="Run the failing operation by hand on the node (`/etc/ha.d/resource.d/<script> <args> start|stop`, "
+            "or `/etc/init.d/<service> start|stop`) and fix what it reports; the lines before the failure in "
+            "the log usually name the cause. An init script's stop must succeed when already stopped (LSB).",
     ),
 )
 def resource_start_failed(node, hits):
@@ -73,16 +75,46 @@ def resource_start_failed(node, hits):
     if explained:
         return  # LOG001 / LOG004 name the cause
     scripts = hits["rc"].values.get("script", {})
-    what = ", ".join(rscs) or ", ".join(scripts) or "a resource"
-    yield fail(f"start of {what} failed ({hits['giving_up'].count + hits['rc'].count} log lines)",
-               hits["rc"].evidence(node, 2) + hits["giving_up"].evidence(node, 2),
-               when="now" if in_current_run(hits, "giving_up") or in_current_run(hits, "rc") else "past")
+    op = _operation(hits)
+    what = ", ".join(rscs) if op == "start" and rscs else ", ".join(scripts) or ", ".join(rscs) or "a resource"
+    lines = hits["giving_up"].count + hits["rc"].count + hits["ocf"].count
+    results = ", ".join(sorted(hits["ocf"].values.get("result", {})))
+    message = f"{op} of {what} failed ({lines} log lines)" if op else f"{what} failed ({lines} log lines)"
+    if results:
+        message += f"; the agent said: {results}"
+    yield fail(message,
+               hits["rc"].evidence(node, 2) + hits["giving_up"].evidence(node, 2) + hits["stop"].evidence(node, 1),
+               when="now" if any(in_current_run(hits, k) for k in ("giving_up", "rc", "ocf")) else "past")
+
+
+def _operation(hits) -> str:
+    """Which operation failed last: start (the group was given up), stop (retries, LSB warnings), or the
+    operation of the last 'Running ...' line before the last error ('' when the log does not say)."""
+    if hits["stop"].count and not hits["giving_up"].count:
+        return "stop"
+    if hits["giving_up"].count and not hits["stop"].count:
+        return "start"
+    failed = hits["rc"].last or hits["giving_up"].last or hits["ocf"].last
+    best = None
+    for op, group in hits["running"].groups.items():
+        for record in [group.last] + list(group.samples):
+            if failed is not None and _before(record, failed) and (best is None or _before(best[1], record)):
+                best = (op, record)
+    return best[0] if best else ("start" if hits["giving_up"].count else "")
+
+
+def _before(a, b) -> bool:
+    """Record ``a`` was logged no later than record ``b`` (time, then place in the log)."""
+    if a.time is not None and b.time is not None and a.time != b.time:
+        return a.time < b.time
+    return (a.file, a.line) <= (b.file, b.line)
 
 
 @log_rule(
     "LOG003", "a resource was already active when heartbeat started (started outside heartbeat)",
     severity="error",
-    patterns={"active": r"Resource (?P<rsc>\S+) is active, and should not be!"},
+    patterns={"active": pattern("rm.active_at_start")},
+    context={"non_idle": pattern("rm.non_idle")},
     doc=Doc(
         meaning="At start-up (verifyallidle) the init script found a haresources resource already running: "
                 "the VIP configured statically by the OS, or a service started at boot.",
@@ -100,7 +132,7 @@ def resource_active_at_start(node, hits):
 @log_rule(
     "LOG004", "a resource script named in haresources cannot be found",
     severity="error",
-    patterns={"missing": r"Cannot locate resource script (?P<script>\S+)"},
+    patterns={"missing": pattern("rm.missing_script")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="ResourceManager looked for the script in /etc/ha.d/resource.d and /etc/init.d and found no "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from hadoctor.catalogue import pattern
 from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, log_rule
 
 
 @log_rule(
     "LOG050", "a resource agent cannot find a command it needs",
     severity="error",
-    patterns={"missing": r"Setup problem: couldn't find command: (?P<command>\S+)"},
+    patterns={"missing": pattern("ra.missing_command")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="An OCF agent checked for a helper program and did not find it: the legacy IPaddr agent needs "
@@ -28,8 +29,8 @@ def helper_command_missing(node, hits):
 @log_rule(
     "LOG051", "heartbeat has no haclient group or hacluster user",
     severity="error",
-    patterns={"group": r"Invalid group name \[(?P<group>[^\]]+)\]",
-              "user": r"Invalid user name \[(?P<user>[^\]]+)\]|Invalid uid \[(?P<uid>[^\]]+)\]"},
+    patterns={"group": pattern("glue.invalid_group"),
+              "user": pattern("hb.invalid_user", "hb.bad_client_uid")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="heartbeat's default apiauth entries and respawned clients run as hacluster:haclient; on a "
@@ -50,7 +51,7 @@ def missing_user_or_group(node, hits):
 @log_rule(
     "LOG052", "messages written to heartbeat's FIFO were garbled (resource-agents #396)",
     severity="warning",
-    patterns={"nv": r"NV failure \(msgfromsteam\)|ha_msg_add_nv_depth: line doesn't contain '='"},
+    patterns={"nv": pattern("glue.nv_failure", "glue.nv_no_equals")},
     doc=Doc(
         meaning="A script's ha_clustermsg wrote a message into /var/lib/heartbeat/fifo that heartbeat could not "
                 "parse (resource-agents issue #396: the shell function wrote the message in several pieces).",

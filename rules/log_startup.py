@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from hadoctor.catalogue import pattern
 from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_rule
 
 # heartbeat logs the first line after a parse_config failure and the second after every refusal, so one
 # refusal usually logs both: count the final line, and fall back to the first when the final one is missing
-REFUSED = r"Configuration error, heartbeat not started"
-PARSE_REFUSED = r"Heartbeat not started: configuration error"
+REFUSED = pattern("hb.config_error")
+PARSE_REFUSED = pattern("hb.parse_refused")
 
 
 @log_rule(
@@ -36,7 +37,7 @@ def refused_to_start(node, hits):
 @log_rule(
     "LOG041", "this node's name is not among ha.cf's node lines",
     severity="error",
-    patterns={"not_in": r"Current node \[(?P<node>[^\]]+)\] not in configuration"},
+    patterns={"not_in": pattern("hb.node_not_in_config")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="heartbeat names the local node by `uname -n` (lower-cased), or by /etc/ha.d/nodeinfo, and that "
@@ -55,7 +56,7 @@ def current_node_not_in_config(node, hits):
 @log_rule(
     "LOG042", "haresources names a node that is not in ha.cf",
     severity="error",
-    patterns={"bad": r"Bad nodename in \S+ \[(?P<node>[^\]]+)\]"},
+    patterns={"bad": pattern("hb.bad_haresources_node")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="The first word of a haresources line must be a node declared in ha.cf (case-insensitive); "
@@ -73,10 +74,10 @@ def bad_haresources_node(node, hits):
 @log_rule(
     "LOG043", "heartbeat refused the authkeys file",
     severity="error",
-    patterns={"auth": r"Bad permissions on keyfile|Cannot open keyfile|Invalid authnum \[|Invalid authtype \["
-                      r"|Auth method \[\S+\] requires a key|Auth method \[crc\] doesn't use a key"
-                      r"|Missing auth directive|Auth Key \[\d+\] not found|Auth line \[|Invalid auth line"
-                      r"|Authentication reparsing error"},
+    patterns={"auth": pattern("hb.keyfile_perms", "hb.keyfile_open", "hb.auth_bad_num", "hb.auth_bad_type",
+                              "hb.auth_needs_key", "hb.auth_crc_key", "hb.auth_missing_directive",
+                              "hb.auth_key_not_found", "hb.auth_line_invalid", "hb.auth_bad_line",
+                              "hb.auth_reparse", "hb.auth_config_error")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="heartbeat parsed /etc/ha.d/authkeys and refused it: bad permissions (group or other can "
@@ -95,9 +96,9 @@ def authkeys_refused(node, hits):
 @log_rule(
     "LOG044", "heartbeat refused the timings in ha.cf",
     severity="error",
-    patterns={"dead": r"Dead time \[(?P<dead>\d+)\] is too small compared to keeplive \[(?P<keepalive>\d+)\]",
-              "init": r"Initial dead time \[(?P<init>\d+)\] is smaller than deadtime \[(?P<dead2>\d+)\]",
-              "ping": r"Ping dead time \[\d+\] is too small compared to keeplive"},
+    patterns={"dead": pattern("hb.deadtime_vs_keepalive"),
+              "init": pattern("hb.initdead_vs_deadtime"),
+              "ping": pattern("hb.deadping_vs_keepalive")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="heartbeat requires deadtime > 2 x keepalive (and deadping likewise) and initdead >= deadtime.",
@@ -114,7 +115,7 @@ def timings_refused(node, hits):
 @log_rule(
     "LOG045", "ha.cf has a directive heartbeat does not know",
     severity="error",
-    patterns={"illegal": r"Illegal directive \[(?P<directive>[^\]]*)\]"},
+    patterns={"illegal": pattern("hb.illegal_directive")},
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="heartbeat read a line whose first word is not a directive it knows (a typo, a `//` comment, "

@@ -240,10 +240,12 @@ class _LogRuleState:
             self.cutoff = end_time.timestamp() - r.max_age
         self.window: Deque[float] = deque(maxlen=max(r.min_hits, 1))
         self.triggered = r.min_hits <= 0
+        self.group_by = r.group_by
 
     def on_match(self, record: Any, name: str, match: "re.Match[str]", trigger: bool) -> None:
+        keyed = self.group_by.get(name) if self.group_by else None
         if not trigger:
-            self.hits[name].add(record, match)
+            self._add(name, keyed, record, match)
             return
         if self.components and record.component not in self.components:
             return
@@ -252,8 +254,18 @@ class _LogRuleState:
         stamp = record.time.timestamp() if record.time is not None else None
         if self.cutoff is not None and stamp is not None and stamp < self.cutoff:
             return
-        self.hits[name].add(record, match)
-        self._count(stamp)
+        if self._add(name, keyed, record, match):
+            self._count(stamp)
+
+    def _add(self, name: str, keyed, record: Any, match: "re.Match[str]") -> bool:
+        if keyed is None:
+            self.hits[name].add(record, match)
+            return True
+        key = keyed(record, match)
+        if key is None:
+            return False
+        self.hits[name].add_grouped(key, record, match)
+        return True
 
     def _count(self, stamp: Optional[float]) -> None:
         if self.triggered:
@@ -342,7 +354,10 @@ def _unique(entries: list) -> list:
 
 def prefilter_for(rules: List[Any]) -> "re.Pattern[bytes]":
     """One bytes regex that any line a log rule (or log derivation) could match must match (the fast path)."""
-    patterns = [p for r in rules for p in list(r.patterns.values()) + list(r.context.values())]
+    patterns = []
+    for r in rules:
+        line = getattr(r, "line_prefilter", None) or getattr(getattr(r, "rule", None), "line_prefilter", None)
+        patterns.extend(list(r.context.values()) + ([line] if line else list(r.patterns.values())))
     from hadoctor.parsers.hblog import compile_prefilter
 
     # named groups would collide across rules; the prefilter only needs to match, not capture

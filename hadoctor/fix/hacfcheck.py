@@ -28,10 +28,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Optional, Tuple
 
+from hadoctor.catalogue import literal
+
 #: Log messages after which the master is known to have read ha.cf, or found its mtime unchanged.
-RESTART_EXEC = "Performing heartbeat restart exec"
-REREAD_AUTH = "Rereading authentication file"
-UNCHANGED = "Configuration unchanged"
+RESTART_EXEC = literal("hb.restart_exec")
+REREAD_AUTH = literal("hb.reread_auth")
+UNCHANGED = literal("hb.config_unchanged")
 READ_MARKS: Tuple[str, ...] = (RESTART_EXEC, REREAD_AUTH, UNCHANGED)
 #: Uncertainty of the master's start as a time of reading ha.cf (btime in whole seconds, fork after
 #: parsing, mtime in whole seconds).

@@ -5,8 +5,8 @@
   decodes them with the wire codec and records, per sending node, the key index and whether the
   authenticator verifies with a given authkeys model (:func:`hadoctor.wire.auth.verify`).
 * :func:`log_counts` counts, in a slice of a node's heartbeat log parsed by hadoctor's log parser,
-  the authentication failures (the patterns of rules LOG020/LOG021), ``is dead`` (LOG011) and
-  ``returning after partition`` (LOG010): the same regular expressions the rules use.
+  the authentication failures (one line per rejected packet), ``is dead`` and ``returning after
+  partition``: the catalogue's messages (:mod:`hadoctor.catalogue`), which the rules read too.
 """
 
 from __future__ import annotations
@@ -20,20 +20,20 @@ from typing import Dict, List, Optional, Sequence, Tuple
 _PATTERNS: Optional[Dict[str, "re.Pattern[str]"]] = None
 
 
+#: what is counted -> catalogue message; a rejected packet logs exactly one of the ``auth:`` lines
+#: (glue also logs "netstring authentication failed" after "authtoken does not match": not counted twice)
+_MESSAGES = {"auth:invalid_index": "hb.auth_invalid_index", "auth:failed_auth": "glue.failed_auth",
+             "auth:token": "glue.authtoken_mismatch", "dead": "hb.node_dead", "partition": "hb.partition_return",
+             "reread": "hb.reread_auth"}
+
+
 def _rule_patterns() -> Dict[str, "re.Pattern[str]"]:
-    """The log rules' own regexes (rules/log_auth.py, rules/log_cluster.py), loaded once."""
+    """The catalogue's regexes for what :func:`log_counts` counts, compiled once."""
     global _PATTERNS
     if _PATTERNS is None:
-        from hadoctor.engine.discovery import builtin_rules
+        from hadoctor.catalogue import pattern
 
-        rules = builtin_rules("log_auth", "log_cluster")
-        pats: Dict[str, str] = {f"auth:{k}": v for k, v in rules["LOG021"].patterns.items()}
-        pats["dead"] = rules["LOG011"].patterns["dead"]
-        pats["partition"] = rules["LOG010"].patterns["returning"]
-        from hadoctor.fix.hacfcheck import REREAD_AUTH
-
-        pats["reread"] = re.escape(REREAD_AUTH)
-        _PATTERNS = {k: re.compile(v) for k, v in pats.items()}
+        _PATTERNS = {k: re.compile(pattern(name)) for k, name in _MESSAGES.items()}
     return _PATTERNS
 
 

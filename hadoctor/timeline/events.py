@@ -1,8 +1,8 @@
 """Timeline events: what one heartbeat log line means for the cluster's history.
 
 Each node's log is streamed once with a prefilter built from :data:`KINDS`; every
-matching record becomes an :class:`Event` (the messages: docs/heartbeat/logs.md#resources and the
-sections after it).
+matching record becomes an :class:`Event`. The messages are the catalogue's (:mod:`hadoctor.catalogue`;
+what they mean: docs/heartbeat/logs.md#resources and the sections after it).
 
 >>> from datetime import datetime
 >>> from hadoctor.parsers.hblog import parse_line
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, List, Optional, Pattern, Tuple
+from typing import Dict, Iterator, List, Optional, Pattern, Tuple
 
 __all__ = ["Event", "KINDS", "SEVERITY", "events_of", "prefilter_patterns"]
 
@@ -44,62 +44,76 @@ class Event:
         return (self.time, self.node, self.kind, self.subject, self.detail, self.file, self.line)
 
 
-# kind, literal gate (must occur in the message), regex on the message, severity
-_SPECS: List[Tuple[str, str, str, str]] = [
-    ("hb_start", "Starting heartbeat", r"Configuration validated\. Starting heartbeat ?(?P<d>\S*)", "info"),
-    ("config_error", "heartbeat not started",
-     r"Configuration error, heartbeat not started|Heartbeat not started: configuration error", "error"),
-    ("hb_stopping", "shutdown in progress", r"Heartbeat shutdown in progress", "info"),
-    ("hb_stop", "shutdown complete", r"(?:^|\s)Heartbeat shutdown complete", "info"),
-    ("peer_shutdown", "Received shutdown notice", r"Received shutdown notice from '(?P<s>[^']+)'", "info"),
-    ("link_up", "Link ", r"^Link (?P<s>(?P<d>[^:\s]+):\S+) up\.", "info"),
-    ("link_dead", "Link ", r"^Link (?P<s>(?P<d>[^:\s]+):\S+) dead\.", "warn"),
-    ("node_dead", ": is dead", r"node (?P<s>\S+): is dead", "warn"),
-    ("status", "Status update for node", r"Status update for node (?P<s>\S+): status (?P<d>\S+)", "info"),
-    ("local_status", "Local status now set to", r"Local status now set to: '(?P<d>[^']+)'", "info"),
-    ("acquire", "Acquiring resource group", r"Acquiring resource group: (?P<o>\S+) (?P<d>(?P<s>\S+).*)", "info"),
-    ("release", "Releasing resource group", r"Releasing resource group: (?P<o>\S+) (?P<d>(?P<s>\S+).*)", "info"),
-    ("takeover_group", "Taking over resource group", r"Taking over resource group (?P<s>\S+)", "warn"),
-    ("giving_up", "Giving up resources due to failure", r"Giving up resources due to failure of (?P<s>\S+)", "error"),
-    ("takeover_complete", "mach_down takeover complete", r"mach_down takeover complete(?: for node (?P<s>\S+?)\.?$)?",
-     "warn"),
-    ("resources_from", "Resources being acquired from", r"Resources being acquired from (?P<s>\S+?)\.?$", "warn"),
-    ("release_all", "Giving up all HA resources", r"Giving up all HA resources", "info"),
-    ("relinquished", "All HA resources relinquished", r"All HA resources relinquished", "info"),
-    ("standby", "standby",
-     r"(?P<s>\S+) wants to go standby(?: \[(?P<d>\w+)\])?|standby: (?P<d2>.+)|(?P<d3>(?:give up|acquire) \w+ HA "
-     r"resources \(standby\))|(?P<d4>Standby resource acquisition done.*)|(?P<d5>Other node completed standby.*)",
-     "info"),
-    ("partition_return", "returning after partition", r"Cluster node (?P<s>\S+) returning after partition", "error"),
-    ("both_own", "Both machines own", r"Both machines own (?P<s>our|foreign) resources", "error"),
-    ("auth_failure", "uthenticat",
-     r"Invalid authentication(?: type)? \[(?P<d>\d+)\]|node \[(?P<s>[^\]]+)\] failed authentication"
-     r"|(?P<d2>authtoken does not match|netstring authentication failed)", "error"),
-    ("foreign_sender", "bad node [", r"bad node \[(?P<s>[^\]]+)\] in message", "error"),
-    ("late_heartbeat", "Late heartbeat", r"Late heartbeat: Node (?P<s>\S+): interval (?P<d>\d+) ms", "warn"),
-    ("dispatch_delay", "Dispatch function for",
-     r"Dispatch function for (?P<s>.+?) (?:was delayed (?P<d>\d+) ms|took too long to execute: (?P<d2>\d+) ms)",
-     "warn"),
-    ("emergency_shutdown", "Emergency Shutdown", r"Emergency Shutdown(?P<d>.*)", "error"),
-    ("respawn", "espawn", r"Respawning client \"(?P<s>[^\"]+)\"|Client (?P<s2>\S+) \"respawning too fast\"", "warn"),
-    ("restart", "estart", r"Heartbeat restart on node (?P<s>\S+)|(?P<d>Performing heartbeat restart exec)", "warn"),
+# kind, severity, [(catalogue message, narrowed groups, subject, detail)]: subject and detail are format strings
+# over the message's named groups ("{_}" is the whole match; a group that did not take part is "")
+_SPECS: List[Tuple[str, str, List[Tuple[str, Dict[str, str], str, str]]]] = [
+    ("hb_start", "info", [("hb.start", {}, "", "{version}")]),
+    ("config_error", "error", [("hb.config_error", {}, "", ""), ("hb.parse_refused", {}, "", "")]),
+    ("hb_stopping", "info", [("hb.shutdown_in_progress", {}, "", "")]),
+    ("hb_stop", "info", [("hb.shutdown_complete", {}, "", "")]),
+    ("peer_shutdown", "info", [("hb.shutdown_notice", {}, "{node}", "")]),
+    ("link_up", "info", [("hb.link_status", {"status": "up"}, "{node}:{iface}", "{node}")]),
+    ("link_dead", "warn", [("hb.link_status", {"status": "dead"}, "{node}:{iface}", "{node}")]),
+    ("node_dead", "warn", [("hb.node_dead", {}, "{node}", "")]),
+    ("status", "info", [("hb.status_update", {}, "{node}", "{status}")]),
+    ("local_status", "info", [("hb.local_status", {}, "", "{status}")]),
+    ("acquire", "info", [("rm.acquire", {}, "{first}", "{group} (owner {owner})")]),
+    ("release", "info", [("rm.release", {}, "{first}", "{group} (owner {owner})")]),
+    ("takeover_group", "warn", [("md.takeover_group", {}, "{group}", "")]),
+    ("giving_up", "error", [("rm.giving_up", {}, "{rsc}", "")]),
+    ("takeover_complete", "warn", [("md.takeover_complete", {}, "{node}", "")]),
+    ("resources_from", "warn", [("hb.resources_from", {}, "{node}", "")]),
+    ("release_all", "info", [("hb.release_all", {}, "", "")]),
+    ("relinquished", "info", [("hb.relinquished", {}, "", "")]),
+    ("standby", "info", [("hb.wants_standby", {}, "{node}", "{which}"), ("hb.standby_step", {}, "", "{step}"),
+                         ("hb.standby_action", {}, "", "{action} (standby)"), ("hb.standby_done", {}, "", "{_}"),
+                         ("hb.standby_other_done", {}, "", "{_}")]),
+    ("partition_return", "error", [("hb.partition_return", {}, "{node}", "")]),
+    ("both_own", "error", [("hb.both_own", {}, "{which}", "")]),
+    ("auth_failure", "error", [("hb.auth_invalid_index", {}, "", "{index}"),
+                               ("glue.failed_auth", {}, "{src}", "failed authentication"),
+                               ("glue.authtoken_mismatch", {}, "", "{_}"),
+                               ("glue.netstring_auth_failed", {}, "", "{_}")]),
+    ("foreign_sender", "error", [("hb.bad_node", {}, "{src}", "")]),
+    ("late_heartbeat", "warn", [("hb.late_heartbeat", {}, "{node}", "interval {ms} ms")]),
+    ("dispatch_delay", "warn", [("glue.dispatch_delayed", {}, "{what}", "{ms} ms"),
+                                ("glue.dispatch_too_long", {}, "{what}", "{ms} ms")]),
+    ("emergency_shutdown", "error", [("hb.emergency", {}, "", "{detail}")]),
+    ("respawn", "warn", [("hb.respawn", {}, "{client}", ""), ("hb.respawn_too_fast", {}, "{client}", "")]),
+    ("restart", "warn", [("hb.peer_restart", {}, "{node}", ""), ("hb.restart_exec", {}, "", "{_}")]),
 ]
 
 #: kind -> severity (info, warn, error)
-SEVERITY = {k: sev for k, _, _, sev in _SPECS}
+SEVERITY = {k: sev for k, sev, _ in _SPECS}
 #: kinds in extraction order
-KINDS = [k for k, _, _, _ in _SPECS]
-_COMPILED: List[Tuple[str, str, Pattern[str]]] = [(k, lit, re.compile(rx)) for k, lit, rx, _ in _SPECS]
+KINDS = [k for k, _, _ in _SPECS]
+_COMPILED: Optional[List[Tuple[str, str, Pattern[str], str, str]]] = None
+
+
+def _compiled() -> List[Tuple[str, str, Pattern[str], str, str]]:
+    """(kind, literal gate, regex, subject, detail) in extraction order, built once from the catalogue."""
+    global _COMPILED
+    if _COMPILED is None:
+        from hadoctor.catalogue import gate, pattern
+
+        _COMPILED = [(kind, gate(name), re.compile(pattern(name, **narrow)), subject, detail)
+                     for kind, _, messages in _SPECS for name, narrow, subject, detail in messages]
+    return _COMPILED
 
 
 def prefilter_patterns() -> List[str]:
     """Line patterns (literals) for :func:`hadoctor.parsers.hblog.compile_prefilter`."""
     lits = []
-    for _, lit, _, _ in _SPECS:
+    for _, lit, _, _, _ in _compiled():
         esc = re.escape(lit)
         if esc not in lits:
             lits.append(esc)
     return lits
+
+
+class _Groups(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def events_of(record, node: str, when: Optional[datetime] = None) -> Iterator[Event]:
@@ -110,22 +124,14 @@ def events_of(record, node: str, when: Optional[datetime] = None) -> Iterator[Ev
     t = record.time or when
     if t is None:
         return
-    for kind, lit, rx in _COMPILED:
+    for kind, lit, rx, subject, detail in _compiled():
         if lit not in msg:
             continue
         m = rx.search(msg)
         if m is None:
             continue
-        g = m.groupdict()
-        subject = g.get("s") or g.get("s2") or ""
-        detail = (g.get("d") or g.get("d2") or g.get("d3") or g.get("d4") or g.get("d5") or "")
-        if kind in ("acquire", "release") and g.get("o"):
-            detail = f"{detail} (owner {g['o']})"
-        elif kind == "late_heartbeat":
-            detail = f"interval {detail} ms"
-        elif kind == "dispatch_delay":
-            detail = f"{detail} ms"
-        elif kind == "auth_failure" and not detail and subject:
-            detail = "failed authentication"
-        yield Event(t, node, kind, subject, detail.strip(), record.file, record.line)
+        groups = _Groups((k, v) for k, v in m.groupdict().items() if v is not None)
+        groups["_"] = m.group(0)
+        yield Event(t, node, kind, subject.format_map(groups), detail.format_map(groups).strip(), record.file,
+                    record.line)
         return          # one event per record: the first kind that matches

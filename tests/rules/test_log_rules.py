@@ -968,6 +968,121 @@ def _log045_history(report):
 
 
 # ===================================================================================================
+# log_paths: LOG036 (a heartbeat path lost), LOG037 (a medium's socket refused)
+# ===================================================================================================
+
+def _links(t: str = "07:24:29") -> List[str]:
+    """node01 hears node02 on both media (lab healthy: bcast eth0, ucast eth1)."""
+    return [hb(t, "info: Link node01:eth0 up."), hb(t, "info: Link node02:eth0 up."),
+            hb(t, "info: Link node02:eth1 up.")]
+
+
+def _no_carrier(ip_a_text: str, iface: str) -> str:
+    """`ip a` text with ``iface`` cabled off (what iproute2 shows: NO-CARRIER, state DOWN)."""
+    out = []
+    for line in ip_a_text.splitlines():
+        if f": {iface}@" in line or f": {iface}:" in line:
+            line = line.replace("<BROADCAST,MULTICAST,UP,LOWER_UP>", "<NO-CARRIER,BROADCAST,MULTICAST,UP>")
+            line = line.replace("state UP", "state DOWN")
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _lost_path_nodes(ip_change: bool) -> dict:
+    nodes = logs(log(hb("07:24:28", START), *_links(), hb("07:31:02", "info: Link node02:eth1 dead.")))
+    if ip_change:
+        nodes["node01"]["ip-a.txt"] = _no_carrier(nodes["node01"]["ip-a.txt"], "eth1")
+    return nodes
+
+
+@scenario("LOG036 lab lost-path: 'Link node02:eth1 dead.' and no 'up' after it; eth1 NO-CARRIER in ip a",
+          _lost_path_nodes(ip_change=True), fires={"LOG036": ["node01"]}, quiet=["LOG011", "LOG090"])
+def _log036_no_carrier(report):
+    f = one(report, "LOG036")
+    assert f.when == "now" and f.severity == "warning"
+    assert "node02:eth1" in f.message and "node02:eth0" in f.message and "NO-CARRIER" in f.message, f.message
+    assert "cable" in f.fix
+    cites(f, "Link node02:eth1 dead.")
+
+
+@scenario("LOG036 the path is dead but eth1 is up with carrier here: the fault is on the peer's side",
+          _lost_path_nodes(ip_change=False), fires={"LOG036": ["node01"]})
+def _log036_peer_side(report):
+    f = one(report, "LOG036")
+    assert "peer's side" in f.message, f.message
+
+
+@scenario("LOG036 quiet: the path came back; the peer died on every path (LOG011 tells that)",
+          logs(log(hb("07:24:28", START), *_links(), hb("07:31:02", "info: Link node02:eth1 dead."),
+                   hb("07:31:40", "info: Link node02:eth1 up.")),
+               log(hb("07:24:28", START, node="node02"), hb("07:24:29", "info: Link node01:eth0 up.", node="node02"),
+                   hb("07:24:29", "info: Link node01:eth1 up.", node="node02"),
+                   hb("07:31:02", "WARN: node node01: is dead", node="node02"),
+                   hb("07:31:02", "info: Link node01:eth0 dead.", node="node02"),
+                   hb("07:31:02", "info: Link node01:eth1 dead.", node="node02"))),
+          fires={"LOG011": ["node02"]}, quiet=["LOG036"])
+def _log036_quiet(report):
+    assert not shown(report, "LOG036", "node01") and not shown(report, "LOG036", "node02")
+
+
+@scenario("LOG037 ucast cannot bind its socket: the kernel's reason is quoted (facts §: ucast.c)",
+          logs(log(hb("07:24:28", START),
+                   hb("07:24:28", "CRIT: ucast: unable to bind socket. Giving up: Address already in use"))),
+          fires={"LOG037": ["node01"]}, quiet=["LOG090"])
+def _log037_bind(report):
+    f = one(report, "LOG037")
+    assert "'Address already in use'" in f.message and "ss -ulpn" in f.fix and f.when == "now"
+
+
+@scenario("LOG037 SO_REUSEPORT on an old kernel (facts: 3.0.5/3.0.6 ucast)",
+          logs(log(hb("07:24:28", START),
+                   hb("07:24:28", "CRIT: ucast: error setting option SO_REUSEPORT(w): Protocol not available"))),
+          fires={"LOG037": ["node01"]})
+def _log037_reuseport(report):
+    f = one(report, "LOG037")
+    assert "Protocol not available" in f.message and "3.9" in f.fix
+
+
+@scenario("LOG037 quiet: media opened", logs(log(hb("07:24:28", START), *_links())), quiet=["LOG037", "LOG036"])
+def _log037_quiet(report):
+    assert not shown(report, "LOG037")
+
+
+# ===================================================================================================
+# log_catchall: LOG090
+# ===================================================================================================
+
+@scenario("LOG090 an ERROR hadoctor does not know, and a known one without a rule, are quoted and counted",
+          logs(log(hb("07:24:28", START),
+                   hb("07:25:00", "ERROR: frobnicator 7 exploded"), hb("07:26:00", "ERROR: frobnicator 9 exploded"),
+                   hb("07:27:00", "ERROR: FIFO /var/lib/heartbeat/fifo does not exist"),
+                   ra("07:28:00", "ResourceManager(default)[148]", "CRIT: Unable to force reboot."))),
+          fires={"LOG090": ["node01"] * 3})  # one finding per distinct message
+def _log090_fires(report):
+    found = shown(report, "LOG090")
+    texts = " | ".join(f.message for f in found)
+    unknown = [f for f in found if "unrecognised by hadoctor" in f.message]
+    assert len(unknown) == 1 and "logged 2 times" in unknown[0].message and "07:25:00" in unknown[0].message \
+        and "07:26:00" in unknown[0].message, texts
+    assert "heartbeat/heartbeat.c" in texts and "ResourceManager.in" in texts, texts
+    assert len(found) == 3 and all(f.when == "now" for f in found), texts
+
+
+@scenario("LOG090 quiet: benign warnings, errors a rule explains, another program's error in syslog",
+          logs(log(hb("07:24:28", START),
+                   hb("07:24:28", "WARN: Logging daemon is disabled --enabling logging daemon is recommended"),
+                   hb("07:24:28", "WARN: Core dumps could be lost if multiple dumps occur."),
+                   hb("07:24:29", "WARN: G_CH_dispatch_int: Dispatch function for read child took too long to "
+                                  "execute: 70 ms (> 50 ms) (GSource: 0x55bf597987e0)"),
+                   hb("07:31:02", "WARN: node node02: is dead"),
+                   "Nov 25 07:31:03 node01 sshd[812]: error: kex_exchange_identification: Connection closed",
+                   hb("07:31:04", "WARN: some warning hadoctor does not know"))),
+          fires={"LOG011": ["node01"]}, quiet=["LOG090"])
+def _log090_quiet(report):
+    assert not shown(report, "LOG090")
+
+
+# ===================================================================================================
 
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_log_scenario(tmp_path, sc):
@@ -976,8 +1091,8 @@ def test_log_scenario(tmp_path, sc):
 
 
 LOG_CODES = ["LOG001", "LOG002", "LOG003", "LOG004", "LOG010", "LOG011", "LOG012", "LOG013", "LOG020", "LOG021",
-             "LOG030", "LOG031", "LOG032", "LOG033", "LOG034", "LOG035",
-             "LOG040", "LOG041", "LOG042", "LOG043", "LOG044", "LOG045", "LOG050", "LOG051", "LOG052"]
+             "LOG030", "LOG031", "LOG032", "LOG033", "LOG034", "LOG035", "LOG036", "LOG037",
+             "LOG040", "LOG041", "LOG042", "LOG043", "LOG044", "LOG045", "LOG050", "LOG051", "LOG052", "LOG090"]
 
 
 def _module(origin: str) -> str:

@@ -1,0 +1,1 @@
+"""The catalogue's listed messages (see :mod:`hadoctor.catalogue`)."""
