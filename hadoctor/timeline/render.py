@@ -186,7 +186,11 @@ _RANKS = {"up": 0, "dead": 1, "outage": 0, "overlap": 1}  # the state a pixel co
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    """Text from the logs inside SVG/HTML: control characters visible (XML forbids them raw, and an
+    undecodable byte could not even be written as UTF-8), then XML-escaped."""
+    from hadoctor.terminal import visible
+
+    return html.escape(visible(text), quote=True)
 
 
 def _scale(tl: Timeline) -> Scale:

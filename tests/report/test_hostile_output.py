@@ -21,7 +21,8 @@ EXAMPLE = REPO / "examples" / "split-brain"
 SGR = re.compile(rb"\x1b\[[0-9;]*m")  # rich's own colours on a terminal (the hostile input has none)
 EVIL_FOLDER = "node\x1b]0;owned\x07\x9b01"
 EVIL_LOG = (b"Nov 25 09:19:27 node02 heartbeat: [2129]: ERROR: evil \x1b[2J\x1bc\x1b]2;title\x07\xc2\x9b6n "
-            b"[link=file:///etc/passwd]node01[/link] [/] \xff\x9b end\\\n")
+            b"[link=file:///etc/passwd]node01[/link] [/] \xff\x9b end\\\n"
+            b"Nov 25 09:19:28 node02 heartbeat: [2129]: info: Link node01:\xff\x9b\x1b]0;x\x07eth9 dead.\n")
 PLUGIN = '''
 from hadoctor.rulekit import Doc, fail, log_rule
 
@@ -125,6 +126,19 @@ def test_hostile_strings_are_shown_literally(tmp_path):
     assert "[CFG302" not in text and "[[/]]" in text  # the node named "[/]" is shown as such
     _, snap, _ = run_pipe("snapshot", c)
     assert b"node [/]  (folder " in snap
+
+
+def test_timeline_pictures_of_hostile_logs_are_valid_and_show_controls(tmp_path):
+    import xml.dom.minidom
+
+    c = hostile_cluster(tmp_path)
+    for option, name in (("--svg", "t.svg"), ("--html", "t.html")):
+        code, out, err = run_pipe("timeline", c, option, tmp_path / name)
+        assert code == 0, err
+        data = (tmp_path / name).read_bytes()
+        assert_clean(data, name)
+        assert b"node01:\\xff\\x9b\\x1b]0;x\\aeth9" in data  # the undecodable bytes and ESC, visible
+    xml.dom.minidom.parse(str(tmp_path / "t.svg"))  # XML forbids raw control characters
 
 
 def test_piped_output_is_never_hard_wrapped():
