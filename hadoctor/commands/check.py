@@ -65,8 +65,8 @@ def _run(target: Optional[str], *, fmt: str, select: List[str], ignore: List[str
 
         _emit(lambda out: write_sarif(report, out), output)
     else:
-        from hadoctor.terminal import console
         from hadoctor.report.text import render_text
+        from hadoctor.terminal import console
 
         render_text(report, console(), show_all=show_all, exit_code=code)
     return code
@@ -153,7 +153,7 @@ def _run_fleet(members: List[str], work, *, fmt: str, fail_on: str, output: Opti
         raise UsageError("SARIF describes one cluster", "use --format json (schema hadoctor-fleet/1) for a fleet")
     else:
         from hadoctor.report.fleet import render_fleet_table
-        from hadoctor.report.terminal import console
+        from hadoctor.terminal import console
 
         render_fleet_table(results, console(), exit_code=code)
     return code

@@ -19,8 +19,8 @@ _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 
 def one_line(text: str) -> str:
     """Text from the input on one line: whitespace runs become one space, any other control character
-    is shown as its escape (hadoctor.report.terminal.visible)."""
-    from hadoctor.report.terminal import visible
+    is shown as its escape (hadoctor.terminal.visible)."""
+    from hadoctor.terminal import visible
 
     return visible(" ".join(str(text).split()))
 

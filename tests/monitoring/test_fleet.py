@@ -43,7 +43,7 @@ def test_table_worst_first(tmp_path):
     site_b = next(r for r in rows if "site-b" in r)
     assert " ok " in site_b and "│ 3h" in site_b
     assert "incomplete" in next(r for r in rows if "site-c" in r)
-    assert len(rows) == 4  # in a pipe a row is one line (no hard wrap: report/terminal.py)
+    assert len(rows) == 4  # in a pipe a row is one line (no hard wrap: hadoctor/terminal.py)
 
 
 def test_fleet_json_and_exit_codes(tmp_path):
