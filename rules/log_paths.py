@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hadoctor.catalogue import pattern
-from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, log_rule
+from hadoctor.rulekit import START_PATTERN, Doc, fail, from_record, in_current_run, log_rule
 
 
 def _link(record, match):
@@ -47,11 +47,12 @@ def lost_path(node, hits):
         if not others_up and peer.lower() in dead_peers:
             continue  # every path to the peer died: the peer was declared dead (LOG011)
         where = _interface_state(table, iface)
-        message = f"path {key} is dead since {last.time or 'the log line'}"
+        since = f" since {last.time:%Y-%m-%d %H:%M:%S}" if last.time is not None else ""
+        message = f"path {key} is dead{since}"
         if others_up:
             message += f"; the cluster runs on {', '.join(sorted(others_up))} alone"
         message += f"; {where}"
-        yield fail(message, link.groups[key].evidence(node, 1), fix=_fix(iface, where, peer),
+        yield fail(message, [from_record(node, last)], fix=_fix(iface, where, peer),
                    when="now" if in_current_run({"link": link.groups[key], "start": hits["start"]}, "link") else "past")
 
 

@@ -492,6 +492,28 @@ def timing_refused(ctx: Ctx) -> None:
         ctx.capture(lab, "timing-refused", [])
 
 
+
+# --------------------------------------------------------------------------- heartbeat paths
+
+@scenario("lost-path", 18, "lp",
+          "Two media (bcast eth0, ucast eth1). node02's eth1 cable is pulled (its switch port, the "
+          "veth end in the switch, goes down): node02's eth1 has NO-CARRIER, both nodes log "
+          "'Link <peer>:eth1 dead.' and go on over eth0 alone; both keep running, VIP stays on node01.")
+def lost_path(ctx: Ctx) -> None:
+    with ctx.lab() as lab:
+        lab.configure()
+        _start_and_settle(ctx, lab)
+        t = time.monotonic()
+        hblab.run(["ip", "-n", lab.switch_ns, "link", "set", "w-node02", "down"], check=True)
+        lab.event("cable_pulled", "node02", iface="eth1")
+        ctx.need(lab.wait_log("node01", "Link node02:eth1 dead.", DEADTIME + 20), "node01 lost the eth1 path")
+        ctx.need(lab.wait_log("node02", "Link node01:eth1 dead.", DEADTIME + 20), "node02 lost the eth1 path")
+        ctx.evidence["cut_to_dead_s"] = round(time.monotonic() - t, 2)
+        hblab.sleep(DEADTIME + 1)   # longer than deadtime: nobody is declared dead, eth0 carries on
+        ctx.evidence["heartbeat_running"] = {n: bool(lab.hb_pids(n)) for n in lab.nodes}
+        ctx.capture(lab, "lost-path", ["node01"])
+
+
 # --------------------------------------------------------------------------- running
 
 def run_scenario(name: str, out_root: Path | str, tag: str = "t",

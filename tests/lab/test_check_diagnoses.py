@@ -53,6 +53,7 @@ DIAGNOSES = {
     "node-name-mismatch": ({"CFG302": ["node01.lab.example"], "LOG041": ["node01.lab.example"],
                             "LOG040": ["node01.lab.example"]}, {}),
     "haresources-unknown-node": ({"CFG301": BOTH, "LOG042": BOTH, "LOG040": BOTH}, {}),
+    "lost-path": ({"LOG036": BOTH}, {}),
     "timing-refused": ({"CFG101": ["node01"], "CFG106": ["node02"], "LOG044": ["node01"], "LOG040": BOTH},
                        {"XND005": "the scenario gives the two nodes different timings on purpose"}),
 }

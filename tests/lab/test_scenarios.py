@@ -191,6 +191,21 @@ def test_missing_resource_script(result):
     assert result.evidence["reboots"] == []
 
 
+
+# --------------------------------------------------------------------------- heartbeat paths
+
+@S("lost-path")
+def test_lost_path(result):
+    lg = logs(result)
+    assert "info: Link node02:eth1 dead." in lg["node01"] and "info: Link node01:eth1 dead." in lg["node02"]
+    for n in ("node01", "node02"):
+        assert "is dead" not in lg[n]                 # the peer is still heard over eth0
+        last_link = [line for line in lg[n].splitlines() if ": Link " in line][-1]
+        assert last_link.endswith(":eth1 dead."), last_link   # and eth1 never came back
+    assert result.evidence["heartbeat_running"] == {"node01": True, "node02": True}
+    assert "NO-CARRIER" in (cap(result) / "node02" / "ip-a.txt").read_text().split("eth1@")[1].split("\n")[0]
+    assert ev.holders(cap(result)) == ["node01"]
+
 # --------------------------------------------------------------------------- partitions
 
 @S("split-brain")
