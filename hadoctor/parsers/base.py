@@ -8,10 +8,15 @@ and the line (1-based; 0 means "the file as a whole").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 #: The longest line a config parser looks at; longer lines become a problem.
 MAX_CONFIG_LINE = 64 * 1024
+#: The most digits :func:`to_int` turns into a number. No pid, port, index or version part needs
+#: more, and Python refuses to convert over 4,300 digits (a ValueError that would be a traceback).
+MAX_DIGITS = 64
+_BASE_DIGITS = {2: frozenset("01"), 8: frozenset("01234567"), 10: frozenset("0123456789"),
+                16: frozenset("0123456789abcdefABCDEF")}
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,30 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.where()}: {self.message}"
+
+
+def to_int(text: str, base: int = 10, *, clamp: bool = False) -> Optional[int]:
+    """The number ``text`` spells in ASCII digits of ``base``, else None; never raises.
+
+    Every parser turns input digits into numbers with this: ``int()`` raises on strings over 4,300
+    digits and accepts what no C program would (``٣``, ``1_000``, blanks, a sign). Over
+    :data:`MAX_DIGITS` digits: None, or with ``clamp`` the largest value (version parts compare
+    as "bigger than any sane one").
+
+    >>> to_int("694"), to_int("ff", 16), to_int("١"), to_int("1_0"), to_int(" 1"), to_int("9" * 5000)
+    (694, 255, None, None, None, None)
+    >>> to_int("9" * 5000, clamp=True) == 10 ** MAX_DIGITS, to_int("0" * 5000 + "7")
+    (True, 7)
+    """
+    if base == 10:  # the hot case (a pid on every log line): C-speed checks
+        if not (text.isascii() and text.isdigit()):
+            return None
+    elif not text or not all(c in _BASE_DIGITS[base] for c in text):
+        return None
+    significant = text.lstrip("0")
+    if len(significant) > MAX_DIGITS:
+        return base ** MAX_DIGITS if clamp else None
+    return int(significant or "0", base)
 
 
 def decode(data: bytes) -> str:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Set
 
-from hadoctor.parsers.base import Problem, numbered_lines, shorten
+from hadoctor.parsers.base import Problem, numbered_lines, shorten, to_int
 
 _BLOCK_ACTIONS = {"drop", "reject"}
 _PORT_RANGE = re.compile(r"^(\d+)(?:[:-](\d+))?$")
@@ -50,9 +50,8 @@ def _ports(spec: str) -> Set[int]:
     for part in re.split(r"[,\s{}]+", spec):
         m = _PORT_RANGE.match(part)
         if m:
-            low = int(m.group(1))
-            high = int(m.group(2) or low)
-            if high - low <= 65535:
+            low, high = to_int(m.group(1)), to_int(m.group(2) or m.group(1))
+            if low is not None and high is not None and 0 <= high - low <= 65535:
                 found.update(range(low, high + 1))
     return found
 

@@ -74,7 +74,7 @@ from datetime import date, datetime
 from typing import Iterable, Iterator, List, Optional, Pattern, Sequence, Tuple, Union
 
 from hadoctor.inputs import open_stream, safe_chunks
-from hadoctor.parsers.base import Problem, decode, shorten
+from hadoctor.parsers.base import Problem, decode, shorten, to_int
 from hadoctor.errors import InputError
 from hadoctor.parsers.hblog_grep import grep_usable, iter_grep_candidates
 from hadoctor.parsers.hblog_prefilter import as_bytes_pattern, compile_prefilter, scanner_for
@@ -369,7 +369,7 @@ class _Parser:
                     if ident is not None and "/" in ident:
                         ident = _component(ident)
                     return LogRecord(when, host, ident, inst,
-                                     int(inner or pid) if (inner or pid) else None,
+                                     to_int(inner or pid or ""),
                                      level, msg, self.path, lineno,
                                      "journal" if (pid and inner) else "syslog", trunc, 1)
         elif kind == 2:
@@ -389,7 +389,7 @@ class _Parser:
                     when = self.full_dt
                 else:
                     when = self._full_time(ts)
-                return LogRecord(when, None, script, inst, int(pid) if pid else None,
+                return LogRecord(when, None, script, inst, to_int(pid or ""),
                                  level, msg, self.path, lineno, "date-tag", trunc, 1)
             m = _RFC3339.match(text)
             if m is not None:
@@ -401,7 +401,7 @@ class _Parser:
             if lvl is not None and level is None:
                 msg = text[m.start(5):]
             return LogRecord(self._full_time(ts), None, _component(script), inst,
-                             int(pid) if pid else None, level, msg, self.path, lineno, "tag-date", trunc, 1)
+                             to_int(pid or ""), level, msg, self.path, lineno, "tag-date", trunc, 1)
         m = _BARE.match(text)
         if m is not None:
             return LogRecord(None, None, None, None, None, _level(m.group(1)), m.group(2), self.path, lineno,
@@ -409,7 +409,7 @@ class _Parser:
         m = _TAGONLY.match(text)
         if m is not None:
             script, inst, pid, lvl, msg = m.groups()
-            return LogRecord(None, None, _component(script), inst, int(pid), _level(lvl), msg, self.path, lineno,
+            return LogRecord(None, None, _component(script), inst, to_int(pid), _level(lvl), msg, self.path, lineno,
                              "tag", trunc, 1)
         if text.startswith("heartbeat: "):
             return self._stderr(text, None, None, None, lineno, trunc, depth)
@@ -427,7 +427,7 @@ class _Parser:
         level = _level(lvl)
         if lvl is not None and level is None:
             msg = text[m.start(13):]
-        return LogRecord(when, host, _component(ident), inst, int(inner or pid) if (inner or pid) else None,
+        return LogRecord(when, host, _component(ident), inst, to_int(inner or pid or ""),
                          level, msg, self.path, lineno, "rfc3339", trunc, 1)
 
     def _nested(self, msg: str, when, host, ident, inst, pid, lineno: int, trunc: bool,
@@ -458,7 +458,7 @@ class _Parser:
         records = []
         for piece in pieces:
             bare = _BARE.match(piece)
-            records.append(LogRecord(when, host, "heartbeat", None, int(pid) if pid else None,
+            records.append(LogRecord(when, host, "heartbeat", None, to_int(pid or ""),
                                      _level(bare.group(1)) if bare else None,
                                      bare.group(2) if bare else piece, self.path, lineno, "stderr", trunc, 1))
         if last is None:

@@ -41,7 +41,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
-from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, decode, numbered_lines, shorten
+from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, decode, numbered_lines, shorten, to_int
 
 IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -423,7 +423,7 @@ def parse_ip_addr(data: bytes, path: str) -> InterfaceTable:
         if loose and not text[:1].isspace():
             problems.add(number, "interface header without a <FLAGS> list", text)
             name, link_name = _split_name(loose.group(2))
-            current = Interface(name, int(loose.group(1)), link=link_name, line=number)
+            current = Interface(name, to_int(loose.group(1)), link=link_name, line=number)
             table.interfaces.append(current)
             continue
         first = text.split()[0]
@@ -441,13 +441,12 @@ def parse_ip_addr(data: bytes, path: str) -> InterfaceTable:
 def _ip_header(match: "re.Match[str]", number: int, text: str, problems: _Collector) -> Interface:
     name, link = _split_name(match.group(2))
     flags = [f.strip() for f in match.group(3).split(",") if f.strip()]
-    iface = Interface(name, int(match.group(1)), _check_flags(flags, number, text, problems), link=link, line=number)
+    iface = Interface(name, to_int(match.group(1)), _check_flags(flags, number, text, problems), link=link, line=number)
     words = match.group(4).split()
     values = {key: value for key, value in zip(words, words[1:]) if key in _IP_HEADER_KEYS}
     if "mtu" in values:
-        if values["mtu"].isdigit():
-            iface.mtu = int(values["mtu"])
-        else:
+        iface.mtu = to_int(values["mtu"])
+        if iface.mtu is None:
             problems.add(number, f"mtu is not a number: {values['mtu']}", text)
     iface.master = values.get("master")
     # iproute2mac prints 'status' where iproute2 prints 'state'
@@ -593,6 +592,9 @@ def parse_ip_json(data: bytes, path: str) -> InterfaceTable:
     except RecursionError:
         problems.add(0, "JSON nested too deeply")
         return _finish(table, problems)
+    except ValueError:  # json refuses numbers of more than 4,300 digits
+        problems.add(0, "not valid JSON: a number too long to be one")
+        return _finish(table, problems)
     if not isinstance(items, list):
         problems.add(1, "expected a JSON list of interfaces (the output of ip -j addr)")
         return _finish(table, problems)
@@ -605,7 +607,11 @@ def parse_ip_json(data: bytes, path: str) -> InterfaceTable:
             problems.add(0, "interface entry without an ifname", shorten(json.dumps(item)))
             continue
         iface = _json_interface(item, next(name_lines, 0), problems)
-        for info in item.get("addr_info") or []:
+        infos = item.get("addr_info") or []
+        if not isinstance(infos, list):
+            problems.add(iface.line, f"addr_info of {iface.name} is not a list", shorten(json.dumps(infos)))
+            infos = []
+        for info in infos:
             line = next(local_lines, iface.line) if isinstance(info, dict) and "local" in info else iface.line
             addr = _json_address(info, iface.name, line, problems)
             if addr is not None:
@@ -747,8 +753,7 @@ def _ifconfig_header(text: str, number: int, table: InterfaceTable, by_name: Dic
         iface.flags = _check_flags([f for f in new.group(3).split(",") if f], number, text, problems)  # type: ignore[union-attr]
         words = new.group(4).split()  # type: ignore[union-attr]
         values = dict(zip(words, words[1:]))
-        if values.get("mtu", "").isdigit():
-            iface.mtu = int(values["mtu"])
+        iface.mtu = to_int(values.get("mtu", ""))
     return iface, None
 
 
@@ -790,7 +795,7 @@ def _ifconfig_line(iface: Interface, label: Optional[str], text: str, number: in
     m = _IFC_OLD_FLAGS.match(text)
     if m:
         iface.flags = _check_flags(m.group(1).split(), number, text, problems)
-        iface.mtu = int(m.group(2))
+        iface.mtu = to_int(m.group(2))
         return True
     m = _IFC_NEW_LINK.match(text)
     if m:

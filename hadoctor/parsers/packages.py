@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, numbered_lines, shorten
+from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, numbered_lines, shorten, to_int
 
 SCHEMES = ("rpm", "deb")
 
@@ -54,7 +54,7 @@ def _rpm_key(text: str) -> Tuple[Tuple[int, Union[int, str]], ...]:
         elif segment == "^":
             out.append((_RPM_CARET, 0))
         elif segment[0].isdigit():
-            out.append((_RPM_DIGIT, int(segment)))
+            out.append((_RPM_DIGIT, to_int(segment, clamp=True)))
         else:
             out.append((_RPM_ALPHA, segment))
     return tuple(out)
@@ -91,7 +91,7 @@ def _deb_key(text: str) -> Tuple[int, ...]:
             continue
         out.extend(_deb_order(c) for c in nondigits)
         out.append(0)
-        out.append(int(digits) if digits else 0)
+        out.append(to_int(digits, clamp=True) if digits else 0)
     while out and out[-1] == 0:
         out.pop()
     return tuple(out)
@@ -211,12 +211,12 @@ def _split_version(text: str, scheme: str) -> Tuple[Version, List[str]]:
     head, colon, tail = text.partition(":")
     if colon and scheme == "deb":
         if head and _ASCII_DIGITS.match(head):
-            epoch = int(head)
+            epoch = to_int(head, clamp=True)
         else:
             issues.append(f"epoch {head!r} is not a number")
         rest = tail
     elif colon and _ASCII_DIGITS.match(head):  # rpm: digits (maybe none) before the first ':'
-        epoch, rest = int(head or "0"), tail
+        epoch, rest = to_int(head or "0", clamp=True), tail
     elif colon and head == "(none)":  # rpm --qf '%{EPOCH}' of a package without one
         rest = tail
     upstream, hyphen, release_text = rest.rpartition("-")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from hadoctor.inputs import under_root
-from hadoctor.parsers.base import Problem, numbered_lines, shorten
+from hadoctor.parsers.base import Problem, numbered_lines, shorten, to_int
 
 #: ResourceManager looks in resource.d first, then init.d
 SEARCH_DIRS = ("/etc/ha.d/resource.d", "/etc/init.d")
@@ -72,8 +72,8 @@ def parse_script_listing(data: bytes, path: str = "resource-scripts.txt") -> Scr
             continue
         if head in ("x", "-"):
             executable = head == "x"
-        elif head.isdigit():
-            executable = bool(int(head, 8) & 0o111)
+        elif to_int(head, 8) is not None:  # an octal mode: 755, 0644
+            executable = bool(to_int(head, 8) & 0o111)
         elif _LS_MODE.match(head):
             executable = "x" in head[1:10] or "s" in head[1:10]
         else:
