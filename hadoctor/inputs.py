@@ -12,6 +12,7 @@ import errno
 import gzip
 import io
 import os
+import stat
 from typing import BinaryIO
 
 from hadoctor.errors import InputError
@@ -96,6 +97,34 @@ def _describe_decompress_error(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def open_regular(path: str) -> BinaryIO:
+    """Open ``path`` for binary reading if it is a regular file; InputError for anything else.
+
+    Opened with O_NONBLOCK first, so that a FIFO (or a device) named like an input never blocks in
+    ``open()``; fstat on the descriptor then decides (no race with a rename), and the descriptor is
+    made blocking again for the read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        reason, hint = _reason(exc, path)
+        raise InputError(path, reason, hint) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(path, *_reason(IsADirectoryError(errno.EISDIR, "Is a directory", path), path))
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+            raise InputError(path, f"is {kind}, not a regular file: not read",
+                             "copy the file's contents into a regular file and name that")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def open_stream(path: str) -> BinaryIO:
     """Open ``path`` for binary reading; ``.gz`` and ``.bz2`` are decompressed transparently.
 
@@ -103,13 +132,7 @@ def open_stream(path: str) -> BinaryIO:
     compressed stream (truncation) surface as OSError/EOFError from ``read``;
     callers that stream use :func:`safe_chunks`.
     """
-    try:
-        if os.path.isdir(path):
-            raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
-        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
-    except OSError as exc:
-        reason, hint = _reason(exc, path)
-        raise InputError(path, reason, hint) from None
+    raw = open_regular(path)
     try:
         magic = raw.peek(3)[:3] if hasattr(raw, "peek") else b""
     except OSError as exc:

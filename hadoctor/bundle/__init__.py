@@ -15,3 +15,29 @@ FORMAT = "hadoctor-bundle/1"
 MANIFEST = "manifest.json"
 #: the authkeys metadata file in a node folder (the key itself never enters a bundle)
 AUTHKEYS_META = "authkeys.json"
+
+from hadoctor.jsondoc import ListOf, MapOf, Obj  # noqa: E402 - small, no further imports
+
+_OPT_STR, _OPT_INT, _OPT_NUM = (str, None), (int, None), (float, None)
+#: What a reader may rely on in manifest.json (see docs/bundle.md); checked before any use.
+MANIFEST_SHAPE = Obj({
+    "format": str,
+    "nodes": MapOf(Obj({
+        "where": _OPT_STR, "status": _OPT_STR, "reason": _OPT_STR, "duration_s": _OPT_NUM,
+        "clock": Obj({"offset_s": float, "offset_uncertainty_s": float, "error": str}),
+        "window": Obj({"since": _OPT_STR, "until": _OPT_STR}),
+        "items": ListOf(Obj({"name": _OPT_STR, "file": _OPT_STR, "command": _OPT_STR, "status": _OPT_STR,
+                             "rc": _OPT_INT, "error": _OPT_STR, "duration_s": _OPT_NUM})),
+        "logs": ListOf(Obj({"source": _OPT_STR, "member": _OPT_STR, "why": _OPT_STR, "status": _OPT_STR})),
+    })),
+}, required=("format", "nodes"))
+
+_PROBLEM = Obj({"file": str, "line": int, "message": str, "text": _OPT_STR, "severity": str}, required=("message",))
+#: authkeys.json: the authkeys model without its keys (hadoctor.parsers.authkeys.Authkeys.to_dict).
+AUTHKEYS_META_SHAPE = Obj({
+    "path": _OPT_STR, "active_index": _OPT_INT, "mode": _OPT_STR, "owner": _OPT_STR, "group": _OPT_STR,
+    "auth_lines": ListOf(Obj({"index": int, "line": int}, required=("index", "line"))),
+    "keys": ListOf(Obj({"index": int, "method": str, "line": int, "fingerprint": _OPT_STR},
+                       required=("index", "method", "line"))),
+    "problems": ListOf(_PROBLEM),
+})

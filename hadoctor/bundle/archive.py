@@ -21,7 +21,6 @@ from __future__ import annotations
 import atexit
 import bz2
 import gzip
-import json
 import os
 import shutil
 import tarfile
@@ -31,8 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator, Optional, Tuple
 
-from hadoctor.bundle import FORMAT, MANIFEST
+from hadoctor import jsondoc
+from hadoctor.bundle import FORMAT, MANIFEST, MANIFEST_SHAPE
 from hadoctor.errors import InputError
+from hadoctor.inputs import open_regular
 
 MAX_MEMBERS = 20000
 MAX_MEMBER = 2 * 1024 ** 3
@@ -76,9 +77,9 @@ class Budget:
 def looks_like_archive(path: str) -> bool:
     """gzip, bzip2, xz or a plain tar (ustar magic)."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             head = f.read(262)
-    except OSError:
+    except (InputError, OSError):
         return False
     return head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00" or head[257:262] == b"ustar"
 
@@ -110,10 +111,7 @@ def iter_members(path: str) -> Iterator[Tuple[str, tarfile.TarInfo, Optional[Bin
 
     ``reader`` is None for folders. Every failure is an InputError.
     """
-    try:
-        raw = open(path, "rb")
-    except OSError as exc:
-        raise InputError(path, exc.strerror or str(exc), "check the path") from None
+    raw = open_regular(path)
     counting = _Counting(raw)
     budget = Budget(path, counting)
     seen = set()
@@ -274,14 +272,18 @@ def _find_root(path: str, base: Path) -> Path:
 
 def _read_manifest(path: str, file: Path) -> dict:
     try:
-        doc = json.loads(file.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"manifest.json is unreadable ({exc})", HINT_FOREIGN) from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise InputError(path, f"not a hadoctor bundle: manifest format {found!r}, expected {FORMAT!r}",
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"manifest.json is unreadable ({exc.strerror})", HINT_FOREIGN) from None
+    try:
+        doc = jsondoc.load(data, MANIFEST, jsondoc.Obj({"format": str}, required=("format",)))
+    except InputError as exc:
+        raise InputError(path, f"not a hadoctor bundle: manifest.json: {exc.reason}", HINT_FOREIGN) from None
+    if doc["format"] != FORMAT:
+        raise InputError(path, f"not a hadoctor bundle: manifest format {doc['format']!r}, expected {FORMAT!r}",
                          HINT_FOREIGN)
-    if not isinstance(doc.get("nodes"), dict):
-        raise InputError(path, "manifest.json has no nodes table", HINT_FOREIGN)
-    return doc
+    try:
+        return jsondoc.load(data, MANIFEST, MANIFEST_SHAPE)
+    except InputError as exc:
+        raise InputError(path, f"manifest.json is damaged: {exc.reason}", "collect the bundle again") from None
 

@@ -3,33 +3,32 @@
 
 from __future__ import annotations
 
-import json
 from typing import Dict, List
 
+from hadoctor.bundle import AUTHKEYS_META_SHAPE
 from hadoctor.bundle.collect import DATUM_FILES
+from hadoctor.jsondoc import load
 from hadoctor.parsers.authkeys import AuthKey, Authkeys
-from hadoctor.parsers.base import Problem
+from hadoctor.parsers.base import Problem, to_int
 
 #: missing-data reasons the folder loader gives when a file is simply absent
 _ABSENT = ("not present in this snapshot", "no log file found", "no Asterisk/MOR files")
 
 
-def authkeys_from_meta(data: bytes) -> Authkeys:
-    """Rebuild the authkeys model (without keys) from a bundle's authkeys.json."""
-    doc = json.loads(data)
+def authkeys_from_meta(data: bytes, path: str = "authkeys.json") -> Authkeys:
+    """Rebuild the authkeys model (without keys) from a bundle's authkeys.json; InputError when malformed."""
+    doc = load(data, path, AUTHKEYS_META_SHAPE, "the bundle's authkeys.json is damaged; collect the bundle again")
     mode = doc.get("mode")
-    model = Authkeys(str(doc.get("path") or "/etc/ha.d/authkeys"),
-                     auth_lines=[(int(a["index"]), int(a["line"])) for a in doc.get("auth_lines", [])],
+    model = Authkeys(doc.get("path") or "/etc/ha.d/authkeys",
+                     auth_lines=[(a["index"], a["line"]) for a in doc.get("auth_lines", [])],
                      active_index=doc.get("active_index"),
-                     mode=int(mode, 8) if isinstance(mode, str) else None,
+                     mode=to_int(mode, 8) if mode is not None else None,
                      owner=doc.get("owner"), group=doc.get("group"))
     for k in doc.get("keys", []):
-        model.keys[int(k["index"])] = AuthKey(int(k["index"]), str(k["method"]), None, int(k["line"]),
-                                              k.get("fingerprint"))
+        model.keys[k["index"]] = AuthKey(k["index"], k["method"], None, k["line"], k.get("fingerprint"))
     for p in doc.get("problems", []):
-        model.problems.append(Problem(str(p.get("file", model.path)), int(p.get("line", 0)), str(p["message"]),
-                                      str(p.get("text") or ""), str(p.get("severity", "error")),
-                                      str(p.get("code") or "")))
+        model.problems.append(Problem(p.get("file", model.path), p.get("line", 0), p["message"],
+                                      p.get("text") or "", p.get("severity", "error")))
     return model
 
 
@@ -64,7 +63,7 @@ def apply_manifest(cluster, manifest: dict, folders: Dict[str, str]) -> None:
         items = entry.get("items") or []
         by_file: Dict[str, dict] = {}
         for item in items:
-            by_file.setdefault(item.get("file"), item)
+            by_file.setdefault(item.get("file") or "", item)
         for datum, files in DATUM_FILES.items():
             current = node.data.get(datum)
             if current is None or current.present:
@@ -78,14 +77,14 @@ def apply_manifest(cluster, manifest: dict, folders: Dict[str, str]) -> None:
                 if tried and all(i.get("status") == "missing" for i in tried):
                     reasons = [f"bundle on {node.name}: no Asterisk/MOR files in /etc/asterisk"]
             if datum == "log":
-                tried = [f"{e['source']}: {e['status']}" for e in entry.get("logs") or []]
+                tried = [f"{e.get('source')}: {e.get('status')}" for e in entry.get("logs") or []]
                 if tried:
                     reasons = [f"bundle on {node.name}: no heartbeat log in the window "
                                f"({(entry.get('window') or {}).get('since')} .. "
                                f"{(entry.get('window') or {}).get('until') or 'collection'}); " + "; ".join(tried)]
             if reasons:
                 node.mark_missing(datum, "; ".join(reasons), current.source)
-        failed: List[str] = [f"{i['name']} ({i['status']})" for i in items
+        failed: List[str] = [f"{i.get('name')} ({i.get('status')})" for i in items
                              if i.get("status") in ("timeout", "error") and i.get("file") not in _fed()]
         if failed:
             node.notes.append("bundle items that failed: " + ", ".join(failed))

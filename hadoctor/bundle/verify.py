@@ -1,7 +1,8 @@
 """``hadoctor bundle verify``: scan every byte of every member for secrets and original addresses/names.
 
-Every member is read whole, nested ``.gz``/``.bz2`` files decompressed too (with the same bomb limits
-as ``check``). A secret counts anywhere (plain bytes, case-sensitive); a mapped original address
+Every member is streamed (memory stays a few MiB whatever the bundle holds), nested ``.gz``/``.bz2``
+files decompressed too, as they stream, with the same bomb limits as ``check``. Credentials in the
+forms :mod:`hadoctor.bundle.redact` masks (a bundle made by an older version may hold them) count too. A secret counts anywhere (plain bytes, case-sensitive); a mapped original address
 counts as an address token (``10.0.0.1`` does not match inside ``10.0.0.12``; IPv6 in any spelling);
 a mapped original name counts as a word, case-insensitively.
 
@@ -12,15 +13,17 @@ number, never its value); 2 the archive is unsafe, corrupt or not a bundle, or b
 from __future__ import annotations
 
 import bz2
-import gzip
 import ipaddress
 import json
 import re
 import zlib
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
+from hadoctor.bundle import MANIFEST
 from hadoctor.bundle.archive import (
+    CHUNK,
+    HINT_FOREIGN,
     HINT_UNSAFE,
     MAX_RATIO,
     RATIO_FLOOR,
@@ -28,11 +31,11 @@ from hadoctor.bundle.archive import (
     read_chunks,
 )
 from hadoctor.bundle.obfuscate import IPV4_PATTERN, IPV6_PATTERN
+from hadoctor.bundle.redact import credential_forms
 from hadoctor.errors import InputError, UsageError
 
 EXIT_CLEAN = 0
 EXIT_LEAK = 4
-MAX_SCAN_MEMBER = 512 * 1024 ** 2
 _V4 = re.compile(IPV4_PATTERN.encode())
 _V6 = re.compile(IPV6_PATTERN.encode())
 
@@ -102,69 +105,154 @@ def scan(path: str, secrets: List[Tuple[bytes, str]], addresses: set, names: Lis
     if names:
         alts = b"|".join(re.escape(n.encode()) for n in sorted(names, key=len, reverse=True))
         name_rx = re.compile(rb"(?<![A-Za-z0-9_-])(" + alts + rb")(?![A-Za-z0-9_-])", re.IGNORECASE)
+    overlap = max([OVERLAP] + [len(s) + 1 for s, _ in secrets] + [len(n) + 2 for n in names])
+    manifest = False
     for name, info, reader, budget in iter_members(path):
         if reader is None:
             continue
         report.members += 1
-        data = b"".join(read_chunks(reader, name, budget))
-        if len(data) > MAX_SCAN_MEMBER:
-            raise InputError(path, f"member {name!r} is over {MAX_SCAN_MEMBER // 1024 ** 2} MiB; too big to scan",
-                             HINT_UNSAFE)
-        layers = [(name, data)]
-        if name.endswith((".gz", ".bz2")):
-            layers.append((name + " (decompressed)", _decompress(path, name, data, budget)))
-        for label, blob in layers:
-            report.bytes_scanned += len(blob)
-            _scan(report, label, blob, secrets, addresses, name_rx)
+        manifest = manifest or name == MANIFEST or (name.count("/") == 1 and name.endswith("/" + MANIFEST))
+        outer = _Stream(report, name, secrets, addresses, name_rx, overlap)
+        inner = _Stream(report, name + " (decompressed)", secrets, addresses, name_rx, overlap) \
+            if name.endswith((".gz", ".bz2")) else None
+        inflate = _Inflater(path, name, budget) if inner is not None else None
+        for block in read_chunks(reader, name, budget):
+            outer.feed(block)
+            if inflate is not None:
+                for plain in inflate.feed(block):
+                    inner.feed(plain)  # type: ignore[union-attr]
+        outer.close()
+        if inflate is not None:
+            inflate.close()
+            inner.close()  # type: ignore[union-attr]
         if len(report.leaks) > 1000:
-            break
+            return report
+    if not manifest:
+        raise InputError(path, "not a hadoctor bundle: no manifest.json at its top", HINT_FOREIGN)
     return report
 
 
-def _decompress(path: str, name: str, data: bytes, budget) -> bytes:
-    opener = gzip.GzipFile if name.endswith(".gz") else bz2.BZ2File
-    import io
+#: bytes of a member scanned at once; with the overlap kept for matches across the cut, memory stays a few MiB
+WINDOW = 1 << 20
+#: the longest match of an address, a name or a credential form (bounded patterns), unless a secret is longer
+OVERLAP = 4096
 
-    out = io.BytesIO()
-    try:
-        with opener(fileobj=io.BytesIO(data)) as stream:
-            while True:
-                block = stream.read(1 << 20)
-                if not block:
+
+class _Stream:
+    """Scans one member (or its decompressed content) block by block: memory is bounded by WINDOW + overlap.
+
+    Each pass searches the buffer from the end of what was already scanned and reports matches that
+    start before ``len - overlap`` (a match is at most ``overlap`` long, so it lies whole in the buffer);
+    the rest is kept with ``overlap`` bytes of context before it (``^`` and look-behinds see the true
+    preceding bytes). Each secret is reported at its first place in the member.
+    """
+
+    def __init__(self, report: VerifyReport, label: str, secrets, addresses, name_rx, overlap: int) -> None:
+        self.report, self.label, self.secrets, self.addresses, self.name_rx = report, label, secrets, addresses, name_rx
+        self.overlap = overlap
+        self.buf = b""
+        self.start = 0  # where unscanned bytes begin in buf
+        self.line = 1  # the line number of buf[0]
+        self.found: set = set()
+
+    def feed(self, block: bytes) -> None:
+        self.report.bytes_scanned += len(block)
+        self.buf += block
+        if len(self.buf) - self.start >= WINDOW + self.overlap:
+            self._scan(len(self.buf) - self.overlap)
+
+    def close(self) -> None:
+        self._scan(len(self.buf))
+        self.buf = b""
+
+    def _at(self, offset: int) -> int:
+        return self.line + self.buf.count(b"\n", 0, offset)
+
+    def _leak(self, offset: int, what: str) -> None:
+        self.report.leaks.append(Leak(self.label, self._at(offset), what))
+
+    def _scan(self, limit: int) -> None:
+        buf, start = self.buf, self.start
+        for secret, what in self.secrets:
+            if what in self.found:
+                continue
+            at = buf.find(secret, start)
+            if 0 <= at < limit:
+                self.found.add(what)
+                self._leak(at, what)
+        if self.addresses:
+            for rx in (_V4, _V6):
+                for m in rx.finditer(buf, start):
+                    if m.start() >= limit:
+                        break
+                    try:
+                        ip = ipaddress.ip_address(m.group(0).decode())
+                    except ValueError:
+                        continue
+                    if ip in self.addresses:
+                        self._leak(m.start(), f"original address {ip}")
+        if self.name_rx is not None:
+            for m in self.name_rx.finditer(buf, start):
+                if m.start() >= limit:
                     break
-                out.write(block)
-                size = out.tell()
-                if size > RATIO_FLOOR and size > MAX_RATIO * max(len(data), 1):
-                    raise InputError(path, f"member {name!r} unpacks to over {MAX_RATIO} times its size: refused "
-                                     "as a decompression bomb", HINT_UNSAFE)
-                if size > MAX_SCAN_MEMBER:
-                    raise InputError(path, f"member {name!r} unpacks to over {MAX_SCAN_MEMBER // 1024 ** 2} MiB; "
-                                     "too big to scan", HINT_UNSAFE)
-                budget.add(len(block), name)
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
-        raise InputError(path, f"member {name!r} is a damaged compressed file ({exc})", "copy the bundle again") \
-            from None
-    return out.getvalue()
+                self._leak(m.start(), f"original name {m.group(1).decode()}")
+        for offset, what in credential_forms(buf, start, limit):
+            self._leak(offset, "credential in clear: " + what)
+        keep = max(0, limit - self.overlap)
+        self.line += buf.count(b"\n", 0, keep)
+        self.buf, self.start = buf[keep:], limit - keep
 
 
-def _line(blob: bytes, offset: int) -> int:
-    return blob.count(b"\n", 0, offset) + 1
+class _Inflater:
+    """Streaming gunzip/bunzip2 of a nested member with the bomb limits of ``check``; output in CHUNK pieces."""
 
+    def __init__(self, path: str, name: str, budget) -> None:
+        self.path, self.name, self.budget = path, name, budget
+        self.gzip = name.endswith(".gz")
+        self.obj = self._new()
+        self.eof = False
+        self.consumed = 0
+        self.produced = 0
 
-def _scan(report: VerifyReport, label: str, blob: bytes, secrets, addresses, name_rx) -> None:
-    for secret, what in secrets:
-        at = blob.find(secret)
-        if at >= 0:
-            report.leaks.append(Leak(label, _line(blob, at), what))
-    if addresses:
-        for rx in (_V4, _V6):
-            for m in rx.finditer(blob):
-                try:
-                    ip = ipaddress.ip_address(m.group(0).decode())
-                except ValueError:
-                    continue
-                if ip in addresses:
-                    report.leaks.append(Leak(label, _line(blob, m.start()), f"original address {ip}"))
-    if name_rx is not None:
-        for m in name_rx.finditer(blob):
-            report.leaks.append(Leak(label, _line(blob, m.start()), f"original name {m.group(1).decode()}"))
+    def _new(self):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS) if self.gzip else bz2.BZ2Decompressor()
+
+    def _damaged(self, why: str) -> InputError:
+        return InputError(self.path, f"member {self.name!r} is a damaged compressed file ({why})",
+                          "copy the bundle again")
+
+    def _count(self, out: bytes) -> bytes:
+        self.produced += len(out)
+        if self.produced > RATIO_FLOOR and self.produced > MAX_RATIO * max(self.consumed, 1):
+            raise InputError(self.path, f"member {self.name!r} unpacks to over {MAX_RATIO} times its size: refused "
+                             "as a decompression bomb", HINT_UNSAFE)
+        self.budget.add(len(out), self.name)
+        return out
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        self.consumed += len(data)
+        try:
+            while data:
+                if self.eof:  # a further gzip/bzip2 stream follows (concatenated files)
+                    self.obj, self.eof = self._new(), False
+                if self.gzip:
+                    out = self.obj.decompress(data, CHUNK)
+                    data = self.obj.unconsumed_tail
+                else:
+                    out = self.obj.decompress(data, CHUNK)
+                    data = b""
+                    while not self.obj.eof and not self.obj.needs_input:
+                        if out:
+                            yield self._count(out)
+                        out = self.obj.decompress(b"", CHUNK)
+                if out:
+                    yield self._count(out)
+                if self.obj.eof:
+                    self.eof = True
+                    data = self.obj.unused_data + data
+        except (OSError, EOFError, zlib.error, ValueError) as exc:
+            raise self._damaged(str(exc) or type(exc).__name__) from None
+
+    def close(self) -> None:
+        if not self.eof and (self.consumed or not self.gzip):
+            raise self._damaged("it ends before its compressed data does")

@@ -25,8 +25,7 @@ def run(options: Options) -> int:
         raise UsageError(f"--format {options.fmt!r}", "use text or json")
     secrets = load_secrets(list(options.secrets), list(options.secrets_files))
     addresses, names = load_map(options.map_file)
-    if not secrets and not addresses and not names:
-        raise UsageError("nothing to look for", "give --secret, --secrets-file and/or --map-file")
+    # with none of them, the credential forms bundle create masks are still looked for
     report = scan(options.bundle, secrets, addresses, names)
     render(report, options.fmt)
     return report.exit_code

@@ -19,6 +19,9 @@ import subprocess
 import tempfile
 from typing import Iterator, Optional, Pattern, Sequence, Tuple
 
+from hadoctor.errors import InputError
+from hadoctor.inputs import open_regular
+
 #: plain files at least this big use grep (smaller ones are faster in-process: no process start)
 GREP_FROM_BYTES = 16 << 20
 
@@ -29,10 +32,11 @@ def grep_usable(path: str, literals: Optional[Sequence[bytes]]) -> bool:
     if shutil.which("grep") is None:
         return False
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             magic = handle.read(3)
-        return os.path.getsize(path) >= GREP_FROM_BYTES and magic[:2] != b"\x1f\x8b" and magic != b"BZh"
-    except OSError:
+            size = os.fstat(handle.fileno()).st_size
+        return size >= GREP_FROM_BYTES and magic[:2] != b"\x1f\x8b" and magic != b"BZh"
+    except (InputError, OSError):
         return False
 
 

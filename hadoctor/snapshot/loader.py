@@ -219,8 +219,8 @@ def _load_authkeys_meta(node: NodeSnapshot, path: Path) -> None:
     from hadoctor.bundle.manifest_view import authkeys_from_meta
 
     try:
-        model = authkeys_from_meta(read_bytes(str(path)))
-    except (InputError, ValueError, KeyError, TypeError) as err:
+        model = authkeys_from_meta(read_bytes(str(path)), str(path))
+    except InputError as err:
         node.mark_missing("authkeys", f"unreadable authkeys metadata: {err}", str(path))
         return
     node.put("authkeys", model, f"{path} (bundle metadata: mode, methods, keyed fingerprints; no key)")

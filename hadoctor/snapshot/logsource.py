@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, Iterator, List, Optional
 
+from hadoctor.errors import InputError
+from hadoctor.inputs import open_regular
+
 
 @dataclass
 class LogSource:
@@ -54,13 +57,13 @@ class LogSource:
             return None
         newest = self.paths[-1]
         try:
-            with open(newest, "rb") as handle:
+            with open_regular(newest) as handle:
                 if handle.read(2) == b"\x1f\x8b":
                     return None
                 size = os.fstat(handle.fileno()).st_size
                 handle.seek(max(0, size - tail_bytes))
                 tail = handle.read()
-        except OSError:
+        except (InputError, OSError):
             return None
         if size > tail_bytes:
             tail = tail[tail.find(b"\n") + 1:]

@@ -7,9 +7,24 @@ of the shared segment serves every node, each judged with its own authkeys and h
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
+
+from hadoctor.errors import InputError
+from hadoctor.jsondoc import ListOf, MapOf, Obj, load
+
+#: What :func:`from_listen_json` relies on in a ``probe listen --format json`` report.
+LISTEN_SHAPE = Obj({
+    "schema": str,
+    "summary": Obj({
+        "packets": int,
+        "senders": ListOf(Obj({"node": str, "address": str, "packets": int, "auth_results": MapOf(int),
+                               "status_interval_ms": (Obj({"max": (float, None)}), None)},
+                              required=("node", "address", "packets"))),
+        "foreign": ListOf(Obj({"node": str, "address": str, "packets": int, "auth_indexes": ListOf(int)},
+                              required=("node", "address", "packets"))),
+    }, required=("packets",)),
+}, required=("schema", "summary"))
 
 
 @dataclass
@@ -49,9 +64,11 @@ def from_summary(summary, source: str) -> WireObservation:
 
 
 def from_listen_json(data: bytes, path: str) -> WireObservation:
-    doc = json.loads(data.decode("utf-8"))
-    if doc.get("schema") != "hadoctor-listen/1":
-        raise ValueError("not a `hadoctor probe listen --format json` report")
+    """A saved ``probe listen --format json`` report; InputError when it is not one or is damaged."""
+    hint = "save it again with hadoctor probe listen --format json"
+    doc = load(data, path, LISTEN_SHAPE, hint)
+    if doc["schema"] != "hadoctor-listen/1":
+        raise InputError(path, "not a `hadoctor probe listen --format json` report", hint)
     return from_summary(doc["summary"], path)
 
 

@@ -29,6 +29,7 @@ import struct
 from typing import BinaryIO, Dict, Iterator, NamedTuple, Optional, Tuple, Union
 
 from hadoctor.errors import InputError
+from hadoctor.inputs import open_regular
 
 LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
@@ -101,9 +102,9 @@ class PcapReader:
             return io.BytesIO(bytes(source)), True
         if isinstance(source, (str, os.PathLike)):
             try:
-                return open(source, "rb"), True
-            except OSError as err:
-                raise self._error(err.strerror or str(err)) from None
+                return open_regular(os.fspath(source)), True
+            except InputError as err:
+                raise self._error(err.reason) from None
         return source, False  # type: ignore[return-value]
 
     def _read(self, handle: BinaryIO, size: int) -> bytes:

@@ -522,7 +522,9 @@ def test_verify_exit_codes(tmp_path):
     assert hd("bundle", "verify", leak, "--secret", "not-there-at-all").returncode == 0
     unsafe = _tar(tmp_path / "unsafe.tar.gz", [_reg("../x")])
     assert_clean_error(hd("bundle", "verify", unsafe, "--secret", "abcd"), "climbs out")
-    assert_clean_error(hd("bundle", "verify", leak), "nothing to look for")
+    assert hd("bundle", "verify", leak).returncode == 0  # nothing given: only the credential forms are looked for
+    foreign = _tar(tmp_path / "foreign.tar.gz", [_reg("b/node01/ha.cf", b"node node01\n")], manifest=False)
+    assert_clean_error(hd("bundle", "verify", foreign, "--secret", "abcd"), "no manifest.json")
     mapdoc = tmp_path / "map.json"
     mapdoc.write_text(json.dumps({"addresses": {"10.0.0.1": {"mapped": "100.64.0.1"}},
                                   "names": {"node01": {"mapped": "node1"}}}))
