@@ -32,7 +32,8 @@ MANIFEST_SHAPE = Obj({
     })),
 }, required=("format", "nodes"))
 
-_PROBLEM = Obj({"file": str, "line": int, "message": str, "text": _OPT_STR, "severity": str}, required=("message",))
+_PROBLEM = Obj({"file": str, "line": int, "message": str, "text": _OPT_STR, "severity": str, "code": _OPT_STR},
+               required=("message",))
 #: authkeys.json: the authkeys model without its keys (hadoctor.parsers.authkeys.Authkeys.to_dict).
 AUTHKEYS_META_SHAPE = Obj({
     "path": _OPT_STR, "active_index": _OPT_INT, "mode": _OPT_STR, "owner": _OPT_STR, "group": _OPT_STR,
