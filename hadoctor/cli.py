@@ -177,7 +177,8 @@ def explain_rule(
     raise typer.Exit(command.run(command.Options(code=code, fmt=fmt.value, rules_dirs=tuple(rules_dir or ()))))
 
 
-probe_app = typer.Typer(help="Ask the network: who holds each VIP (and, later, heartbeat's own traffic).",
+probe_app = typer.Typer(help="Ask the network: who holds each VIP, what heartbeat sends, whether the path "
+                             "between two nodes carries heartbeats.",
                         no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(probe_app, name="probe")
 

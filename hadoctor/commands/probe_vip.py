@@ -37,7 +37,8 @@ def probe_target(target: Optional[str] = None, *, root: str = "/", vips: Sequenc
     """The VIPs of ``vips`` or of haresources (this host's ``/etc/ha.d/haresources``, or the nodes
     of a TARGET folder), probed from this host (or ``netns``); MACs named from the nodes' address
     tables. UsageError when there is no VIP."""
-    from hadoctor.probe.vip import parse_vip_arg, probe_vips, vip_targets
+    from hadoctor.probe.vip import probe_vips
+    from hadoctor.probe.vip_targets import parse_vip_arg, vip_targets
 
     if timeout <= 0 or count < 1:
         raise UsageError("the timeout must be positive and the count at least 1")

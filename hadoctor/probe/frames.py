@@ -1,6 +1,6 @@
 """ARP frames (RFC 826/5227) and IPv6 neighbour discovery messages (RFC 4861): build and parse.
 
-Pure byte work, no sockets: :mod:`hadoctor.probe.vip` sends and receives them. A request
+Pure byte work, no sockets: :mod:`hadoctor.probe.neighbours` sends and receives them. A request
 is built exactly as the Linux kernel builds its own (broadcast, target MAC all zeroes;
 42 bytes, the driver pads), which tests/fixtures/probe/ checks byte for byte against
 frames captured from the kernel in the lab.

@@ -15,7 +15,7 @@ import pytest
 
 from hadoctor.errors import EXIT_FINDINGS, EXIT_OK
 from hadoctor.parsers.haresources import parse_haresources
-from hadoctor.probe import vip
+from hadoctor.probe import neighbours, vip, vip_targets
 from hadoctor.probe.vip import FREE, HELD_ONCE, HELD_TWICE
 
 from . import scenarios
@@ -38,11 +38,11 @@ def lab():
 
 def _targets(lab):
     path = lab.node_dir("node01") / "ha.d" / "haresources"
-    return vip.vip_targets(parse_haresources(path.read_bytes(), str(path)))
+    return vip_targets.vip_targets(parse_haresources(path.read_bytes(), str(path)))
 
 
 def _owners(lab):
-    return {n: vip.read_interfaces(lab.ns(n)) for n in lab.nodes}
+    return {n: neighbours.read_interfaces(lab.ns(n)) for n in lab.nodes}
 
 
 def _probe(lab, where="obs", **kw):
@@ -100,9 +100,9 @@ def test_ndp(lab):
     # the observer needs its link-local address (DAD over) to send from
     assert lab.wait(lambda: b"tentative" not in lab.netexec("obs", "ip", "-6", "addr", "show", "dev",
                                                             "eth0").stdout, 10, "obs link-local") is not None
-    report = vip.ndp_exchange(VIP6, "eth0", netns=obs, **FAST)
+    report = neighbours.ndp_exchange(VIP6, "eth0", netns=obs, **FAST)
     assert report.macs == [lab.mac("node01")] and report.evidence[lab.mac("node01")]["reply"] >= 1
-    assert vip.ndp_probe("fd00:250:40::99", "eth0", netns=obs, **FAST) == []
+    assert neighbours.ndp_exchange("fd00:250:40::99", "eth0", netns=obs, **FAST).macs == []
     (r,) = vip.probe_vips([f"{VIP6}/64/eth0"], netns=obs, owners=_owners(lab), **FAST)
     assert (r.verdict, r.owners) == (HELD_ONCE, {lab.mac("node01"): "node01/eth0"}), r.detail
-    assert vip.arp_probe(lab.ip("node02"), "eth0", netns=obs, **FAST) == [lab.mac("node02")]
+    assert neighbours.arp_exchange(lab.ip("node02"), "eth0", netns=obs, **FAST).macs == [lab.mac("node02")]

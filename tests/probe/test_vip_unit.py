@@ -16,8 +16,10 @@ from hadoctor.commands.probe_vip import probe_target
 from hadoctor.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError, UsageError
 from hadoctor.parsers.haresources import parse_haresources
 from hadoctor.parsers.interfaces import parse_interfaces
-from hadoctor.probe import frames, netns, vip
-from hadoctor.probe.vip import FREE, HELD_ONCE, HELD_TWICE, UNPROBEABLE, ProbeReport, VipResult, VipTarget
+from hadoctor.probe import frames, neighbours, netns, vip, vip_targets
+from hadoctor.probe.neighbours import ProbeReport
+from hadoctor.probe.vip import FREE, HELD_ONCE, HELD_TWICE, UNPROBEABLE, VipResult
+from hadoctor.probe.vip_targets import VipTarget
 from hadoctor.report.probe_vip import render_vip_results
 from tests.conftest import FIXTURES
 
@@ -35,7 +37,7 @@ def table(capture: str, node: str = "node01"):
 
 def targets(capture: str, node: str = "node01"):
     path = LAB_FIXTURES / capture / node / "haresources"
-    return vip.vip_targets(parse_haresources(path.read_bytes(), str(path)))
+    return vip_targets.vip_targets(parse_haresources(path.read_bytes(), str(path)))
 
 
 # --------------------------------------------------------------------------- ARP frames
@@ -147,19 +149,19 @@ def test_bad_ndp_options():
 def test_targets_from_haresources():
     res = parse_haresources(b"node01 10.0.0.5/24/eth0:1 IPaddr2::10.0.1.5/24 httpd\n"
                             b"node02 IPv6addr::fd00:0:0:0:0:0:0:5/64/eth1 IPaddr::10.0.0.5/24/eth0\n")
-    got = [(t.address, t.prefix, t.nic, t.node, t.line) for t in vip.vip_targets(res)]
+    got = [(t.address, t.prefix, t.nic, t.node, t.line) for t in vip_targets.vip_targets(res)]
     assert got == [("10.0.0.5", 24, "eth0:1", "node01", 1), ("10.0.1.5", 24, None, "node01", 1),
                    ("fd00::5", 64, "eth1", "node02", 2)]
-    assert vip.vip_targets(res)[0].base_nic == "eth0"
+    assert vip_targets.vip_targets(res)[0].base_nic == "eth0"
 
 
 def test_as_target_accepts_ipspec_and_text():
     spec = parse_haresources(b"n1 IPaddr::10.0.0.5/255.255.255.0/eth0\n").groups[0].resources[0].ip
-    t = vip.as_target(spec)
+    t = vip_targets.as_target(spec)
     assert (t.address, t.prefix, t.nic, t.family) == ("10.0.0.5", 24, "eth0", 4)
-    assert vip.as_target("10.0.0.5").prefix is None
+    assert vip_targets.as_target("10.0.0.5").prefix is None
     with pytest.raises(UsageError):
-        vip.parse_vip_arg("10.0.0.5/99")
+        vip_targets.parse_vip_arg("10.0.0.5/99")
 
 
 @pytest.mark.parametrize("capture, iface, why", [
@@ -192,9 +194,9 @@ def test_interface_choice_without_nic_and_overrides():
 
 def test_sender_choice():
     t = table("healthy")
-    assert vip.pick_sender(t, "eth0", "10.250.1.100", 24) == "10.250.1.11"  # never the VIP itself
-    assert vip.pick_sender(t, "eth1", "10.250.1.100", 24) == "0.0.0.0"
-    assert vip.pick_sender(t, "eth9", "10.250.1.100") == "0.0.0.0"
+    assert neighbours.pick_sender(t, "eth0", "10.250.1.100", 24) == "10.250.1.11"  # never the VIP itself
+    assert neighbours.pick_sender(t, "eth1", "10.250.1.100", 24) == "0.0.0.0"
+    assert neighbours.pick_sender(t, "eth9", "10.250.1.100") == "0.0.0.0"
 
 
 def test_owners_from_snapshot_tables():
@@ -400,8 +402,8 @@ def test_no_raw_socket_permission_is_a_usage_error(monkeypatch):
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(socket, "socket", refuse)
-    for call in (lambda: vip.arp_exchange("10.0.0.1", "eth0", sender_ip="0.0.0.0"),
-                 lambda: vip.ndp_exchange("fd00::1", "eth0")):
+    for call in (lambda: neighbours.arp_exchange("10.0.0.1", "eth0", sender_ip="0.0.0.0"),
+                 lambda: neighbours.ndp_exchange("fd00::1", "eth0")):
         with pytest.raises(UsageError) as err:
             call()
         assert "root" in err.value.hint
@@ -411,7 +413,7 @@ def test_unknown_namespace():
     with pytest.raises(InputError, match="no network namespace"):
         netns.run_in_netns("hbl-surely-not-there-0", lambda: 1)
     with pytest.raises(InputError):
-        vip.arp_exchange("10.0.0.1", "eth0", netns="../x", sender_ip="0.0.0.0")
+        neighbours.arp_exchange("10.0.0.1", "eth0", netns="../x", sender_ip="0.0.0.0")
 
 
 def test_run_in_netns_keeps_the_callers_namespace(tmp_path, monkeypatch):
