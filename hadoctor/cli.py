@@ -431,6 +431,83 @@ def fix(
                                                  ssh_options=tuple(ssh_option or ()), root=root, fmt=fmt.value)))
 
 
+class DrillKind(str, Enum):
+    switchover = "switchover"
+    failback = "failback"
+    crash = "crash"
+    link = "link"
+
+
+@app.command()
+def drill(
+    kind: Optional[DrillKind] = typer.Argument(None, help="switchover | failback | crash | link "
+                                                          "(crash and link need --hard)."),
+    node: Optional[List[str]] = typer.Option(None, "--node", metavar="NAME",
+                                             help="Every node of the cluster (repeatable; required: a drill acts "
+                                                  "only on the nodes you name)."),
+    port: Optional[List[str]] = typer.Option(None, "--port", metavar="PORT/PROTO",
+                                             help="A service behind the VIP to watch, e.g. 5060/udp (SIP OPTIONS), "
+                                                  "3306/tcp (repeatable; tcp when no protocol is given)."),
+    vip: Optional[str] = typer.Option(None, "--vip", help="The address clients use (default: haresources' first "
+                                                          "IP)."),
+    iface: Optional[str] = typer.Option(None, "--iface", help="Where to ask ARP for the VIP (default: the "
+                                                              "interface on its subnet)."),
+    hard: bool = typer.Option(False, "--hard", help="Allow the drills that break the active node (crash, link)."),
+    confirm: Optional[str] = typer.Option(None, "--confirm", metavar="CLUSTER",
+                                          help="The typed confirmation for --hard: the cluster's name (ha.cf's "
+                                               "'cluster', else the nodes joined with +, e.g. node01+node02)."),
+    force: bool = typer.Option(False, "--force", help="Drill a cluster with a single heartbeat path."),
+    recover: bool = typer.Option(False, "--recover", help="Restore what an interrupted drill changed and remove "
+                                                          "its lock."),
+    wait: Optional[float] = typer.Option(None, "--wait", metavar="SECONDS",
+                                         help="How long to wait for the takeover (default: 60 s, or "
+                                              "3 x deadtime + 30 s for crash and link)."),
+    ssh_config: Optional[str] = typer.Option(None, "--ssh-config", metavar="FILE", help="ssh -F FILE for the "
+                                                                                         "nodes."),
+    ssh_option: Optional[List[str]] = typer.Option(None, "--ssh-option", metavar="K=V",
+                                                   help="ssh -o K=V (repeatable)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json (stdout)."),
+) -> None:
+    """The setup guide's failover test, run and measured from a host on the VIP's segment.
+
+    \b
+    It refuses an unhealthy cluster (a dead node, a partition, the VIP on two
+    nodes or on none, a single heartbeat path unless --force), locks every
+    node, then watches the VIP every 100 ms (ARP owner, ICMP, each --port)
+    while it moves the resources:
+      switchover  hb_standby on the node holding the VIP
+      failback    hb_takeover on the preferred node (haresources)
+      crash       SIGKILL to heartbeat on the active node  (--hard)
+      link        heartbeat's UDP ports dropped on it       (--hard)
+    and always puts the cluster back as it found it. The report gives the
+    outage clients saw per service, the takeover time against deadtime,
+    whether the VIP was on two nodes or none, and what each node logged.
+
+    \b
+    Example:
+      sudo hadoctor drill switchover --node node01 --node node02 --port 5060/udp
+    Exit codes: 0 drilled and restored; 1 drilled and restored, with problems
+    (see the verdicts); 2 usage error, or refused before any change; 4 not
+    restored: the lock stays on the nodes until hadoctor drill --recover.
+    """
+    from hadoctor.commands.drill import run
+    from hadoctor.drill.driver import DrillOptions
+    from hadoctor.drill.observer import parse_service
+    from hadoctor.errors import UsageError
+    from hadoctor.remote import SshOptions
+
+    if kind is None and not recover:
+        raise UsageError("say which drill to run", "hadoctor drill switchover|failback|crash|link, or --recover")
+    try:
+        services = tuple(parse_service(p) for p in port or [])
+    except ValueError as err:
+        raise UsageError(f"--port: {err}", "e.g. --port 5060/udp --port 3306") from None
+    opts = DrillOptions(kind=kind.value if kind else "switchover", nodes=tuple(node or ()),
+                        ssh=SshOptions.from_cli(ssh_config, ssh_option), services=services, vip=vip, iface=iface,
+                        hard=hard, confirm=confirm, force=force, recover=recover, wait_s=wait)
+    raise typer.Exit(run(opts, fmt.value))
+
+
 @app.command()
 def parse(
     kind: Artefact = typer.Argument(..., help="What the file is."),
