@@ -490,22 +490,12 @@ def drill(
     (see the verdicts); 2 usage error, or refused before any change; 4 not
     restored: the lock stays on the nodes until hadoctor drill --recover.
     """
-    from hadoctor.commands.drill import run
-    from hadoctor.drill.driver import DrillOptions
-    from hadoctor.drill.observer import parse_service
-    from hadoctor.errors import UsageError
-    from hadoctor.remote import SshOptions
+    from hadoctor.commands.drill import Options, run
 
-    if kind is None and not recover:
-        raise UsageError("say which drill to run", "hadoctor drill switchover|failback|crash|link, or --recover")
-    try:
-        services = tuple(parse_service(p) for p in port or [])
-    except ValueError as err:
-        raise UsageError(f"--port: {err}", "e.g. --port 5060/udp --port 3306") from None
-    opts = DrillOptions(kind=kind.value if kind else "switchover", nodes=tuple(node or ()),
-                        ssh=SshOptions.from_cli(ssh_config, ssh_option), services=services, vip=vip, iface=iface,
-                        hard=hard, confirm=confirm, force=force, recover=recover, wait_s=wait)
-    raise typer.Exit(run(opts, fmt.value))
+    raise typer.Exit(run(Options(kind=kind.value if kind else None, nodes=tuple(node or ()), ports=tuple(port or ()),
+                                 vip=vip, iface=iface, hard=hard, confirm=confirm, force=force, recover=recover,
+                                 wait_s=wait, ssh_config=ssh_config, ssh_options=tuple(ssh_option or ()),
+                                 fmt=fmt.value)))
 
 
 @app.command()

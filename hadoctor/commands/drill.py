@@ -1,11 +1,29 @@
-"""``hadoctor drill``: options in, a drill run, the report out (stdout), progress on stderr."""
+"""``hadoctor drill``: the failover test, run and measured; the report on stdout, progress on stderr."""
 
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from dataclasses import dataclass
+from typing import Optional, Tuple
 
-from hadoctor.drill.driver import Drill, DrillOptions
+from hadoctor.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Options:
+    kind: Optional[str]
+    nodes: Tuple[str, ...] = ()
+    ports: Tuple[str, ...] = ()
+    vip: Optional[str] = None
+    iface: Optional[str] = None
+    hard: bool = False
+    confirm: Optional[str] = None
+    force: bool = False
+    recover: bool = False
+    wait_s: Optional[float] = None
+    ssh_config: Optional[str] = None
+    ssh_options: Tuple[str, ...] = ()
+    fmt: str = "text"
 
 
 def _ask(question: str) -> Optional[str]:
@@ -16,19 +34,29 @@ def _ask(question: str) -> Optional[str]:
     return sys.stdin.readline().strip()
 
 
-def run(opts: DrillOptions, fmt: str = "text") -> int:
-    from hadoctor.drill.render import render_json, render_text
+def run(options: Options) -> int:
+    from hadoctor.drill.driver import Drill, DrillOptions
+    from hadoctor.drill.observer import parse_service
+    from hadoctor.remote import SshOptions
+    from hadoctor.report.drill import render
+    from hadoctor.report.terminal import visible
+
+    if options.kind is None and not options.recover:
+        raise UsageError("say which drill to run", "hadoctor drill switchover|failback|crash|link, or --recover")
+    try:
+        services = tuple(parse_service(p) for p in options.ports)
+    except ValueError as err:
+        raise UsageError(f"--port: {err}", "e.g. --port 5060/udp --port 3306") from None
+    opts = DrillOptions(kind=options.kind or "switchover", nodes=options.nodes,
+                        ssh=SshOptions.from_cli(options.ssh_config, list(options.ssh_options)),
+                        services=services, vip=options.vip, iface=options.iface, hard=options.hard,
+                        confirm=options.confirm, force=options.force, recover=options.recover,
+                        wait_s=options.wait_s)
 
     def say(text: str) -> None:
-        sys.stderr.write(f"hadoctor drill: {text}\n")
+        sys.stderr.write(f"hadoctor drill: {visible(text)}\n")
         sys.stderr.flush()
 
     report = Drill(opts, say=say, confirm=_ask).run()
-    if fmt == "json":
-        sys.stdout.write(render_json(report) + "\n")
-    else:
-        import shutil
-
-        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        sys.stdout.write(render_text(report, width) + "\n")
+    render(report, options.fmt)
     return report.exit_code

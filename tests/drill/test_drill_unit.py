@@ -17,7 +17,8 @@ import pytest
 from hadoctor.drill import analysis, nodeside
 from hadoctor.drill.driver import Drill, DrillOptions, _node_state, cluster_name
 from hadoctor.drill.observer import Announcement, Observer, Sample, parse_service
-from hadoctor.drill.render import render_text
+from hadoctor.report.drill import render
+from hadoctor.report.terminal import console
 from hadoctor.errors import UsageError
 from hadoctor.remote import RunResult
 
@@ -117,10 +118,18 @@ def _report():
     return r
 
 
+def render_text(report, width=None) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    render(report, "text", console(file=out, terminal=width is not None, width=width))
+    return out.getvalue()
+
+
 def test_text_has_no_raw_control_character_from_the_nodes():
     text = render_text(_report())
     assert "\x1b" not in text and "\x07" not in text
-    assert "node01\\x1b[2J" in text and "is dead \\x07" in text
+    assert "node01\\x1b[2J" in text and "is dead \\a" in text
 
 
 def test_text_wraps_only_for_a_terminal_with_a_hanging_indent():
@@ -130,6 +139,7 @@ def test_text_wraps_only_for_a_terminal_with_a_hanging_indent():
     assert all(len(line) <= 80 for line in narrow)
     i = next(i for i, line in enumerate(narrow) if line.startswith("  warning  the VIP answered from two"))
     assert narrow[i + 1].startswith(" " * 11) and not narrow[i + 1].startswith(" " * 12)
+    assert "\x1b" not in render_text(_report(), width=80)
 
 
 # ---------------------------------------------------------------------------- node-side sh
