@@ -147,7 +147,10 @@ def test_drill_kinds(cluster, kind):
     assert report["restored"] is True, report["restore_problems"]
     phase = report["phases"][0]
     moves = phase["vip"]
-    assert moves["before"] == ["node01"]
+    # failback first moves the resources away (unmeasured), then measures their way back to node01
+    assert (moves["before"], moves["after"]) == ((["node02"], ["node01"]) if kind == "failback" else
+                                                 (["node01"], ["node01", "node02"] if kind in ("crash", "link")
+                                                  else ["node02"]))
     assert moves["new_at"] is not None, phase
     if kind in ("crash", "link"):
         # the daemons' own account: node02 declared node01 dead about deadtime after the act, and
@@ -168,7 +171,10 @@ def test_drill_kinds(cluster, kind):
     assert set(services) == {"icmp", f"tcp/{TCP_PORT}", f"udp/{UDP_PORT}"}
     for s in services.values():
         assert s["answered_before"] and s["recovered"], s
-        assert 0 < s["outage_s"] < moves["new_at"] + 15, s
+        if kind in ("crash", "link"):    # node01 still answers until ARP caches follow node02
+            assert 0 <= s["outage_s"] < moves["new_at"] + 15, s
+        else:
+            assert 0 < s["outage_s"] < moves["new_at"] + 15, s
     MEASURED[f"deadtime {lab.deadtime} {kind}"] = {
         "takeover_s": moves["new_at"], "two_nodes_s": moves["two_nodes_s"], "no_node_s": moves["no_node_s"],
         **{k: services[k]["outage_s"] for k in services},
@@ -181,9 +187,10 @@ def test_drill_kinds(cluster, kind):
 
 def test_refuses_a_partitioned_cluster(cluster):
     lab = cluster
+    seen = lab.log("node02").count("is dead")
     lab.partition("node01", "node02")
     try:
-        assert lab.wait_log("node02", "is dead", lab.deadtime + 10)
+        assert lab.wait_log("node02", "is dead", lab.deadtime + 10, count=seen + 1) is not None
         cp = drill(lab, "switchover")
         assert cp.returncode == 2
         assert "not healthy" in cp.stderr.decode()
