@@ -39,7 +39,7 @@ def run(options: Options) -> int:
     from hadoctor.drill.observer import parse_service
     from hadoctor.remote import SshOptions
     from hadoctor.report.drill import render
-    from hadoctor.report.terminal import visible
+    from hadoctor.terminal import visible
 
     if options.kind is None and not options.recover:
         raise UsageError("say which drill to run", "hadoctor drill switchover|failback|crash|link, or --recover")

@@ -17,7 +17,7 @@ import json
 import sys
 from typing import List, Tuple
 
-from hadoctor.report.terminal import console, hang, visible
+from hadoctor.terminal import console, hang, visible
 
 LOG_LINES_SHOWN = 40
 Line = Tuple[str, str]          # (lead, body): continuation lines hang under the body

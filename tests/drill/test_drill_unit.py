@@ -18,7 +18,7 @@ from hadoctor.drill import analysis, nodeside
 from hadoctor.drill.driver import Drill, DrillOptions, _node_state, cluster_name
 from hadoctor.drill.observer import Announcement, Observer, Sample, parse_service
 from hadoctor.report.drill import render
-from hadoctor.report.terminal import console
+from hadoctor.terminal import console
 from hadoctor.errors import UsageError
 from hadoctor.remote import RunResult
 
