@@ -298,7 +298,7 @@ class Drill:
         return refuse, warn
 
     def choose_vip(self) -> None:
-        from hadoctor.probe.vip import vip_targets
+        from hadoctor.probe.vip_targets import vip_targets
 
         targets = []
         for st in self.states.values():
@@ -410,7 +410,8 @@ class Drill:
 
     # ------------------------------------------------------------------ observing
     def start_observer(self) -> None:
-        from hadoctor.probe.vip import choose_interface, pick_sender, read_interfaces
+        from hadoctor.probe.neighbours import pick_sender, read_interfaces
+        from hadoctor.probe.vip import choose_interface
 
         table = read_interfaces(quiet=True)
         iface, why = (None, "")

@@ -175,9 +175,9 @@ class Observer:
                 return False
 
     def _arp_loop(self) -> None:
-        from hadoctor.probe.vip import _open_arp_socket
+        from hadoctor.probe.neighbours import open_arp_socket
 
-        sock, mac = _open_arp_socket(self.iface)
+        sock, mac = open_arp_socket(self.iface)
         request = frames.build_arp_request(mac, self.sender_ip, self.vip)
         try:
             for tick in self._ticks():

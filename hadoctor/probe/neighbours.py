@@ -88,7 +88,7 @@ def _socket_error(exc: OSError, iface: str, netns: Optional[str]) -> HadoctorErr
     return InputError(where, f"socket error: {exc.strerror or exc}")
 
 
-def _open_arp_socket(iface: str) -> Tuple[socket.socket, str]:
+def open_arp_socket(iface: str) -> Tuple[socket.socket, str]:
     # protocol 0 receives nothing until bind() picks the interface and ETH_P_ARP
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     try:
@@ -171,7 +171,7 @@ def arp_exchange(ip: str, iface: str, timeout: float = DEFAULT_TIMEOUT, count: i
             table = read_interfaces(netns, quiet=True)
         sender_ip = pick_sender(table, iface, ip) if table is not None else "0.0.0.0"
     try:
-        sock, mac = run_in_netns(netns, lambda: _open_arp_socket(iface))
+        sock, mac = run_in_netns(netns, lambda: open_arp_socket(iface))
     except OSError as exc:
         raise _socket_error(exc, iface, netns) from None
     report = ProbeReport(ip, iface, netns, mac, sender_ip)
