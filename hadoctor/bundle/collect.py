@@ -48,11 +48,13 @@ from hadoctor.bundle import AUTHKEYS_META, FORMAT, MANIFEST, redact
 from hadoctor.errors import InputError, UsageError
 from hadoctor.remote import (
     SCRIPT_HEADER,
+    NodePlan,
     RunResult,
     Shell,
     SshOptions,
     SshShell,
     host_plan,
+    local_node_name,
     quote,
 )
 from hadoctor.timebounds import parse_bound
@@ -819,8 +821,10 @@ class NodeCollector:
 
 # --------------------------------------------------------------------------- the whole bundle
 
-def create(opts: CreateOptions, progress: Optional[Progress] = None) -> Tuple[str, dict]:
-    """Collect and write the bundle; returns (path, manifest)."""
+def create(opts: CreateOptions, progress: Optional[Progress] = None,
+           shells: Optional[Sequence[Shell]] = None) -> Tuple[str, dict]:
+    """Collect and write the bundle; returns (path, manifest). ``shells``: reach exactly these nodes
+    this way (e.g. an Ansible connection) instead of this host + ssh."""
     progress = progress or Progress()
     since_b = parse_bound(opts.since, "--since") if opts.since else DEFAULT_WINDOW
     until_b = parse_bound(opts.until, "--until")
@@ -830,7 +834,10 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None) -> Tuple[st
         raise UsageError("--timeout must be positive", "give seconds, e.g. --timeout 120")
     if not os.path.isdir(opts.root):
         raise InputError(opts.root, "no such folder", "give --root an existing folder (or leave it out)")
-    plan = host_plan(opts.nodes, opts.root)
+    if shells:
+        plan = NodePlan(None, tuple(sh.node for sh in shells), local_node_name(opts.root))
+    else:
+        plan = host_plan(opts.nodes, opts.root)
     if not plan.nodes:
         raise UsageError("no node to collect: this host has no /etc/ha.d/ha.cf node list",
                          "name the nodes: --node NODE1 --node NODE2")
@@ -855,7 +862,7 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None) -> Tuple[st
     nonce = _secrets.token_hex(8)
     started = datetime.now(timezone.utc)
     t0 = time.monotonic()
-    shells = plan.shells(opts.ssh)
+    shells = list(shells) if shells else plan.shells(opts.ssh)
     staging = Path(tempfile.mkdtemp(prefix="hadoctor-bundle-build-"))
     try:
         collectors = [NodeCollector(shell.node, shell, opts, staging, salt, since_b, until_b, progress, nonce)
