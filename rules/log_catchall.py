@@ -43,7 +43,8 @@ def _unexplained(record, match) -> Optional[str]:
     severity="warning",
     patterns={"complaint": ""},
     group_by={"complaint": _unexplained},
-    line_prefilter=r"(?:ERROR|CRIT|EMERG|ALERT|WARN|[Ee]rror|[Cc]rit|[Ww]arn)\w*:",
+    # the level words heartbeat, its scripts and the agents write (upper case; other programs' "error:" is not theirs)
+    line_prefilter=r"(?:ERROR|CRIT(?:ICAL)?|EMERG|ALERT|WARN(?:ING)?):",
     context={"start": START_PATTERN},
     doc=Doc(
         meaning="heartbeat, one of its scripts or a resource agent logged an ERROR or CRIT line (or a WARN "

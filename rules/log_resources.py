@@ -52,9 +52,7 @@ def findif_failure(node, hits):
     levels=("error", "crit"),
     context={"start": START_PATTERN, "findif": FINDIF_FAILURE,
              "missing": pattern("rm.missing_script"),
-             "running": pattern("rm.running", op="start|stop"),
              "stop": pattern("rm.stop_retry", "rm.not_lsb", "rm.stop_must_succeed", "rm.reboot_avoided")},
-    group_by={"running": lambda record, match: match.group("op")},
     doc=Doc(
         meaning="ResourceManager ran a resource script (its start while acquiring a group, its stop while "
                 "releasing one) and the script returned an error. A failed start makes heartbeat release the "
@@ -88,19 +86,14 @@ def resource_start_failed(node, hits):
 
 
 def _operation(hits) -> str:
-    """Which operation failed last: start (the group was given up), stop (retries, LSB warnings), or the
-    operation of the last 'Running ...' line before the last error ('' when the log does not say)."""
-    if hits["stop"].count and not hits["giving_up"].count:
-        return "stop"
-    if hits["giving_up"].count and not hits["stop"].count:
-        return "start"
-    failed = hits["rc"].last or hits["giving_up"].last or hits["ocf"].last
-    best = None
-    for op, group in hits["running"].groups.items():
-        for record in [group.last] + list(group.samples):
-            if failed is not None and _before(record, failed) and (best is None or _before(best[1], record)):
-                best = (op, record)
-    return best[0] if best else ("start" if hits["giving_up"].count else "")
+    """Which operation failed: ResourceManager runs a script's start only while acquiring a group (a
+    failure gives the group up) and its stop only while releasing one (a failure is retried, then the LSB
+    warnings or the reboot); '' when the log shows neither (the 'Running ... start|stop' lines are too
+    many to follow: the status script runs every few seconds)."""
+    stop, start = hits["stop"].count, hits["giving_up"].count
+    if stop and start:
+        return "start (and stop)" if _before(hits["giving_up"].last, hits["stop"].last) else "start"
+    return "stop" if stop else "start" if start else ""
 
 
 def _before(a, b) -> bool:

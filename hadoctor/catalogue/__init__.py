@@ -273,32 +273,67 @@ def _literal(regex: str) -> Optional[str]:
 def _index():
     global _INDEX
     if _INDEX is None:
-        by_literal: Dict[str, List[Tuple[Message, "re.Pattern[str]"]]] = {}
-        always: List[Tuple[Message, "re.Pattern[str]"]] = []
+        by_literal: Dict[str, List[Message]] = {}
+        always: List[Message] = []
         for entry in _load().values():
-            compiled = (entry, re.compile(entry.regex))
             lit = _literal(entry.regex)
             if lit:
-                by_literal.setdefault(lit, []).append(compiled)
+                by_literal.setdefault(lit, []).append(entry)
             else:
-                always.append(compiled)
+                always.append(entry)
         _INDEX = (list(by_literal.items()), always)
     return _INDEX
 
 
+_COMPILED: Dict[str, "re.Pattern[str]"] = {}
+
+
+def _compiled(entry: Message) -> "re.Pattern[str]":
+    rx = _COMPILED.get(entry.name)
+    if rx is None:
+        rx = _COMPILED[entry.name] = re.compile(entry.regex)
+    return rx
+
+
+#: message shape (digits masked) -> the entry name found for it, or None; bounded
+_SEEN: Dict[str, Optional[str]] = {}
+_SEEN_MAX = 4096
+_DIGITS = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|\d+")
+
+
 def identify(text: str) -> Optional[Message]:
     """The catalogued message ``text`` (a record's message) is, or None. Among several matches the most
-    specific (most literal text in its regex) wins, then the first in file order."""
+    specific (most literal text in its regex) wins, then the first in file order.
+
+    A log repeats its messages with other numbers: the answer for a message's shape (numbers, hex masked) is
+    remembered and only confirmed with that entry's regex the next time.
+    """
+    shape = _DIGITS.sub("#", text)
+    if shape in _SEEN:
+        name = _SEEN[shape]
+        if name is None:
+            return None
+        entry = _load()[name]
+        if _compiled(entry).search(text):
+            return entry
+    found = _identify(text)
+    if len(_SEEN) >= _SEEN_MAX:
+        _SEEN.clear()
+    _SEEN[shape] = found.name if found is not None else None
+    return found
+
+
+def _identify(text: str) -> Optional[Message]:
     literals, always = _index()
-    found: List[Tuple[int, Message]] = []
+    found: List[Tuple[int, int, Message]] = []
     order = _order()
     for lit, entries in literals:
         if lit in text:
-            for entry, rx in entries:
-                if rx.search(text):
+            for entry in entries:
+                if _compiled(entry).search(text):
                     found.append((_weight(entry), order[entry.name], entry))
-    for entry, rx in always:
-        if rx.search(text):
+    for entry in always:
+        if _compiled(entry).search(text):
             found.append((_weight(entry), order[entry.name], entry))
     if not found:
         return None
