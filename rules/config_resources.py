@@ -45,3 +45,56 @@ def service_enabled_at_boot(node):
                 yield fail(f"{res.script} is enabled at boot",
                            [at(node, node.haresources.path, res.line, res.token),
                             at(node, boot.path, boot.lines.get(res.script), f"{res.script} enabled")])
+
+
+#: resource.d scripts and the arguments ResourceManager may pass them (``script::a1::a2``): (least, most),
+#: as each R1 wrapper reads its arguments before the action word (heartbeat's resource.d/*, drbd's drbddisk)
+AGENT_ARGS = {
+    "Filesystem": (2, 4),   # device directory [fstype [options]]
+    "drbddisk": (0, 1),     # [resource] (default: all)
+    "MailTo": (1, 2),       # email[,email...] [subject]
+    "IPsrcaddr": (1, 1),    # ip
+    "SendArp": (1, 1),      # ip/nic
+    "Delay": (0, 2),        # [startdelay [stopdelay]]
+    "AudibleAlarm": (0, 99),
+    "LVM": (1, 1),          # volume group
+    "Raid1": (2, 2),        # raidconf device
+    "Xinetd": (1, 1),       # service
+    "portblock": (3, 3),    # protocol ports action
+}
+
+
+@rule("CFG306", "a haresources resource has arguments its script will refuse", severity="error",
+      needs=("haresources",), wants=("resource_scripts",), doc=Doc(
+    meaning="ResourceManager runs `<script> <arg1> <arg2> ... start|stop|status` for `script::arg1::arg2`. Each "
+            "resource.d wrapper reads a fixed number of arguments before the action word (Filesystem: device, "
+            "mount point, optional fstype and options; drbddisk: at most a DRBD resource name), and an LSB init "
+            "script takes none: its first argument is read as the action. Filesystem also needs an absolute "
+            "mount point.",
+    why="The agent stops with a usage error (or an init script prints its usage) at the takeover, so the "
+        "resource group is given up on whichever node tries to start it; nothing shows it before then.",
+    fix="Write the resource as the agent expects: Filesystem::/dev/drbd0::/srv::ext4, drbddisk::r0, a plain "
+        "service name without '::' for an init script (or a wrapper in /etc/ha.d/resource.d that takes the "
+        "arguments).",
+))
+def agent_arguments(node):
+    listing = node.resource_scripts
+    for group in node.haresources.groups:
+        for res in group.resources:
+            if res.ip is not None:
+                continue  # IPaddr/IPaddr2: the haresources parser checks them as the wrapper does
+            ev = [at(node, node.haresources.path, res.line, res.token, observed=len(res.args))]
+            found = listing.lookup(res.script) if listing is not None else None
+            if found is not None and found.path.startswith("/etc/init.d/") and res.args:
+                yield fail(f"{res.token}: {found.path} is an init script, which takes no arguments: it would run "
+                           f"'{found.path} {' '.join(res.args)} start' and read '{res.args[0]}' as its action", ev)
+                continue
+            limits = AGENT_ARGS.get(res.script)
+            if limits is None:
+                continue
+            least, most = limits
+            if not least <= len(res.args) <= most:
+                want = f"{least}" if least == most else f"{least} to {most}"
+                yield fail(f"{res.token}: {res.script} takes {want} argument(s), not {len(res.args)}", ev)
+            elif res.script == "Filesystem" and not res.args[1].startswith("/"):
+                yield fail(f"{res.token}: the mount point '{res.args[1]}' is not an absolute path", ev)

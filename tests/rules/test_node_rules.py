@@ -87,6 +87,19 @@ SCENARIOS = [
          "resource-scripts.txt": "x /etc/ha.d/resource.d/IPaddr\nx /etc/init.d/mysql\n",
          "boot-services.txt": "mysql.service disabled enabled\nssh.service enabled enabled\n"})),
      "quiet": ["CFG304", "CFG305"]},
+    {"name": "resource arguments the agents refuse (init script with args, Filesystem, drbddisk)",
+     "nodes": healthy_cluster(both(
+         {"haresources": "node01 IPaddr::10.250.0.4/24/eth0 drbddisk::r0::r1 Filesystem::/dev/drbd0::srv::ext4 "
+                         "Filesystem::/dev/drbd1 mysql::fast\n",
+          "resource-scripts.txt": "x /etc/ha.d/resource.d/IPaddr\nx /etc/ha.d/resource.d/drbddisk\n"
+                                  "x /etc/ha.d/resource.d/Filesystem\nx /etc/init.d/mysql\n"})),
+     "fires": {"CFG306": list(BOTH) * 4}},
+    {"name": "resource arguments as the agents expect", "nodes": healthy_cluster(both(
+        {"haresources": "node01 IPaddr::10.250.0.4/24/eth0 drbddisk::r0 Filesystem::/dev/drbd0::/srv::ext4 "
+                        "Filesystem::-Ldata::/data mysql\n",
+         "resource-scripts.txt": "x /etc/ha.d/resource.d/IPaddr\nx /etc/ha.d/resource.d/drbddisk\n"
+                                 "x /etc/ha.d/resource.d/Filesystem\nx /etc/init.d/mysql\n"})),
+     "quiet": ["CFG306", "CFG304"]},
     {"name": "service enabled at boot", "nodes": healthy_cluster(both(
         {"haresources": "node01 IPaddr::10.250.0.4/24/eth0 mysql\n",
          "boot-services.txt": "mysql.service enabled enabled\n"})), "fires": {"CFG305": list(BOTH)}},
