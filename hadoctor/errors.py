@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-#: Exit codes shared by every command (documented in README and ``--help``).
+#: The exit codes the commands share (README, ``--help``). A command may add its own, said in its
+#: ``--help``: 4 is a leak for ``bundle verify`` and "needs attention" for ``fix``.
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2

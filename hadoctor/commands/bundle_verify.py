@@ -19,7 +19,7 @@ class Options:
 
 def run(options: Options) -> int:
     from hadoctor.bundle.verify import load_map, load_secrets, scan
-    from hadoctor.report.bundle_verify import render
+    from hadoctor.report.bundle_verify import render_scan
 
     if options.fmt not in ("text", "json"):
         raise UsageError(f"--format {options.fmt!r}", "use text or json")
@@ -27,5 +27,5 @@ def run(options: Options) -> int:
     addresses, names = load_map(options.map_file)
     # with none of them, the credential forms bundle create masks are still looked for
     report = scan(options.bundle, secrets, addresses, names)
-    render(report, options.fmt)
+    render_scan(report, options.fmt)
     return report.exit_code

@@ -25,7 +25,7 @@ def run(options: Options) -> int:
     from hadoctor.inputs import read_config
     from hadoctor.parsers.authkeys import parse_authkeys
     from hadoctor.probe import exchange
-    from hadoctor.report.probe_exchange import render
+    from hadoctor.report.probe_exchange import render_exchange
 
     port = options.port
     peer = exchange.check_options(options.peer, port, options.interval_ms, options.seconds)
@@ -39,4 +39,4 @@ def run(options: Options) -> int:
     settings = exchange.Options(peer=peer, port=port if port is not None else exchange.DEFAULT_PORT,
                                 interval_ms=options.interval_ms, seconds=options.seconds, netns=options.netns,
                                 force=options.force, port_given=port is not None)
-    return render(exchange.run_exchange(settings, keys), options.fmt)
+    return render_exchange(exchange.run_exchange(settings, keys), options.fmt)

@@ -26,7 +26,7 @@ def run(options: Options) -> int:
     from hadoctor.parsers.authkeys import parse_authkeys
     from hadoctor.parsers.hacf import parse_hacf
     from hadoctor.probe import listen
-    from hadoctor.report.probe_listen import render
+    from hadoctor.report.probe_listen import render_listen
 
     pcap, iface, seconds, netns = options.pcap, options.iface, options.seconds, options.netns
     hacf, authkeys, ports = options.hacf, options.authkeys, list(options.ports)
@@ -63,7 +63,7 @@ def run(options: Options) -> int:
     verdicts = listen.judge(summary, keepalive_ms=timings.get("keepalive_ms"),
                             warntime_ms=timings.get("warntime_ms"), deadtime_ms=timings.get("deadtime_ms"),
                             udpport=ports[0])
-    return render(summary, verdicts, options.fmt, source)
+    return render_listen(summary, verdicts, options.fmt, source)
 
 
 def _with_live_view(packets, seconds: float):

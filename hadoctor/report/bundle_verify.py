@@ -8,7 +8,7 @@ import sys
 from hadoctor.bundle.verify import VerifyReport
 
 
-def render(report: VerifyReport, fmt: str) -> None:
+def render_scan(report: VerifyReport, fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
         return

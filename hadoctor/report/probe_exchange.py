@@ -6,7 +6,7 @@ import json
 import sys
 
 
-def render(doc: dict, fmt: str) -> int:
+def render_exchange(doc: dict, fmt: str) -> int:
     if fmt == "json":
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -9,7 +9,7 @@ from typing import List
 from hadoctor.wire.summary import Summary
 
 
-def render(summary: Summary, verdicts: List[dict], fmt: str, source: str) -> int:
+def render_listen(summary: Summary, verdicts: List[dict], fmt: str, source: str) -> int:
     code = 1 if any(v["level"] in ("error", "warning") for v in verdicts) else 0
     if not summary.senders and not summary.undecodable:
         code = 1

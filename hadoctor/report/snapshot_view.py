@@ -43,7 +43,7 @@ def problems_of(value: Any) -> List:
     return list(getattr(value, "problems", None) or [])
 
 
-def summarize(name: str, value: Any) -> str:
+def describe_datum(name: str, value: Any) -> str:
     """One line saying what a datum holds; built from the models' public attributes."""
     if value is None:
         return ""
@@ -134,7 +134,7 @@ def _render_node(con, node: NodeSnapshot) -> None:
         lead = f"  {name:<{_NAME_WIDTH}}"
         if datum.present:
             count = len(problems_of(datum.value))
-            hang(con, lead, safe(summarize(name, datum.value))
+            hang(con, lead, safe(describe_datum(name, datum.value))
                  + (f" [yellow]({count} problem(s), below)[/]" if count else ""))
             hang(con, " " * len(lead), f"[dim]from {safe(datum.source)}[/]")
         else:
@@ -158,7 +158,7 @@ def render_parsed(kind: str, name: str, path: str, value: Any, fmt: str) -> None
     from hadoctor.terminal import console, hang, safe
 
     con = console()
-    hang(con, f"[bold]{safe(path)}[/] ({kind}): ", safe(summarize(name, value)), 2)
+    hang(con, f"[bold]{safe(path)}[/] ({kind}): ", safe(describe_datum(name, value)), 2)
     for problem in problems:
         colour = "red" if problem.severity == "error" else "yellow"
         hang(con, f"  [{colour}]{safe(problem.severity)}[/] ", f"{safe(problem.where())}: {safe(problem.message)}", 4)
