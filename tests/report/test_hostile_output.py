@@ -296,7 +296,7 @@ EVIL = "peer\x1b]0;x\x07[/]\x1bc\x9b[link=file:///etc/passwd]y[/link]"
 def test_probe_exchange_and_vip_text_show_fields_literally(capsys):
     """Their live runs need two hosts or raw sockets (tests/lab); the renderers alone get hostile data."""
     from hadoctor.probe.vip import HELD_TWICE, VipResult
-    from hadoctor.report.probe_exchange import render as render_exchange
+    from hadoctor.report.probe_exchange import render_exchange
     from hadoctor.report.probe_vip import render_vip_results
 
     direction = {"from": "10.0.0.1", "to": EVIL, "state": EVIL, "sent": 5, "received": 0, "failed_auth": 0,
