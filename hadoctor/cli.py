@@ -114,6 +114,9 @@ def check(
                                        help="Fleet: also write a self-contained HTML page to FILE."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Fleet: clusters checked at once "
                                                                          "(default: every core)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.001, metavar="SECONDS",
+                                            help="nagios/prometheus: give up after SECONDS with an answer "
+                                                 "(UNKNOWN; hadoctor_check_success 0)."),
     select: Optional[List[str]] = typer.Option(None, "--select", "-s", metavar="CODES",
                                                help="Run only these rules: codes or prefixes, comma-separated "
                                                     "(CFG, LOG1, NET001). Opt-in rules need their full code."),
@@ -151,7 +154,7 @@ def check(
     raise typer.Exit(command.run(command.Options(
         target=target, fmt=fmt.value, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
         fail_on=fail_on.value, show_all=show_all, rules_dirs=tuple(rules_dir or ()),
-        suppressions_file=suppressions, root=root, output=output, html=html, jobs=jobs)))
+        suppressions_file=suppressions, root=root, output=output, html=html, jobs=jobs, timeout=timeout)))
 
 
 @app.command("rules")

@@ -128,11 +128,12 @@ def check_fleet(members: List[str], work, *, fail_on: str, with_log_state: bool,
     """Every member, ``jobs`` at a time (default: every usable core), in the members' order.
     ``work``: (selected rules, suppressions, the whole rule catalogue)."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     _WORK.update(work=work, fail_on=fail_on, with_log_state=with_log_state)
     workers = max(1, min(jobs or cpu_count(), len(members)))
     if workers == 1:
         return [_worker(m) for m in members]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_worker, members, chunksize=1))
+    # a Pool, not a ProcessPoolExecutor: leaving the block (a --timeout, Ctrl-C) terminates the workers
+    # at once instead of waiting for the checks they are running
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return list(pool.imap(_worker, members, chunksize=1))

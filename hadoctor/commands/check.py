@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from hadoctor.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, UsageError
+from hadoctor.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, HadoctorError, UsageError
 from hadoctor.report.result import exit_code  # noqa: F401 - the check's exit code, shared with fleet workers
 
 
@@ -24,23 +24,28 @@ class Options:
     output: Optional[str] = None  # machine formats: write here atomically instead of stdout
     html: Optional[str] = None  # fleet: also write the HTML page here
     jobs: Optional[int] = None  # fleet: clusters checked at once (default every core)
+    timeout: Optional[float] = None  # nagios/prometheus: seconds before giving up (UNKNOWN, success 0)
 
 
 def run(options: Options) -> int:
     return _run(options.target, fmt=options.fmt, select=list(options.select), ignore=list(options.ignore),
                 fail_on=options.fail_on, show_all=options.show_all, rules_dirs=list(options.rules_dirs),
                 suppressions_file=options.suppressions_file, root=options.root, output=options.output,
-                html=options.html, jobs=options.jobs)
+                html=options.html, jobs=options.jobs, timeout=options.timeout)
 
 
 def _run(target: Optional[str], *, fmt: str, select: List[str], ignore: List[str], fail_on: str,
          show_all: bool, rules_dirs: List[str], suppressions_file: Optional[str], root: str,
-         output: Optional[str] = None, html: Optional[str] = None, jobs: Optional[int] = None) -> int:
+         output: Optional[str] = None, html: Optional[str] = None, jobs: Optional[int] = None,
+         timeout: Optional[float] = None) -> int:
+    if timeout is not None and fmt not in ("nagios", "prometheus"):
+        raise UsageError("--timeout is for the monitoring formats", "add --format nagios or prometheus")
     if output and fmt == "text":
         raise UsageError("--output needs a machine format", "add --format json, sarif, nagios or prometheus")
     if fmt in ("nagios", "prometheus"):
         return _run_monitoring(target, fmt=fmt, select=select, ignore=ignore, fail_on=fail_on, rules_dirs=rules_dirs,
-                               suppressions_file=suppressions_file, root=root, output=output, html=html, jobs=jobs)
+                               suppressions_file=suppressions_file, root=root, output=output, html=html, jobs=jobs,
+                               timeout=timeout)
     rules, supps, catalogue = _rules_and_suppressions(select, ignore, rules_dirs, suppressions_file)
     from hadoctor.fleet import fleet_members
 
@@ -103,13 +108,23 @@ def _emit(write, output: Optional[str]) -> None:
 
 def _run_monitoring(target: Optional[str], *, fmt: str, select: List[str], ignore: List[str], fail_on: str,
                     rules_dirs: List[str], suppressions_file: Optional[str], root: str, output: Optional[str],
-                    html: Optional[str], jobs: Optional[int]) -> int:
-    """Nagios and Prometheus: an input error is still output in the format (UNKNOWN, success 0)."""
+                    html: Optional[str], jobs: Optional[int], timeout: Optional[float]) -> int:
+    """Nagios and Prometheus: an input error or a --timeout is still output in the format (UNKNOWN,
+    success 0): a monitoring system must get an answer within its own timeout."""
+    import signal
+
     from hadoctor.errors import HadoctorError
     from hadoctor.fleet import check_fleet, check_one, fleet_members
     from hadoctor.report.result import from_error
 
+    def expire(_signum, _frame):
+        raise CheckTimeout(f"no verdict within --timeout {timeout:g} s",
+                           "raise --timeout, or check fewer clusters at once")
+
     error = None
+    if timeout is not None:
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         work = _rules_and_suppressions(select, ignore, rules_dirs, suppressions_file)
         members = fleet_members(target) if target else None
@@ -120,6 +135,9 @@ def _run_monitoring(target: Optional[str], *, fmt: str, select: List[str], ignor
     except HadoctorError as err:
         error = err
         results = [from_error(target, str(err), err.exit_code)]
+    finally:
+        if timeout is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     if html:
         _write_fleet_html(results, html, fail_on)
     if fmt == "nagios":
@@ -135,6 +153,12 @@ def _run_monitoring(target: Optional[str], *, fmt: str, select: List[str], ignor
     if error is not None:
         raise error
     return fleet_exit_code(results)
+
+
+class CheckTimeout(HadoctorError):
+    """--timeout expired before the check had a verdict."""
+
+    exit_code = EXIT_INCOMPLETE
 
 
 def _run_fleet(members: List[str], work, *, fmt: str, fail_on: str, output: Optional[str],

@@ -76,11 +76,12 @@ def _status_text(results: List[ClusterResult], state: int, fail_on: str, fleet: 
         head = f"{len(items)} {label}{'s' if len(items) != 1 else ''}: "
         return head + _fit(items, MAX_STATUS_TEXT - len(head))
     if state == UNKNOWN:
-        parts = [clean(f"{r.name + ': ' if fleet else ''}{r.error}") for r in results if r.error]
-        for r in results:
-            for node, data in sorted(r.incomplete.items()):
-                parts.append(clean(f"{r.name + ' ' if fleet else ''}{node} lacks {', '.join(data)}"))
-        return "incomplete: " + _fit(parts, MAX_STATUS_TEXT - 12)
+        errors = [clean(f"{r.name + ': ' if fleet else ''}{r.error}") for r in results if r.error]
+        lacking = [clean(f"{r.name + ' ' if fleet else ''}{node} lacks {', '.join(data)}")
+                   for r in results for node, data in sorted(r.incomplete.items())]
+        if errors:
+            return "cannot check: " + _fit(errors + lacking, MAX_STATUS_TEXT - 14)
+        return "incomplete: " + _fit(lacking, MAX_STATUS_TEXT - 12)
     nodes = [n for r in results for n in r.nodes]
     if fleet:
         return clean(f"no finding in {len(results)} clusters ({len(nodes)} nodes)")

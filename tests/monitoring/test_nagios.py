@@ -80,7 +80,24 @@ def test_unknown_when_core_data_is_missing(tmp_path):
 def test_unknown_on_input_error(args):
     proc = hadoctor("check", *args, "--format", "nagios")
     check_plugin_output(proc.stdout, proc.returncode)
-    assert proc.returncode == 3 and "/nonexistent/" in proc.stdout.splitlines()[0]
+    assert proc.returncode == 3 and proc.stdout.startswith("HADOCTOR UNKNOWN - cannot check: ")
+    assert "/nonexistent/" in proc.stdout.splitlines()[0]
+
+
+def test_timeout_says_unknown_in_time(tmp_path):
+    import time
+
+    proc = hadoctor("check", EXAMPLES / "split-brain", "--format", "nagios", "--timeout", "0.001")
+    check_plugin_output(proc.stdout, proc.returncode)
+    assert proc.returncode == 3 and "cannot check: no verdict within --timeout 0.001 s" in proc.stdout
+    root = fleet(tmp_path)
+    for i in range(40):
+        shutil.copytree(EXAMPLES / "split-brain", root / f"more-{i:02}")
+    t0 = time.monotonic()
+    proc = hadoctor("check", root, "--format", "nagios", "--timeout", "0.5", "--jobs", "2")
+    assert proc.returncode == 3 and "--timeout 0.5 s" in proc.stdout.splitlines()[0], proc.stdout[:300]
+    assert time.monotonic() - t0 < 15  # the workers are terminated, not waited for
+    assert hadoctor("check", EXAMPLES / "healthy", "--timeout", "5").returncode == 2
 
 
 def test_fleet_output_stays_within_limits(tmp_path):
