@@ -23,6 +23,7 @@ from hadoctor.fix import keyfile, nodescript
 from hadoctor.fix.keyfile import KeyFileError, NewKey
 from hadoctor.fix.nodescript import Output, parse_output
 from hadoctor.inputs import under_root
+from hadoctor.parsers.authkeys import BAD_MODE
 from hadoctor.remote import Shell, SshOptions, host_plan
 from hadoctor.secrets import Secret, fingerprint
 
@@ -269,7 +270,9 @@ def health_problems(infos: Dict[str, NodeInfo], planned: Sequence[str]) -> Tuple
                 keyfile.usable_old_key(info.parsed)
             except KeyFileError as err:
                 refuse.append(f"{name}: {err}")
-            if info.mode is not None and info.mode & 0o044:
+            if any(p.code == BAD_MODE for p in info.parsed.problems):
+                refuse.append(_bad_mode(name, info.mode))
+            elif info.mode is not None and info.mode & 0o077:
                 warn.append(f"{name}: authkeys is mode {info.mode:04o}; the new file will be 0600")
         if info.hacf is None:
             refuse.append(f"{name}: cannot read /etc/ha.d/ha.cf")
@@ -301,6 +304,15 @@ def health_problems(infos: Dict[str, NodeInfo], planned: Sequence[str]) -> Tuple
         refuse.append("the nodes' active keys differ (their heartbeats may already be dropped; see LOG021): "
                       "each node's own old key is kept listed, but check the cluster first")
     return refuse, warn
+
+
+def _bad_mode(name: str, mode: Optional[int]) -> str:
+    """heartbeat refuses an authkeys readable by group or others (docs/heartbeat/authkeys.md#permissions):
+    its next reload or restart on that node would fail, and a rollback would put that file back."""
+    shown = f"{mode:04o}" if mode is not None else "readable by group or others"
+    return (f"{name}: /etc/ha.d/authkeys is mode {shown}, readable by group or others: heartbeat refuses such "
+            f"a file (Bad permissions on keyfile), so its next reload or start on {name} fails. Fix the mode "
+            f"first, on {name}: chmod 600 /etc/ha.d/authkeys")
 
 
 def _hacf_problems(name: str, info: NodeInfo, refuse: List[str], warn: List[str]) -> None:

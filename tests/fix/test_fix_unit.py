@@ -240,6 +240,38 @@ def test_unhealthy_cluster_is_refused_with_the_reason(change, needle):
     assert any(needle in r for r in refuse), refuse
 
 
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_authkeys_heartbeat_would_refuse_is_refused_with_the_chmod(mode):
+    bad = info("n2")
+    bad.mode = mode
+    bad.parsed = parse_authkeys(OLD, mode=mode)
+    refuse, _ = health_problems({"n1": info("n1"), "n2": bad}, ["n1", "n2"])
+    assert [r for r in refuse if "authkeys" in r] == [r for r in refuse if r.startswith("n2: ")]
+    assert len(refuse) == 1 and f"mode {mode:04o}" in refuse[0], refuse
+    assert "on n2: chmod 600 /etc/ha.d/authkeys" in refuse[0], refuse
+
+
+def test_authkeys_mode_heartbeat_accepts_only_warns():
+    odd = info("n2")
+    odd.mode = 0o620                     # group-writable: heartbeat checks only the read bits
+    odd.parsed = parse_authkeys(OLD, mode=0o620)
+    refuse, warn = health_problems({"n1": info("n1"), "n2": odd}, ["n1", "n2"])
+    assert refuse == [] and warn == ["n2: authkeys is mode 0620; the new file will be 0600"]
+
+
+def test_run_refuses_an_authkeys_readable_by_others_and_changes_nothing(root, capsys):
+    ak = root / "etc/ha.d/authkeys"
+    ak.chmod(0o644)
+    before = ak.stat().st_mtime_ns
+    rc = run_fix(FixOptions(yes=True, root=str(root), fmt="json"))
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 2 and doc["action"] == "refused", doc
+    assert "chmod 600 /etc/ha.d/authkeys" in doc["message"] and "nothing was changed" in doc["message"]
+    assert ak.read_bytes() == OLD and stat.S_IMODE(ak.stat().st_mode) == 0o644 and ak.stat().st_mtime_ns == before
+    assert not list((root / "etc/ha.d").glob("*hadoctor*")) and not (root / "reloads").exists()
+    assert not (root / "var/lib/heartbeat/hadoctor-fix.json").exists()
+
+
 def test_unreachable_node_stops_before_any_change(root, tmp_path, capsys):
     (root / "etc/ha.d/ha.cf").write_text(f"keepalive 1\nbcast eth0\nnode {ME}\nnode peer2\n")
     fake_ssh = tmp_path / "ssh"

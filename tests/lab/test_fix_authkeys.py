@@ -57,9 +57,15 @@ def fix_argv(lab: Lab, *extra: str) -> list:
             "--format", "json", *extra]
 
 
+def fix_env(**extra: str) -> dict:
+    """nsenter -m starts the command in the node's root directory, not in ``cwd``: without PYTHONPATH
+    ``python3 -m hadoctor`` would import whatever hadoctor is installed instead of this tree's."""
+    return dict(os.environ, PYTHONPATH=str(REPO), **extra)
+
+
 def run_fix(lab: Lab, *extra: str, timeout: float = 120) -> tuple:
     cp = subprocess.run(lab.nsenter("node01") + fix_argv(lab, *extra), cwd=REPO, capture_output=True,
-                        timeout=timeout)
+                        timeout=timeout, env=fix_env())
     try:
         doc = json.loads(cp.stdout)
     except ValueError:
@@ -210,7 +216,7 @@ def test_rotations_in_a_row_without_failover(lab):
 
 
 def _run_until_paused(lab: Lab, point: str, timeout: float = 90) -> subprocess.Popen:
-    env = dict(os.environ, HADOCTOR_FIX_PAUSE_AT=point)
+    env = fix_env(HADOCTOR_FIX_PAUSE_AT=point)
     proc = subprocess.Popen(lab.nsenter("node01") + fix_argv(lab), cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     deadline = time.monotonic() + timeout

@@ -1,0 +1,54 @@
+"""``hadoctor fix --authkeys`` refuses, before changing anything, what heartbeat itself would trip on
+(issue 15). Real Debian heartbeat 3.0.6, hadoctor in node01 reaching node02 over sshd:
+
+* node02's authkeys made mode 0644 after heartbeat started (heartbeat refuses to start with such a
+  file, and its next reload fails): exit 2, the message says ``chmod 600 /etc/ha.d/authkeys`` on
+  node02, nothing changed;
+* node02's heartbeat stopped: refused in under 3 s with that one reason.
+
+Own lab: prefix ``hbl-p<pid>-fr``, 10.250.82.0/24.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .conftest import LAB_OK, LAB_WHY, SESSION_PREFIX
+from .hblab import Lab
+from .test_fix_authkeys import assert_valid_and_equal, backups, journal, node_file, run_fix
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(not LAB_OK, reason=LAB_WHY or "lab")]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with Lab(f"{SESSION_PREFIX}fr", subnet="10.250.82", second_nic=False) as lab:
+        lab.configure()
+        lab.start_all()
+        assert lab.wait_holders(["node01"], 60) is not None, lab.log("node01")[-3000:]
+        lab.start_sshd("node02")
+        yield lab
+
+
+def _state(lab: Lab) -> dict:
+    return {n: (node_file(lab, n), backups(lab, n), journal(lab, n)) for n in lab.nodes}
+
+
+def test_authkeys_readable_by_others_is_refused_with_the_chmod(lab):
+    ak = lab.node_dir("node02") / "ha.d" / "authkeys"
+    ak.chmod(0o644)                      # after the start: heartbeat would not start with it
+    try:
+        before = _state(lab)
+        rc, doc, err = run_fix(lab)
+        assert rc == 2 and doc["action"] == "refused", (doc, err[-2000:])
+        assert "node02: /etc/ha.d/authkeys is mode 0644" in doc["message"], doc["message"]
+        assert "on node02: chmod 600 /etc/ha.d/authkeys" in doc["message"], doc["message"]
+        assert doc["refusals"] and all(r.startswith("node02: /etc/ha.d/authkeys") for r in doc["refusals"])
+        assert _state(lab) == before
+    finally:
+        ak.chmod(0o600)
+    rc, doc, err = run_fix(lab, "--dry-run")
+    assert rc == 0 and doc["refusals"] == [], (doc, err[-2000:])
+    assert_valid_and_equal(lab)
