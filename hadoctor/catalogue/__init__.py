@@ -39,6 +39,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from hadoctor.linear import compile_bounded
+
 __all__ = ["Message", "M", "pattern", "literal", "gate", "message", "messages", "identify", "CATCH_ALL", "LEVELS"]
 
 #: The rule that quotes catalogued messages without a dedicated rule (and ERROR/CRIT lines not catalogued).
@@ -291,13 +293,14 @@ _COMPILED: Dict[str, "re.Pattern[str]"] = {}
 def _compiled(entry: Message) -> "re.Pattern[str]":
     rx = _COMPILED.get(entry.name)
     if rx is None:
-        rx = _COMPILED[entry.name] = re.compile(entry.regex)
+        rx = _COMPILED[entry.name] = compile_bounded(entry.regex)  # linear on any message (hadoctor.linear)
     return rx
 
 
 #: message shape (digits masked) -> the entry name found for it, or None; bounded
 _SEEN: Dict[str, Optional[str]] = {}
 _SEEN_MAX = 4096
+_SEEN_LONGEST = 1024
 _DIGITS = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|\d+")
 
 
@@ -317,6 +320,8 @@ def identify(text: str) -> Optional[Message]:
         if _compiled(entry).search(text):
             return entry
     found = _identify(text)
+    if len(shape) > _SEEN_LONGEST:  # 4096 hostile 64 KB lines would hold 256 MB
+        return found
     if len(_SEEN) >= _SEEN_MAX:
         _SEEN.clear()
     _SEEN[shape] = found.name if found is not None else None

@@ -21,7 +21,7 @@ MESSAGES = (
       I1 + "ERROR: /usr/libexec/heartbeat/findif failed [rc=1].", rule="LOG001"),
     M("ra.findif_sh_failed", "error", both("heartbeat/IPaddr2"), r"\[findif\] failed",
       I2 + "ERROR: [findif] failed", rule="LOG001", note="WARN or info when only monitoring"),
-    M("ra.findif_c_failed", "error", "agents-3.9.5:heartbeat/IPaddr2", r"\[\S*findif -C\] failed",
+    M("ra.findif_c_failed", "error", "agents-3.9.5:heartbeat/IPaddr2", r"\[[^\s\[]*findif -C\] failed",
       I2 + "ERROR: [/usr/lib/heartbeat/findif -C] failed", rule="LOG001"),
     M("ra.findif_no_default_route", "error", "agents-3.9.5:tools/findif.c", r"Cannot use default route w/o netmask",
       I1 + "ERROR: Cannot use default route w/o netmask [10.250.254.100]", rule="LOG001"),

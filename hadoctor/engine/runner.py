@@ -13,6 +13,7 @@ from typing import Any, Deque, Dict, Iterable, List, Optional, Tuple
 from hadoctor.rulemodel import SEVERITY_RANK, Derivation, Evidence, Finding, Outcome, Rule
 from hadoctor.parsers.suppressions import Suppression
 from hadoctor.errors import InputError
+from hadoctor.linear import compile_bounded
 from hadoctor.rulekit import DERIVATIONS, ClusterView, Hits, NodeView
 from hadoctor.snapshot.model import ClusterSnapshot
 
@@ -311,7 +312,7 @@ class _Dispatch:
             for kind, patterns in (("trigger", state.patterns), ("context", state.context)):
                 for name, text in patterns.items():
                     if text not in table:
-                        entry = table[text] = (re.compile(text), [])
+                        entry = table[text] = (compile_bounded(text), [])
                         literals = gate and scanner_for(re.compile(_NAMED_GROUP.sub("(?:", text).encode())).literals
                         if literals and all(lit.isascii() for lit in literals):
                             for lit in literals:

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from hadoctor.linear import compile_bounded
+
 _PATTERNS: Optional[Dict[str, "re.Pattern[str]"]] = None
 
 
@@ -33,7 +35,7 @@ def _rule_patterns() -> Dict[str, "re.Pattern[str]"]:
     if _PATTERNS is None:
         from hadoctor.catalogue import pattern
 
-        _PATTERNS = {k: re.compile(pattern(name)) for k, name in _MESSAGES.items()}
+        _PATTERNS = {k: compile_bounded(pattern(name)) for k, name in _MESSAGES.items()}
     return _PATTERNS
 
 

@@ -59,11 +59,11 @@ def parse_asterisk_conf(data: bytes, path: str) -> AsteriskConf:
             continue
         if body.startswith(("#include", "#exec")):
             continue
-        m = re.match(r"^([^=]+?)\s*=>?\s*(.*)$", body)
-        if not m:
+        key, equals, value = body.partition("=")  # str methods, not a regex: linear on any line
+        if not equals or not key.strip():
             result.problems.append(Problem(path, number, "not a key = value line", shorten(text), "warning"))
             continue
-        key, value = m.group(1).strip().lower(), m.group(2).strip()
+        key, value = key.strip().lower(), value[1:].strip() if value.startswith(">") else value.strip()
         result.entries.append(ConfEntry(section, key, Secret(value) if SECRET_KEYS.search(key) else value, number))
     return result
 

@@ -15,6 +15,8 @@ MAX_CONFIG_LINE = 64 * 1024
 #: The most digits :func:`to_int` turns into a number. No pid, port, index or version part needs
 #: more, and Python refuses to convert over 4,300 digits (a ValueError that would be a traceback).
 MAX_DIGITS = 64
+#: Problems reported for one line at most; a line of 30,000 bad words gets one more saying so, not 30,000.
+MAX_PROBLEMS_PER_LINE = 10
 _BASE_DIGITS = {2: frozenset("01"), 8: frozenset("01234567"), 10: frozenset("0123456789"),
                 16: frozenset("0123456789abcdefABCDEF")}
 
@@ -73,7 +75,8 @@ def decode(data: bytes) -> str:
 
 
 def shorten(text: str, limit: int = 120) -> str:
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    # cut first: a problem per word of a 64 KB line must not re-encode the whole line each time
+    text = text[:limit + 1].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

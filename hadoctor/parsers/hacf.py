@@ -35,7 +35,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, numbered_lines, shorten
+from hadoctor.parsers.base import MAX_CONFIG_LINE, MAX_PROBLEMS_PER_LINE, Problem, numbered_lines, shorten
 from hadoctor.parsers.timespec import C_WHITESPACE, c_atoi, c_strtol, format_ms, parse_time_ms
 from hadoctor.secrets import Secret
 
@@ -472,10 +472,16 @@ class _Reader:
         self.template_lines = 0
         self.limit_line = 0
         self.directive: Optional[Directive] = None
+        self.per_line: Dict[int, int] = {}
 
     # -- plumbing -------------------------------------------------------------------
     def problem(self, line: int, message: str, text: str = "", severity: str = "error", code: str = "") -> None:
-        self.cf.problems.append(Problem(self.path, line, message, shorten(text), severity, code))
+        self.per_line[line] = count = self.per_line.get(line, 0) + 1
+        if count <= MAX_PROBLEMS_PER_LINE:
+            self.cf.problems.append(Problem(self.path, line, message, shorten(text), severity, code))
+        elif count == MAX_PROBLEMS_PER_LINE + 1:
+            self.cf.problems.append(Problem(self.path, line, "more problems on this line are not listed", "",
+                                            severity, code))
         if severity == "error" and self.directive is not None:
             self.directive.ok = False
 

@@ -32,7 +32,7 @@ from hadoctor.parsers.hacf import ascii_lower, template_marker
 #: scripts whose single argument is the ip[/cidr[/nic[/broadcast]]] shorthand
 IP_SCRIPTS = frozenset(("IPaddr", "IPaddr2"))
 _WORD = re.compile(r"[^ \t]+")  # ResourceManager's sed/awk split on spaces and tabs only
-_PLACEHOLDER = re.compile(r"<[A-Za-z_][\w .-]*>")
+_PLACEHOLDER = re.compile(r"<[A-Za-z_][\w .-]{0,64}>")  # bounded: a search from every "<" stays linear
 
 
 def looks_like_ip(token: str) -> bool:

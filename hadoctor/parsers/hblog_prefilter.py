@@ -32,6 +32,8 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List, Optional, Pattern, Tuple, Union
 
+from hadoctor.linear import compile_bounded
+
 try:  # Python >= 3.11
     from re import _constants as _sre_c  # type: ignore[attr-defined]
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -65,7 +67,8 @@ def compile_prefilter(patterns: Iterable[Union[str, bytes]], flags: int = 0) -> 
     for pat in patterns:
         raw = pat.encode("utf-8", "surrogateescape") if isinstance(pat, str) else bytes(pat)
         parts.append(b"(?:" + raw + b")")
-    return re.compile(b"|".join(parts) if parts else b"(?!)", flags)
+    # repeats bounded as in every message pattern (hadoctor.linear): a block search stays linear too
+    return compile_bounded(b"|".join(parts), flags) if parts else re.compile(b"(?!)", flags)
 
 
 def as_bytes_pattern(prefilter: Pattern) -> Pattern[bytes]:

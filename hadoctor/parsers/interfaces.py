@@ -41,7 +41,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
-from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, decode, numbered_lines, shorten, to_int
+from hadoctor.parsers.base import MAX_CONFIG_LINE, MAX_PROBLEMS_PER_LINE, Problem, decode, numbered_lines, shorten, to_int
 
 IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -285,9 +285,14 @@ class _Collector:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: List[Problem] = []
+        self.per_line: Dict[int, int] = {}
 
     def add(self, line: int, message: str, text: str = "", severity: str = "error") -> None:
-        self.problems.append(Problem(self.path, line, message, shorten(text), severity))
+        self.per_line[line] = count = self.per_line.get(line, 0) + 1
+        if count <= MAX_PROBLEMS_PER_LINE:
+            self.problems.append(Problem(self.path, line, message, shorten(text), severity))
+        elif count == MAX_PROBLEMS_PER_LINE + 1:
+            self.problems.append(Problem(self.path, line, "more problems on this line are not listed", "", severity))
 
     def warn(self, line: int, message: str, text: str = "") -> None:
         self.add(line, message, text, "warning")
@@ -364,8 +369,8 @@ def _kind_from_text(iface: Interface) -> Optional[str]:
 
 _IP_HEADER = re.compile(r"^\s*(\d+):\s*(\S+?):\s*<([^>]*)>(.*)$")
 _IP_HEADER_LOOSE = re.compile(r"^\s*(\d+):\s*(\S+?):(?:\s+(.*))?$")
-_IP_ADDR_LINE = re.compile(r"^\s*(inet6?)\s+(.*?)\s*$")
-_IP_LINK_LINE = re.compile(r"^\s*link/(\S+)\s*(.*?)\s*$")
+_IP_ADDR_LINE = re.compile(r"^\s*(inet6?)\s+(.*)$")  # the rest is split into words: no \s*$ (quadratic)
+_IP_LINK_LINE = re.compile(r"^\s*link/(\S+)\s*(.*)$")
 _IP_LIFETIME = re.compile(r"^\s*valid_lft\s+\S+\s+preferred_lft\s+\S+\s*$")
 _IP_ALTNAME = re.compile(r"^\s*altname\s+(\S+)\s*$")
 _IP_HEADER_KEYS = frozenset({"mtu", "qdisc", "master", "state", "status", "group", "qlen", "mode"})
@@ -520,6 +525,10 @@ def _ip_address_line(iface: Interface, family: str, rest: str, number: int, text
 
 # --------------------------------------------------------------------------- ip -br addr
 
+#: ``ip -br addr`` prints every address of an interface on its line; no real one has this many.
+MAX_BRIEF_ADDRESSES = 1024
+
+
 def parse_ip_brief(data: bytes, path: str) -> InterfaceTable:
     """Parse ``ip -br addr`` (and ``ip -br link``): one line per interface.
 
@@ -543,6 +552,9 @@ def parse_ip_brief(data: bytes, path: str) -> InterfaceTable:
         if words[1] not in OPER_STATES:
             problems.warn(number, f"unknown interface state {words[1]}", text)
         rest = words[2:]
+        if len(rest) > MAX_BRIEF_ADDRESSES:
+            problems.add(number, f"more than {MAX_BRIEF_ADDRESSES} addresses on one line; the rest is not read")
+            rest = rest[:MAX_BRIEF_ADDRESSES]
         if rest and _MAC.match(rest[0]):  # ``ip -br link``: MAC then <FLAGS>
             iface.mac = rest[0].lower()
             if len(rest) > 1 and rest[1].startswith("<") and rest[1].endswith(">"):
@@ -671,7 +683,7 @@ def _json_address(info: object, ifname: str, line: int, problems: _Collector) ->
 
 # --------------------------------------------------------------------------- ifconfig -a
 
-_IFC_OLD_HEADER = re.compile(r"^(\S+?)\s+Link encap:(.*?)(?:\s+HWaddr\s+(\S+))?\s*$")
+_IFC_OLD_HEADER = re.compile(r"^(\S+?)\s+Link encap:(.*)$")  # HWaddr is split off in Python (linear)
 _IFC_NEW_HEADER = re.compile(r"^(\S+?):\s+flags=(\d+)<([^>]*)>(.*)$")
 _IFC_OLD_INET = re.compile(r"^\s*inet addr:(\S+)(.*)$")
 _IFC_OLD_INET6 = re.compile(r"^\s*inet6 addr:\s*(\S+)(?:\s+Scope:(\S+))?")
@@ -746,9 +758,12 @@ def _ifconfig_header(text: str, number: int, table: InterfaceTable, by_name: Dic
         return iface, full
     iface.line = number
     if old:
-        encap = old.group(2).strip()
+        rest = old.group(2)
+        words = rest.split()
+        hwaddr = words[-1] if len(words) >= 2 and words[-2] == "HWaddr" else ""
+        encap = (rest[:rest.rfind("HWaddr")] if hwaddr else rest).strip()
         iface.link_type = _IFC_ENCAP_TYPES.get(encap, encap.lower() or None)
-        iface.mac = _mac((old.group(3) or "").strip())
+        iface.mac = _mac(hwaddr)
     else:
         iface.flags = _check_flags([f for f in new.group(3).split(",") if f], number, text, problems)  # type: ignore[union-attr]
         words = new.group(4).split()  # type: ignore[union-attr]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Dict, Iterator, List, Optional, Pattern, Tuple
 
+from hadoctor.linear import compile_bounded
+
 __all__ = ["Event", "KINDS", "SEVERITY", "events_of", "prefilter_patterns"]
 
 
@@ -96,7 +98,7 @@ def _compiled() -> List[Tuple[str, str, Pattern[str], str, str]]:
     if _COMPILED is None:
         from hadoctor.catalogue import gate, pattern
 
-        _COMPILED = [(kind, gate(name), re.compile(pattern(name, **narrow)), subject, detail)
+        _COMPILED = [(kind, gate(name), compile_bounded(pattern(name, **narrow)), subject, detail)
                      for kind, _, messages in _SPECS for name, narrow, subject, detail in messages]
     return _COMPILED
 

@@ -37,7 +37,7 @@ def shapes(size: int, prefixes: Iterable[bytes] = (), tokens: Sequence[bytes] = 
         body = run(token, size)
         for prefix in (b"", b"x", *prefixes):
             for ending in endings:
-                yield f"{prefix[:30]!r} + {token!r}*{size} + {ending!r}", prefix + body + ending
+                yield f"{prefix[:30]!r} + {token!r}*n + {ending!r}", prefix + body + ending
 
 
 def slowest(func: Callable[[bytes], object], inputs: Iterable[Tuple[str, bytes]]) -> Tuple[float, str]:

@@ -189,3 +189,20 @@ def test_verify_streams_big_members_in_bounded_memory(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     scanned, rss_mib = map(int, out.stdout.split())
     assert scanned > 20 << 20 and rss_mib < 100, out.stdout + out.stderr
+
+
+def test_check_on_logs_with_long_hostile_lines_takes_seconds_not_minutes(tmp_path):
+    """Two 64 KB lines of digits took check over 120 s (a rule's (\\d+) lost... pattern), brackets 22 s."""
+    import time
+
+    shutil.copytree(ROOT / "examples/healthy", tmp_path / "c")
+    lines = [b"1" * 65000, b"[" * 65000, b"Illegal directive [" * 3400, b"Dispatch function for " * 2900,
+             b"Nov 25 07:34:40 nodea heartbeat: [2129]: ERROR: " + b"1 " * 32000]
+    for node in ("node01", "node02"):
+        with open(tmp_path / "c" / node / "heartbeat.log", "ab") as log:
+            log.write(b"\n".join(lines * 2) + b"\n")
+    start = time.monotonic()
+    proc = hd("check", tmp_path / "c", timeout=300)
+    took = time.monotonic() - start
+    assert "Traceback" not in proc.stderr and proc.returncode in (0, 1, 3), proc.stderr
+    assert took < 30, f"check took {took:.1f} s on 1.2 MB of hostile log lines"
