@@ -179,8 +179,9 @@ main() {{
   for c in {cl}; do if [ -x "$R$c" ]; then CL="$R$c"; break; fi; done
   if [ -n "$CL" ]; then
     say cl_status "$CL"
-    "$CL" hbstatus >/dev/null 2>&1; say hbstatus_rc $?
-    for n in $("$CL" listnodes 2>/dev/null); do
+    "$CL" hbstatus >/dev/null 2>&1; rc=$?; say hbstatus_rc $rc
+    # a stopped heartbeat answers nothing more, only slowly: ask for the nodes only when it runs
+    [ $rc = 0 ] && for n in $("$CL" listnodes 2>/dev/null); do
       say nodestatus "$n $("$CL" nodestatus "$n" 2>/dev/null | head -n 1)"
     done
   fi

@@ -257,6 +257,8 @@ def health_problems(infos: Dict[str, NodeInfo], planned: Sequence[str]) -> Tuple
     refuse: List[str] = []
     warn: List[str] = []
     members = set(planned)
+    # a stopped heartbeat is the one reason about that node: what the others say of it follows from it
+    stopped = {n for n, i in infos.items() if not i.running}
     for name, info in infos.items():
         uname = (info.out.get("uname") or "").lower()
         if uname and uname != name:
@@ -288,8 +290,8 @@ def health_problems(infos: Dict[str, NodeInfo], planned: Sequence[str]) -> Tuple
             _hacf_problems(name, info, refuse, warn)
         if info.out.get("cl_status") is None:
             warn.append(f"{name}: no cl_status; node states not checked")
-        else:
-            for peer in members:
+        elif info.running:
+            for peer in members - stopped:
                 state = info.peers.get(peer)
                 if state is None:
                     refuse.append(f"{name}: cl_status does not list {peer}")

@@ -272,6 +272,13 @@ def test_run_refuses_an_authkeys_readable_by_others_and_changes_nothing(root, ca
     assert not (root / "var/lib/heartbeat/hadoctor-fix.json").exists()
 
 
+def test_a_stopped_heartbeat_is_the_one_reason_about_that_node():
+    # node02 stopped: node01 sees it dead, node02's cl_status lists nobody; only the cause is given
+    refuse, _ = health_problems({"n1": info("n1", peers={"n1": "active", "n2": "dead"}),
+                                 "n2": info("n2", running=False, peers={})}, ["n1", "n2"])
+    assert refuse == ["n2: heartbeat is not running (cl_status hbstatus / pid file)"]
+
+
 def test_unreachable_node_stops_before_any_change(root, tmp_path, capsys):
     (root / "etc/ha.d/ha.cf").write_text(f"keepalive 1\nbcast eth0\nnode {ME}\nnode peer2\n")
     fake_ssh = tmp_path / "ssh"

@@ -52,3 +52,19 @@ def test_authkeys_readable_by_others_is_refused_with_the_chmod(lab):
     rc, doc, err = run_fix(lab, "--dry-run")
     assert rc == 0 and doc["refusals"] == [], (doc, err[-2000:])
     assert_valid_and_equal(lab)
+
+
+def test_stopped_peer_is_refused_fast_with_the_one_reason(lab):
+    """Last in this module: node02 stays stopped."""
+    lab.stop("node02")
+    assert lab.wait(lambda: lab.cl_status("node01", "nodestatus", "node02").stdout.decode().strip() == "dead",
+                    30, "node01 sees node02 dead") is not None
+    before = _state(lab)
+    t0 = time.monotonic()
+    rc, doc, err = run_fix(lab)
+    took = time.monotonic() - t0
+    print(f"\nrefusal with node02's heartbeat stopped: {took:.2f} s")
+    assert rc == 2 and doc["action"] == "refused", (doc, err[-2000:])
+    assert doc["refusals"] == ["node02: heartbeat is not running (cl_status hbstatus / pid file)"], doc["refusals"]
+    assert took < 3.0, (took, err[-2000:])
+    assert _state(lab) == before
