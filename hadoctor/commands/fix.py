@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional, Tuple
 from hadoctor.errors import UsageError
 
 if TYPE_CHECKING:
-    from hadoctor.fix.rotate import FixOptions
+    from hadoctor.fix.model import FixOptions
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Options:
 def run(options: Options) -> int:
     if not options.authkeys:
         raise UsageError("say what to fix", "hadoctor fix --authkeys (the only repair so far)")
-    from hadoctor.fix.rotate import FixOptions
+    from hadoctor.fix.model import FixOptions
     from hadoctor.remote import SshOptions
 
     return run_fix(FixOptions(nodes=list(options.nodes), dry_run=options.dry_run, yes=options.yes,
@@ -38,27 +38,28 @@ def run(options: Options) -> int:
 
 
 def run_fix(opts: FixOptions) -> int:
-    """Rotate (or plan, with dry_run) and show the outcome; the exit code says how it ended."""
+    """Rotate (or plan, with dry_run) and show the report; the exit code says how it ended."""
     from hadoctor.fix.keyfile import KeyFileError
-    from hadoctor.fix.rotate import EXIT_ATTENTION, EXIT_REFUSED, Attention, Progress, Refused, Rotation
+    from hadoctor.fix.model import EXIT_ATTENTION, EXIT_REFUSED, Attention, FixProgress, Refused
+    from hadoctor.fix.rotate import Rotation
     from hadoctor.report.fix import render_outcome
 
-    progress = Progress()
+    progress = FixProgress()
     rotation = Rotation(opts, progress)
     try:
-        outcome = rotation.run()
+        report = rotation.run()
     except Refused as err:
-        outcome = rotation.outcome
-        outcome.action, outcome.exit_code, outcome.message = "refused", EXIT_REFUSED, str(err)
+        report = rotation.report
+        report.action, report.exit_code, report.message = "refused", EXIT_REFUSED, str(err)
         if err.hint:
-            outcome.message += f" (hint: {err.hint})"
+            report.message += f" (hint: {err.hint})"
     except Attention as err:
-        outcome = rotation.outcome
-        outcome.action, outcome.exit_code, outcome.message = "attention", EXIT_ATTENTION, str(err)
+        report = rotation.report
+        report.action, report.exit_code, report.message = "attention", EXIT_ATTENTION, str(err)
     except KeyFileError as err:
-        outcome = rotation.outcome
-        outcome.action, outcome.exit_code = "refused", EXIT_REFUSED
-        outcome.message = f"nothing was changed: {err}"
-    outcome.duration_s = round(time.monotonic() - rotation.t0, 2)
-    render_outcome(outcome, opts.fmt)
-    return outcome.exit_code
+        report = rotation.report
+        report.action, report.exit_code = "refused", EXIT_REFUSED
+        report.message = f"nothing was changed: {err}"
+    report.duration_s = round(time.monotonic() - rotation.t0, 2)
+    render_outcome(report, opts.fmt)
+    return report.exit_code

@@ -5,417 +5,58 @@ active, new key listed) → switch (netstring: every node at once over held conn
 node by node) → verify (wire + logs + cl_status) → final file (old key removed); any failure after
 the first change rolls every node back to its backup. A journal on every node lets a re-run after
 a crash complete the rotation (some node already signs with the new key) or roll it back.
+
+This module runs the procedure; its parts live beside it: :mod:`~hadoctor.fix.model` (options, exit
+codes, the report), :mod:`~hadoctor.fix.inspect` (reading the nodes), :mod:`~hadoctor.fix.health`
+(when to refuse), :mod:`~hadoctor.fix.plan` (the frozen plan, new or from the journal),
+:mod:`~hadoctor.fix.keyfile` (the files), :mod:`~hadoctor.fix.nodescript` and
+:mod:`~hadoctor.fix.session` (the scripts on the nodes), :mod:`~hadoctor.fix.verify` (the wire and
+log observations).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from hadoctor.errors import HadoctorError, UsageError
-from hadoctor.fix import keyfile, nodescript
-from hadoctor.fix.keyfile import KeyFileError, NewKey
-from hadoctor.fix.nodescript import Output, parse_output
-from hadoctor.inputs import under_root
-from hadoctor.parsers.authkeys import BAD_MODE
-from hadoctor.remote import Shell, SshOptions, host_plan
-from hadoctor.secrets import Secret, fingerprint
+from hadoctor.errors import UsageError
+from hadoctor.fix import nodescript
+from hadoctor.fix.health import health_problems
+from hadoctor.fix.inspect import (INSPECT_TIMEOUT, NodeState, inspect, keepalive_s, node_state, ports, read_marks,
+                                  read_nodes, shells_for)
+from hadoctor.fix.model import (EXIT_ATTENTION, EXIT_REFUSED, EXIT_ROLLED_BACK, EXIT_ROTATED, Attention, FixOptions,
+                                FixProgress, Refused, RotationReport, pause)
+from hadoctor.fix.nodescript import parse_output
+from hadoctor.fix.plan import Plan, describe, key_fp
 
-EXIT_ROTATED = 0
-EXIT_ROLLED_BACK = 1
-EXIT_REFUSED = 2
-EXIT_ATTENTION = 4
-PAUSE_ENV = "HADOCTOR_FIX_PAUSE_AT"
-PAUSE_POINTS = ("planned", "stage-partial", "staged", "switch-ready", "switch-partial", "switched",
-                "verified", "final-partial")
 ACTIVE_STATES = ("staging", "staged", "switching", "switched", "finalizing")
-INSPECT_TIMEOUT = 30.0
 WRITE_TIMEOUT = 30.0
 
 
-class Refused(HadoctorError):
-    """Stopped before changing anything."""
-
-    exit_code = EXIT_REFUSED
-
-
-class Attention(HadoctorError):
-    """A state hadoctor will not touch automatically; a person must look (exit 4)."""
-
-    exit_code = EXIT_ATTENTION
-
-
-@dataclass
-class FixOptions:
-    nodes: Sequence[str] = ()
-    dry_run: bool = False
-    yes: bool = False
-    force: bool = False
-    ssh: SshOptions = SshOptions()
-    root: str = "/"
-    fmt: str = "text"
-    capture: Optional[bool] = None     # None: when root and this host is a member
-
-
-@dataclass
-class NodeInfo:
-    name: str
-    shell: Shell
-    out: Output
-    authkeys: bytes = b""
-    parsed: object = None
-    mode: Optional[int] = None
-    mtime: Optional[int] = None
-    hacf: object = None
-    journal: Optional[dict] = None
-    backups: List[str] = field(default_factory=list)
-    running: bool = False
-    peers: Dict[str, str] = field(default_factory=dict)
-    log_path: Optional[str] = None
-    backup: Optional[str] = None       # this run's backup
-    hb_pid: Optional[int] = None
-    hb_started: Optional[float] = None     # the master's start (epoch, node clock)
-    hacf_mtime: Optional[int] = None
-    hacf_ctime: Optional[int] = None
-    hacf_mtime_local: Optional[datetime] = None
-    hacf_ctime_local: Optional[datetime] = None
-    now_local: Optional[datetime] = None
-    read_mark: Optional[Tuple[datetime, str]] = None   # last "read ha.cf" line of the master in its log
-    log_offset: Optional[int] = None   # log size just before the switch
-
-    @property
-    def old_key(self):
-        return self.parsed.active if self.parsed is not None else None
-
-
-class Progress:
-    """Notes for people on stderr (rich); the machine report alone goes to stdout."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        from hadoctor.terminal import console
-
-        self.console = console(stderr=True)
-        self.quiet = quiet
-        self.t0 = time.monotonic()
-
-    def _say(self, lead: str, text: str) -> None:
-        from hadoctor.terminal import hang, safe
-
-        hang(self.console, lead, safe(text), 8)  # node names and remote output: shown, never obeyed
-
-    def step(self, text: str) -> None:
-        self._say(f"[dim]{time.monotonic() - self.t0:6.2f}s[/] ", text)
-
-    def warn(self, text: str) -> None:
-        self._say("[yellow]warning[/] ", text)
-
-    def error(self, text: str) -> None:
-        self._say("[bold red]error[/] ", text)
-
-
-def _pause(point: str, progress: Progress) -> None:
-    if os.environ.get(PAUSE_ENV) == point:
-        sys.stderr.write(f"hadoctor-fix: paused at {point} pid={os.getpid()}\n")
-        sys.stderr.flush()
-        time.sleep(3600)
-
-
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# --------------------------------------------------------------------------- reading the nodes
-
-def _shells(opts: FixOptions) -> Tuple[List[Shell], Optional[str]]:
-    plan = host_plan(list(opts.nodes), opts.root)
-    if not plan.nodes:
-        raise UsageError(f"no nodes: {under_root(opts.root, '/etc/ha.d/ha.cf')} lists none and no --node was given",
-                         "run this on a cluster node, or name every node with --node NAME")
-    return plan.shells(opts.ssh), plan.local
-
-
-def _inspect(shells: Sequence[Shell], root: str, extra: Optional[Dict[str, List[str]]] = None) -> Dict[str, object]:
-    from hadoctor.fix.session import run_all
-
-    jobs = [(s, nodescript.inspect_script(root, (extra or {}).get(s.node, []))) for s in shells]
-    results = run_all(jobs, INSPECT_TIMEOUT)
-    return {s.node: r for s, r in zip(shells, results)}
-
-
-def _node_info(shell: Shell, out: Output, root: str) -> NodeInfo:
-    from hadoctor.parsers.authkeys import parse_authkeys
-    from hadoctor.parsers.hacf import parse_hacf
-
-    info = NodeInfo(shell.node, shell, out)
-    info.authkeys = out.files.get("authkeys", b"")
-    stat = (out.get("ak_stat") or "").split()
-    if len(stat) == 5:
-        info.mode = int(stat[0], 8)
-        info.mtime = int(stat[3])
-    ak_path = under_root(root, "/etc/ha.d/authkeys")
-    if "authkeys" in out.files:
-        info.parsed = parse_authkeys(info.authkeys, ak_path, mode=info.mode)
-    if "hacf" in out.files:
-        info.hacf = parse_hacf(out.files["hacf"], under_root(root, "/etc/ha.d/ha.cf"))
-        for setting in (info.hacf.logfile, info.hacf.debugfile):
-            if setting is not None and setting.value and str(setting.value).startswith("/"):
-                info.log_path = under_root(root, str(setting.value))
-                break
-    if "journal" in out.files:
-        try:
-            info.journal = json.loads(out.files["journal"].decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            info.journal = {"state": "unreadable"}
-    info.backups = out.all("backup")
-    info.running = out.get("hbstatus_rc") == "0" or out.get("hb_alive") == "yes"
-    _hacf_times(info, out)
-    for line in out.all("nodestatus"):
-        parts = line.split(None, 1)
-        if parts:
-            info.peers[parts[0].lower()] = parts[1].strip() if len(parts) > 1 else ""
-    return info
-
-
-def _hacf_times(info: NodeInfo, out: Output) -> None:
-    """ha.cf's mtime/ctime and the heartbeat master's start, as the inspection reported them."""
-    from hadoctor.fix import hacfcheck
-
-    st = (out.get("hacf_stat") or "").split()
-    if len(st) == 2 and all(x.isdigit() for x in st):
-        info.hacf_mtime, info.hacf_ctime = int(st[0]), int(st[1])
-    info.hacf_mtime_local = hacfcheck.local_time(out.get("hacf_mtime_local"))
-    info.hacf_ctime_local = hacfcheck.local_time(out.get("hacf_ctime_local"))
-    info.now_local = hacfcheck.local_time(out.get("now_local"))
-    pid = out.get("hb_pid") or ""
-    info.hb_pid = int(pid) if pid.isdigit() else None
-    info.hb_started = hacfcheck.proc_start(out.get("hb_stat"), out.get("btime"), out.get("clk_tck"))
-    if info.hb_started is None and out.get("hb_stat") is None:
-        # no /proc/PID/stat (not Linux?): ps's lstart, in local time
-        info.hb_started = hacfcheck.lstart_epoch(out.get("hb_lstart"),
-                                                 hacfcheck.utc_offset_s(out.get("now"), out.get("now_local")))
-
-
-def hacf_pending(info: NodeInfo) -> Tuple[Optional[bool], Optional[bool]]:
-    """(ha.cf's mtime, its ctime) changed after the running heartbeat last read the file? (hacfcheck)"""
-    from hadoctor.fix.hacfcheck import changed_after_read
-
-    if info.hacf_mtime is None:
-        return None, None
-    read_at = info.read_mark[0] if info.read_mark else None
-    by_mtime = changed_after_read(info.hacf_mtime, info.hb_started, info.hacf_mtime_local, read_at)
-    by_ctime = None
-    if info.hacf_ctime is not None:
-        by_ctime = changed_after_read(info.hacf_ctime, info.hb_started, info.hacf_ctime_local, read_at)
-    return by_mtime, by_ctime
-
-
-def _read_marks(infos: Dict[str, NodeInfo]) -> None:
-    """For a node whose ha.cf looks newer than its heartbeat's start, look in its log for a later
-    restart exec / reread (hacfcheck.READ_MARKS): one more read-only script, only for those nodes."""
-    from hadoctor.fix import hacfcheck
-    from hadoctor.fix.session import run_all
-
-    todo = [i for i in infos.values()
-            if i.running and i.log_path and i.hacf_mtime is not None and any(v is not False for v in hacf_pending(i))]
-    if not todo:
-        return
-    jobs = [(i.shell, nodescript.read_marks_script(i.log_path, hacfcheck.READ_MARKS, hacfcheck.LOG_TAIL_BYTES))
-            for i in todo]
-    for info, r in zip(todo, run_all(jobs, INSPECT_TIMEOUT)):
-        out = parse_output(r.stdout)
-        if r.ok and "marks" in out.files:
-            info.read_mark = hacfcheck.last_read_mark(out.files["marks"], info.log_path, info.hb_pid,
-                                                      info.now_local)
-
-
-def _read_nodes(shells: Sequence[Shell], root: str, progress: Progress) -> Dict[str, NodeInfo]:
-    results = _inspect(shells, root)
-    unreachable = []
-    for s in shells:
-        r = results[s.node]
-        if not r.ok:
-            unreachable.append(f"{s.node}: {r.reason}")
-    if unreachable:
-        raise Refused("cannot read every node, so nothing was changed: " + "; ".join(unreachable),
-                      "make every node reachable (ssh NODE works without a password: BatchMode) and run again")
-    infos = {s.node: _node_info(s, parse_output(results[s.node].stdout), root) for s in shells}
-    progress.step("read " + ", ".join(f"{n} ({results[n].where}, {results[n].duration_s * 1000:.0f} ms)"
-                                      for n in infos))
-    return infos
-
-
-# --------------------------------------------------------------------------- health
-
-def health_problems(infos: Dict[str, NodeInfo], planned: Sequence[str]) -> Tuple[List[str], List[str]]:
-    """(reasons to refuse, warnings) about the cluster as the nodes see it now."""
-    refuse: List[str] = []
-    warn: List[str] = []
-    members = set(planned)
-    # a stopped heartbeat is the one reason about that node: what the others say of it follows from it
-    stopped = {n for n, i in infos.items() if not i.running}
-    for name, info in infos.items():
-        uname = (info.out.get("uname") or "").lower()
-        if uname and uname != name:
-            refuse.append(f"{name}: the host reached as {name} calls itself {uname!r} (uname -n): wrong host?")
-        if not info.out.get("heartbeat"):
-            refuse.append(f"{name}: no heartbeat binary (looked in {', '.join(nodescript.HEARTBEAT_PATHS)})")
-        if info.parsed is None:
-            refuse.append(f"{name}: cannot read /etc/ha.d/authkeys")
-        else:
-            try:
-                keyfile.usable_old_key(info.parsed)
-            except KeyFileError as err:
-                refuse.append(f"{name}: {err}")
-            if any(p.code == BAD_MODE for p in info.parsed.problems):
-                refuse.append(_bad_mode(name, info.mode))
-            elif info.mode is not None and info.mode & 0o077:
-                warn.append(f"{name}: authkeys is mode {info.mode:04o}; the new file will be 0600")
-        if info.hacf is None:
-            refuse.append(f"{name}: cannot read /etc/ha.d/ha.cf")
-        else:
-            declared = {n.lower() for n in info.hacf.node_names}
-            missing = declared - members
-            if missing:
-                refuse.append(f"{name}: ha.cf lists {', '.join(sorted(missing))}, not in this rotation: a node left "
-                              "on the old key drops the others' heartbeats (give every node with --node)")
-        if not info.running:
-            refuse.append(f"{name}: heartbeat is not running (cl_status hbstatus / pid file)")
-        else:
-            _hacf_problems(name, info, refuse, warn)
-        if info.out.get("cl_status") is None:
-            warn.append(f"{name}: no cl_status; node states not checked")
-        elif info.running:
-            for peer in members - stopped:
-                state = info.peers.get(peer)
-                if state is None:
-                    refuse.append(f"{name}: cl_status does not list {peer}")
-                elif state.lower() not in ("active", "up"):
-                    refuse.append(f"{name} sees {peer} as {state!r} (cl_status nodestatus): the cluster is not "
-                                  "healthy (a dead node or a partition)")
-        if info.out.all("leftover"):
-            warn.append(f"{name}: leftovers of an interrupted run: {', '.join(info.out.all('leftover'))} "
-                        "(removed by this run)")
-    fps = {n: (i.old_key.method, i.old_key.key) for n, i in infos.items() if i.old_key is not None}
-    if len({(m, k.reveal() if k else None) for m, k in fps.values()}) > 1:
-        refuse.append("the nodes' active keys differ (their heartbeats may already be dropped; see LOG021): "
-                      "each node's own old key is kept listed, but check the cluster first")
-    return refuse, warn
-
-
-def _bad_mode(name: str, mode: Optional[int]) -> str:
-    """heartbeat refuses an authkeys readable by group or others (docs/heartbeat/authkeys.md#permissions):
-    its next reload or restart on that node would fail, and a rollback would put that file back."""
-    shown = f"{mode:04o}" if mode is not None else "readable by group or others"
-    return (f"{name}: /etc/ha.d/authkeys is mode {shown}, readable by group or others: heartbeat refuses such "
-            f"a file (Bad permissions on keyfile), so its next reload or start on {name} fails. Fix the mode "
-            f"first, on {name}: chmod 600 /etc/ha.d/authkeys")
-
-
-def _hacf_problems(name: str, info: NodeInfo, refuse: List[str], warn: List[str]) -> None:
-    """An ha.cf change heartbeat has not read yet: our `heartbeat -r` would restart it
-    (docs/heartbeat/authkeys.md#reloading)."""
-    by_mtime, by_ctime = hacf_pending(info)
-    if info.hacf_mtime is None:
-        return
-    when = (info.hacf_mtime_local.strftime("%Y-%m-%d %H:%M:%S") if info.hacf_mtime_local
-            else datetime.fromtimestamp(info.hacf_mtime, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
-    started = "start unknown"
-    if info.hb_started is not None:
-        started = "started " + _node_local(info, info.hb_started)
-    seen = (f"; its last reload in the log: {info.read_mark[1]!r} at {info.read_mark[0]:%Y-%m-%d %H:%M:%S}"
-            if info.read_mark else "; no later restart or reload in its log" if info.log_path else "")
-    what = f"heartbeat (pid {info.hb_pid if info.hb_pid is not None else '?'}, {started}{seen})"
-    if by_mtime:
-        refuse.append(
-            f"{name}: /etc/ha.d/ha.cf was modified at {when} (mtime, node clock), after the running {what} "
-            f"last read it: a reload for the new key would not just reread authkeys but restart heartbeat on "
-            f"{name} with the pending ha.cf change, in the middle of the key switch. Reload heartbeat first "
-            f"(heartbeat -r) so the pending ha.cf change is applied knowingly, or --force")
-    elif by_mtime is None:
-        warn.append(f"{name}: cannot tell whether /etc/ha.d/ha.cf (mtime {when}) changed after heartbeat last "
-                    "read it (no start time of its master process, no reload in its log); if it was edited "
-                    "without a reload, the rotation's `heartbeat -r` restarts heartbeat there")
-    elif by_ctime:
-        ctime = info.hacf_ctime_local.strftime("%Y-%m-%d %H:%M:%S") if info.hacf_ctime_local else str(info.hacf_ctime)
-        warn.append(f"{name}: /etc/ha.d/ha.cf's inode changed at {ctime} (ctime) after {what} read it, with an "
-                    f"older mtime ({when}): a chmod, or a copy that kept an old mtime (cp -p, rsync -t); in the "
-                    "second case the rotation's `heartbeat -r` restarts heartbeat there (reload it first)")
-
-
-def _node_local(info: NodeInfo, epoch: float) -> str:
-    """An epoch time as the node's local time (its UTC offset from ha.cf's mtime in both forms)."""
-    if info.hacf_mtime is not None and info.hacf_mtime_local is not None:
-        offset = info.hacf_mtime_local - datetime.fromtimestamp(info.hacf_mtime, timezone.utc).replace(tzinfo=None)
-        offset = timedelta(minutes=round(offset.total_seconds() / 60.0))
-        return (datetime.fromtimestamp(int(epoch), timezone.utc).replace(tzinfo=None) + offset).strftime(
-            "%Y-%m-%d %H:%M:%S")
-    return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-# --------------------------------------------------------------------------- journal
-
-def journal_doc(run: dict, node: str, state: str, backup: str) -> str:
-    doc = dict(run)
-    doc.update({"node": node, "state": state, "backup": backup, "updated": _now_iso()})
-    return json.dumps(doc, sort_keys=True)
-
-
-def _fp(salt: bytes, method: str, key: Optional[Secret]) -> str:
-    return fingerprint(f"{method}:{key.reveal() if key is not None else ''}", salt)
-
-
-# --------------------------------------------------------------------------- the rotation
-
-@dataclass
-class Outcome:
-    action: str = "rotate"
-    exit_code: int = EXIT_ROTATED
-    message: str = ""
-    procedure: Optional[str] = None
-    procedure_reason: str = ""
-    nodes: List[str] = field(default_factory=list)
-    new_index: Optional[int] = None
-    old_index: Optional[int] = None
-    window_ms: Optional[float] = None
-    release_spread_ms: Optional[float] = None
-    switch_marks: Dict[str, dict] = field(default_factory=dict)
-    auth_failures: Dict[str, dict] = field(default_factory=dict)
-    wire: Dict[str, dict] = field(default_factory=dict)
-    wire_note: str = ""
-    backups: Dict[str, str] = field(default_factory=dict)
-    fingerprints: Dict[str, str] = field(default_factory=dict)
-    steps: List[dict] = field(default_factory=list)
-    plan: List[str] = field(default_factory=list)
-    diff: Dict[str, List[str]] = field(default_factory=dict)
-    warnings: List[str] = field(default_factory=list)
-    refusals: List[str] = field(default_factory=list)
-    duration_s: float = 0.0
-
-    def to_dict(self) -> dict:
-        d = dict(self.__dict__)
-        d["schema"] = "hadoctor-fix/1"
-        return d
-
-
 class Rotation:
-    def __init__(self, opts: FixOptions, progress: Progress) -> None:
+    """One run: read the nodes, judge, plan, then switch, verify, finalize (or roll back); or, when an
+    interrupted run left journals, recover it. Progress goes to ``progress``; :attr:`report` is the result."""
+
+    def __init__(self, opts: FixOptions, progress: FixProgress) -> None:
         self.opts = opts
         self.progress = progress
-        self.outcome = Outcome()
+        self.report = RotationReport()
         self.t0 = time.monotonic()
         self.last_reload: Dict[str, float] = {}
+        self.local: Optional[str] = None            # this host's node name, when it is a member
+        self.infos: Dict[str, NodeState] = {}
+        self.plan: Optional[Plan] = None
+        self.watch = None                           # the WireWatch capturing the switch, when possible
+        self.release_wall: Optional[float] = None   # when the switch was released (wall clock)
+        self.switch_done_wall: Optional[float] = None
 
     # ----- helpers
     def step(self, name: str, t: float, **data) -> None:
         item = {"step": name, "ms": round((time.monotonic() - t) * 1000.0, 1)}
         item.update(data)
-        self.outcome.steps.append(item)
+        self.report.steps.append(item)
         self.progress.step(f"{name}: {item['ms']:.0f} ms" + (f" {data}" if data else ""))
 
     def capture_possible(self, local: Optional[str]) -> Tuple[bool, str]:
@@ -430,7 +71,7 @@ class Rotation:
         return True, ""
 
     def keepalive_max(self) -> float:
-        return max((self.keepalive_s(i) for i in self.infos.values()), default=2.0)
+        return max((keepalive_s(i) for i in self.infos.values()), default=2.0)
 
     def settle(self, names: Sequence[str]) -> None:
         """Wait until heartbeat has surely parsed the last change on ``names``. Its master only flags a
@@ -455,18 +96,16 @@ class Rotation:
                 self.last_reload[name] = time.time() - max(0, node_now - info.mtime)
 
     # ----- main entry
-    def run(self) -> Outcome:
-        opts, progress, o = self.opts, self.progress, self.outcome
-        shells, local = _shells(opts)
-        self.local = local
+    def run(self) -> RotationReport:
+        opts, progress, o = self.opts, self.progress, self.report
+        shells, self.local = shells_for(opts)
         o.nodes = [s.node for s in shells]
-        infos = _read_nodes(shells, opts.root, progress)
-        self.infos = infos
+        infos = self.infos = read_nodes(shells, opts.root, progress)
         unfinished = {n: i.journal for n, i in infos.items()
                       if i.journal is not None and i.journal.get("state") in ACTIVE_STATES}
         if unfinished:
             return self.recover(unfinished)
-        _read_marks(infos)
+        read_marks(infos)
         refuse, warn = health_problems(infos, o.nodes)
         o.warnings += warn
         for w in warn:
@@ -491,12 +130,12 @@ class Rotation:
             o.message = "dry run: nothing was changed"
             return o
         self.confirm()
-        _pause("planned", progress)
+        pause("planned")
         return self.execute()
 
     # ----- wire format
     def choose_procedure(self) -> None:
-        o = self.outcome
+        o = self.report
         ok, why = self.capture_possible(self.local)
         fmt = None
         if ok:
@@ -504,7 +143,7 @@ class Rotation:
 
             t = time.monotonic()
             info = self.infos[self.local]
-            watch = WireWatch(self.ports(info), o.nodes, seconds=max(2.5, 2.5 * self.keepalive_s(info)),
+            watch = WireWatch(ports(info), o.nodes, seconds=max(2.5, 2.5 * keepalive_s(info)),
                               stop_when_all_heard=True).start().join()
             fmt = watch.wire_format()
             self.step("wire-format", t, heard=sorted(watch.senders), format=fmt)
@@ -527,64 +166,12 @@ class Rotation:
             o.procedure_reason = (f"cluster-glue versions {versions} ({'>= 1.0.10 sends netstring' if any(verdicts.values()) else 'unknown: the all-at-once switch is safe for both formats'}); "
                                   f"wire not observed: {why}")
 
-    @staticmethod
-    def ports(info: NodeInfo) -> List[int]:
-        if info.hacf is None:
-            return [694]
-        ports = set(info.hacf.udpport_for_media().values()) | {m.port for m in info.hacf.media if m.port}
-        return sorted(ports) or [694]
-
-    @staticmethod
-    def keepalive_s(info: NodeInfo) -> float:
-        try:
-            return max(0.1, info.hacf.keepalive.value / 1000.0)
-        except (AttributeError, TypeError):
-            return 2.0
-
     # ----- plan
     def make_plan(self) -> None:
-        o = self.outcome
-        used = set()
-        for info in self.infos.values():
-            used |= set(info.parsed.keys) if info.parsed is not None else set()
-        self.salt = os.urandom(16)
-        old_indexes = {i.old_key.index for i in self.infos.values() if i.old_key is not None}
-        self.new = NewKey.generate(used=used | old_indexes)
-        o.new_index = self.new.index
-        o.old_index = sorted(old_indexes)[0] if old_indexes else None
-        self.run_id = uuid.uuid4().hex[:12]
-        self.files: Dict[str, Dict[str, bytes]] = {}
-        for name, info in self.infos.items():
-            note = f"run {self.run_id}"
-            self.files[name] = {stage: keyfile.build(info.old_key, self.new, stage, note) for stage in keyfile.STAGES}
-            o.diff[name] = keyfile.masked_diff(info.authkeys, self.files[name]["final"],
-                                               under_root(self.opts.root, "/etc/ha.d/authkeys"), self.salt)
-        old = next(iter(self.infos.values())).old_key
-        self.journal_base = {
-            "schema": "hadoctor-fix-journal/1", "run": self.run_id, "started": _now_iso(),
-            "from_host": os.uname().nodename, "nodes": o.nodes, "procedure": o.procedure,
-            "salt": self.salt.hex(),
-            "old": {"index": old.index, "fp": _fp(self.salt, old.method, old.key)},
-            "new": {"index": self.new.index, "fp": _fp(self.salt, self.new.method, self.new.secret)},
-        }
-        switch = ("switch every node at once (netstring wire: a receiver verifies with its own ACTIVE key, so "
-                  "the nodes must flip together, well under warntime)" if o.procedure == "netstring"
-                  else "switch node by node (classic wire: every listed key verifies)")
-        o.plan = [
-            f"nodes: {', '.join(o.nodes)} (this host: {self.local or 'not a member'}); procedure: {o.procedure} "
-            f"({o.procedure_reason})",
-            f"new key: index {self.new.index}, sha1, {keyfile.KEY_BYTES} random bytes (hex), from the OS's "
-            "secure random source",
-            "1. backup authkeys on every node: /etc/ha.d/authkeys.hadoctor-YYYYmmddTHHMMSS[.n] (0600, kept); "
-            f"journal /var/lib/heartbeat/{nodescript.JOURNAL_NAME} (0600)",
-            f"2. stage: auth {o.old_index} (still signing with the old key) + key {self.new.index} listed; "
-            "heartbeat -r on every node",
-            f"3. {switch}: auth {self.new.index}, both keys listed; heartbeat -r",
-            "4. verify: the peers' heartbeats carry the new key and verify with it (packet capture here), no "
-            "authentication failure after the switch, no node declared dead, every node active (cl_status)",
-            f"5. final file: auth {self.new.index} and the new key only; heartbeat -r",
-            "on any failure: every node back to its backup (validated reload, all nodes together)",
-        ]
+        o = self.report
+        self.plan = plan = Plan.make(self.infos, o.nodes, o.procedure)
+        o.new_index, o.old_index = plan.new.index, plan.old_index
+        o.plan, o.diff = describe(plan, self.infos, o.nodes, self.local, o.procedure_reason, self.opts.root)
 
     def confirm(self) -> None:
         if self.opts.yes:
@@ -594,28 +181,28 @@ class Rotation:
                              "look at the plan with --dry-run, then run with --yes")
         from hadoctor.terminal import visible
 
-        self.render_plan()
-        answer = input(f"Rotate the authkeys of {visible(', '.join(self.outcome.nodes))} now? [y/N] ")
+        self.show_plan()
+        answer = input(f"Rotate the authkeys of {visible(', '.join(self.report.nodes))} now? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise Refused("not confirmed: nothing was changed")
 
-    def render_plan(self) -> None:
+    def show_plan(self) -> None:
         from hadoctor.terminal import visible
 
         c = self.progress.console
-        for line in self.outcome.plan:
+        for line in self.report.plan:
             c.print(visible(line), markup=False)
-        for node, diff in self.outcome.diff.items():
+        for node, diff in self.report.diff.items():
             c.print(f"--- {visible(node)}", markup=False)
             for line in diff:
                 c.print(visible(line), markup=False)
 
     # ----- execution
     def _journal(self, node: str, state: str, backup: Optional[str] = None) -> str:
-        return journal_doc(self.journal_base, node, state, backup or self.infos[node].backup or "@BACKUP@")
+        return self.plan.journal(node, state, backup or self.infos[node].backup or "@BACKUP@")
 
-    def execute(self) -> Outcome:
-        o = self.outcome
+    def execute(self) -> RotationReport:
+        o = self.report
         names = list(self.infos)
         self.seed_last_reload()
         self.settle(names)
@@ -624,7 +211,7 @@ class Rotation:
         staged: List[str] = []
         for i, name in enumerate(names):
             info = self.infos[name]
-            script = nodescript.apply_script(self.opts.root, self.files[name]["staged"],
+            script = nodescript.apply_script(self.opts.root, self.plan.files[name]["staged"],
                                              journal_before=self._journal(name, "staging", "@BACKUP@"),
                                              journal_after=self._journal(name, "staged", "@BACKUP@"),
                                              backup=True)
@@ -641,20 +228,20 @@ class Rotation:
             staged.append(name)
             self.last_reload[name] = time.time()
             if i == 0 and len(names) > 1:
-                _pause("stage-partial", self.progress)
+                pause("stage-partial")
         self.step("backup+stage", t, backups=o.backups)
-        _pause("staged", self.progress)
+        pause("staged")
         if o.procedure == "classic":
             ok, why = self.switch_one_by_one(names)
         else:
             ok, why = self.switch_together(names, "switched", "switch")
         if not ok:
             return self.fail_and_rollback(names, why, switched=True)
-        _pause("switched", self.progress)
-        ok, why = self.verify(names)
+        pause("switched")
+        ok, why = self.confirm_switch(names)
         if not ok:
             return self.fail_and_rollback(names, f"verification failed: {why}", switched=True)
-        _pause("verified", self.progress)
+        pause("verified")
         return self.finalize(names)
 
     def switch_together(self, names: Sequence[str], stage: str, label: str,
@@ -662,14 +249,14 @@ class Rotation:
         """Prepare the file on every node over held connections, then release them together."""
         from hadoctor.fix.session import hold_all, release
 
-        o = self.outcome
+        o = self.report
         t = time.monotonic()
         jobs = []
         # the local node last: its release has no network hop, so the nodes reload closer together
         names = sorted(names, key=lambda n: n == self.local)
         for name in names:
             info = self.infos[name]
-            content = contents[name] if contents else self.files[name][stage]
+            content = contents[name] if contents else self.plan.files[name][stage]
             state = {"switched": "switched", "restored": "rolled-back"}.get(stage, stage)
             before = {"switched": "switching", "restored": "rolling-back"}.get(stage, stage)
             jobs.append((info.shell, nodescript.apply_script(
@@ -685,8 +272,7 @@ class Rotation:
                 "; ".join(f"{n}: {w}" for n, w in failed.items())
         self.step(f"{label}-ready", t)
         if label == "switch":
-            _pause("switch-ready", self.progress)
-        self.watch = None
+            pause("switch-ready")
         self.settle(names)
         if label == "switch":
             self.start_watch()
@@ -694,7 +280,7 @@ class Rotation:
 
         def between(i: int) -> None:
             if label == "switch" and i == 0 and len(held) > 1:
-                _pause("switch-partial", self.progress)
+                pause("switch-partial")
 
         t_rel = time.monotonic()
         release(held, between)
@@ -729,7 +315,7 @@ class Rotation:
         return True, ""
 
     def switch_one_by_one(self, names: Sequence[str]) -> Tuple[bool, str]:
-        o = self.outcome
+        o = self.report
         self.start_watch()
         self.release_wall = time.time()
         t = time.monotonic()
@@ -737,7 +323,7 @@ class Rotation:
             info = self.infos[name]
             self.settle([name])
             r = info.shell.run(nodescript.apply_script(
-                self.opts.root, self.files[name]["switched"], journal_before=self._journal(name, "switching"),
+                self.opts.root, self.plan.files[name]["switched"], journal_before=self._journal(name, "switching"),
                 journal_after=self._journal(name, "switched"), log_path=info.log_path), timeout=WRITE_TIMEOUT)
             out = parse_output(r.stdout)
             self.last_reload[name] = time.time()
@@ -748,7 +334,7 @@ class Rotation:
             if not (r.ok and out.ok):
                 return False, f"{name}: {out.get('reason') or r.reason}"
             if i == 0 and len(names) > 1:
-                _pause("switch-partial", self.progress)
+                pause("switch-partial")
         self.switch_done_wall = time.time()
         self.step("switch (node by node)", t)
         return True, ""
@@ -757,24 +343,24 @@ class Rotation:
         ok, why = self.capture_possible(self.local)
         self.watch = None
         if not ok:
-            self.outcome.wire_note = f"wire check skipped: {why}"
+            self.report.wire_note = f"wire check skipped: {why}"
             return
         from hadoctor.fix.verify import WireWatch
         from hadoctor.parsers.authkeys import parse_authkeys
 
         info = self.infos[self.local]
-        model = parse_authkeys(self.files[self.local]["switched"], "switched")
-        self.watch = WireWatch(self.ports(info), self.outcome.nodes, seconds=60.0, model=model,
-                               new_index=self.new.index).start()
+        model = parse_authkeys(self.plan.files[self.local]["switched"], "switched")
+        self.watch = WireWatch(ports(info), self.report.nodes, seconds=60.0, model=model,
+                               new_index=self.plan.new.index).start()
 
-    def verify(self, names: Sequence[str]) -> Tuple[bool, str]:
+    def confirm_switch(self, names: Sequence[str]) -> Tuple[bool, str]:
         """Wire + logs + cl_status after the switch; (ok, why not)."""
         from hadoctor.fix.session import run_all
         from hadoctor.fix.verify import LogCounts
 
-        o = self.outcome
+        o = self.report
         t = time.monotonic()
-        keepalive = max(self.keepalive_s(i) for i in self.infos.values())
+        keepalive = max(keepalive_s(i) for i in self.infos.values())
         settle = keepalive + 0.5
         time.sleep(max(0.0, self.switch_done_wall + settle - time.time()))
         # first slice: the switch window itself (failures here are counted, not fatal)
@@ -829,7 +415,7 @@ class Rotation:
             if not r.ok:
                 problems.append(f"{name}: cannot read it after the switch: {r.reason}")
                 continue
-            info = _node_info(self.infos[name].shell, out, self.opts.root)
+            info = node_state(self.infos[name].shell, out, self.opts.root)
             if not info.running:
                 problems.append(f"{name}: heartbeat is not running")
             for peer in names:
@@ -837,7 +423,7 @@ class Rotation:
                 if out.get("cl_status") and (state or "").lower() not in ("active", "up"):
                     problems.append(f"{name} sees {peer} as {state!r}")
             active = info.old_key
-            if active is None or active.index != self.new.index or active.key != self.new.secret:
+            if active is None or active.index != self.plan.new.index or active.key != self.plan.new.secret:
                 problems.append(f"{name}: the live authkeys does not sign with the new key")
         self.step("verify", t, auth_failures={n: v["in_window"] for n, v in o.auth_failures.items()})
         return (not problems), "; ".join(problems)
@@ -864,14 +450,14 @@ class Rotation:
                     pass
         return out
 
-    def finalize(self, names: Sequence[str]) -> Outcome:
-        o = self.outcome
+    def finalize(self, names: Sequence[str]) -> RotationReport:
+        o = self.report
         t = time.monotonic()
         self.settle(names)
         for i, name in enumerate(names):
             info = self.infos[name]
             r = info.shell.run(nodescript.apply_script(
-                self.opts.root, self.files[name]["final"], journal_before=self._journal(name, "finalizing"),
+                self.opts.root, self.plan.files[name]["final"], journal_before=self._journal(name, "finalizing"),
                 journal_after=self._journal(name, "done")), timeout=WRITE_TIMEOUT)
             out = parse_output(r.stdout)
             if not (r.ok and out.ok):
@@ -881,21 +467,22 @@ class Rotation:
                              "run again to finish")
                 return self.done(o)
             if i == 0 and len(names) > 1:
-                _pause("final-partial", self.progress)
+                pause("final-partial")
         self.step("final", t)
-        o.fingerprints = {n: _fp(self.salt, self.new.method, self.new.secret) for n in names}
-        o.message = f"rotated: every node signs with key {self.new.index} (old key removed)"
+        new = self.plan.new
+        o.fingerprints = {n: key_fp(self.plan.salt, new.method, new.secret) for n in names}
+        o.message = f"rotated: every node signs with key {new.index} (old key removed)"
         return self.done(o)
 
-    def done(self, o: Outcome) -> Outcome:
+    def done(self, o: RotationReport) -> RotationReport:
         o.duration_s = round(time.monotonic() - self.t0, 2)
         return o
 
     # ----- failure: every node back to its backup
-    def fail_and_rollback(self, names: Sequence[str], why: str, switched: bool) -> Outcome:
-        o = self.outcome
+    def fail_and_rollback(self, names: Sequence[str], why: str, switched: bool) -> RotationReport:
+        o = self.report
         self.progress.error(why)
-        if self.watch_active():
+        if self.watch is not None:
             self.watch.stop()
         if not names:
             o.action, o.exit_code = "rolled-back", EXIT_ROLLED_BACK
@@ -911,9 +498,6 @@ class Rotation:
             o.message = f"{why}; ROLLBACK FAILED: {rb_why}; backups: {o.backups}"
         return self.done(o)
 
-    def watch_active(self) -> bool:
-        return getattr(self, "watch", None) is not None
-
     def restore(self, names: Sequence[str], contents: Dict[str, bytes]) -> Tuple[bool, str]:
         """Put ``contents`` (the backups' bytes) back on ``names``, all together (netstring needs it)."""
         t = time.monotonic()
@@ -927,44 +511,27 @@ class Rotation:
         return ok, why
 
     # ----- a re-run after a crash
-    def recover(self, unfinished: Dict[str, dict]) -> Outcome:
-
-        o = self.outcome
+    def recover(self, unfinished: Dict[str, dict]) -> RotationReport:
+        o = self.report
         o.action = "recover"
         runs = {j.get("run") for j in unfinished.values()}
         if len(runs) != 1:
             raise Attention(f"journals of different runs on the nodes ({sorted(map(str, runs))}): "
-                                "restore the backups by hand", "see docs/fix-authkeys.md")
-        doc = next(iter(unfinished.values()))
-        self.journal_base = {k: v for k, v in doc.items() if k not in ("node", "state", "backup", "updated")}
-        self.run_id = doc.get("run")
-        self.salt = bytes.fromhex(doc["salt"])
-        new_fp, old_fp = doc["new"]["fp"], doc["old"]["fp"]
-        new_index = int(doc["new"]["index"])
-        o.procedure = doc.get("procedure")
-        self.progress.step(f"an interrupted rotation (run {self.run_id}) left journals on "
+                            "restore the backups by hand", "see docs/fix-authkeys.md")
+        self.plan, states = Plan.from_journal(next(iter(unfinished.values())), self.infos)
+        run_id = self.plan.run_id
+        o.procedure = self.plan.procedure
+        self.progress.step(f"an interrupted rotation (run {run_id}) left journals on "
                            f"{', '.join(sorted(unfinished))}: recovering")
-        # where each node stands; the new key from any node that lists it
-        states: Dict[str, str] = {}
-        new_secret = None
         for name, info in self.infos.items():
             # only this run's journal names a backup to restore; a node whose journal is from an
             # earlier (finished) run was not touched by the interrupted one
-            mine = info.journal is not None and info.journal.get("run") == self.run_id
+            mine = info.journal is not None and info.journal.get("run") == run_id
             info.backup = info.journal.get("backup") if mine else None
             if not mine:
                 info.journal = None
             if info.backup and "@" not in info.backup:
                 o.backups[name] = info.backup
-            parsed = info.parsed
-            if parsed is None or parsed.active is None:
-                states[name] = "unreadable"
-                continue
-            for key in parsed.keys.values():
-                if key.index == new_index and _fp(self.salt, key.method, key.key) == new_fp:
-                    new_secret = key.key
-            fp = _fp(self.salt, parsed.active.method, parsed.active.key)
-            states[name] = "new" if fp == new_fp else "old" if fp == old_fp else "other"
         o.plan = [f"{n}: {s}" for n, s in states.items()]
         self.progress.step("node states: " + ", ".join(o.plan))
         if any(s in ("other", "unreadable") for s in states.values()):
@@ -978,16 +545,9 @@ class Rotation:
         self.confirm_recovery(states)
         names = list(self.infos)
         self.seed_last_reload()
-        self.watch = None
-        if "new" in states.values() and new_secret is not None:
+        if "new" in states.values() and self.plan.new is not None:
             # some node already signs with the new key: complete forward
-            self.new = NewKey(new_index, "sha1", new_secret)
-            o.new_index = new_index
-            self.files = {}
-            for name, info in self.infos.items():
-                old = self._old_key_for(info, new_index)
-                self.files[name] = {stage: keyfile.build(old, self.new, stage, f"run {self.run_id}")
-                                    for stage in keyfile.STAGES}
+            o.new_index = self.plan.new.index
             lagging = [n for n, s in states.items() if s == "old"]
             if lagging:
                 ok, why = self.switch_together(lagging, "switched", "switch")
@@ -998,28 +558,16 @@ class Rotation:
                 for info in self.infos.values():
                     info.log_offset = None
             time.sleep(0.2)
-            ok, why = self.verify(names)
+            ok, why = self.confirm_switch(names)
             if not ok:
                 return self.fail_and_rollback_recovery(names, f"verification failed: {why}")
-            self.outcome.action = "recover"
+            self.report.action = "recover"
             out = self.finalize(names)
             if out.exit_code == EXIT_ROTATED:
                 out.message = "the interrupted rotation was completed: " + out.message
             self._cleanup(names)
             return out
         return self.fail_and_rollback_recovery(names, "the interrupted rotation had not switched any node")
-
-    def _old_key_for(self, info: NodeInfo, new_index: int):
-        parsed = info.parsed
-        if parsed.active is not None and parsed.active.index != new_index:
-            return parsed.active
-        for key in parsed.keys.values():
-            if key.index != new_index:
-                return key
-        # already final on this node: any placeholder old key is fine, only "final" is used there
-        from hadoctor.parsers.authkeys import AuthKey
-
-        return AuthKey((new_index + 1) % 16, "crc", None, 0)
 
     def confirm_recovery(self, states: Dict[str, str]) -> None:
         if self.opts.yes:
@@ -1031,13 +579,13 @@ class Rotation:
         if answer.strip().lower() not in ("y", "yes"):
             raise Refused("not confirmed: nothing was changed")
 
-    def fail_and_rollback_recovery(self, names: Sequence[str], why: str) -> Outcome:
+    def fail_and_rollback_recovery(self, names: Sequence[str], why: str) -> RotationReport:
         """Roll back to the backups this run's journals name (read from the nodes)."""
-        o = self.outcome
+        o = self.report
         extra = {n: [self.infos[n].backup] for n in names if self.infos[n].backup and "@" not in self.infos[n].backup}
         contents: Dict[str, bytes] = {}
         if extra:
-            results = _inspect([self.infos[n].shell for n in extra], self.opts.root, extra)
+            results = inspect([self.infos[n].shell for n in extra], self.opts.root, extra)
             for n, r in results.items():
                 out = parse_output(r.stdout)
                 data = out.files.get(f"extra:{self.infos[n].backup}")
@@ -1070,6 +618,6 @@ class Rotation:
         for n in names:
             journal = None
             if state is not None and self.infos[n].journal is not None:
-                journal = journal_doc(self.journal_base, n, state, self.infos[n].backup or "")
+                journal = self.plan.journal(n, state, self.infos[n].backup or "")
             jobs.append((self.infos[n].shell, nodescript.cleanup_script(self.opts.root, journal)))
         run_all(jobs, WRITE_TIMEOUT)

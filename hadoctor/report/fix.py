@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sys
 
-from hadoctor.fix.rotate import EXIT_ROLLED_BACK, EXIT_ROTATED, Outcome
+from hadoctor.fix.model import EXIT_ROLLED_BACK, EXIT_ROTATED, RotationReport
 
 
-def render_outcome(o: Outcome, fmt: str) -> None:
+def render_outcome(o: RotationReport, fmt: str) -> None:
     """The outcome: JSON alone on stdout, or the plan, diff, refusals and verdict for people."""
     if fmt == "json":
         json.dump(o.to_dict(), sys.stdout, indent=2, default=str)

@@ -20,7 +20,9 @@ from hadoctor.fix import keyfile, nodescript
 from hadoctor.fix.keyfile import KeyFileError, NewKey
 from hadoctor.fix.nodescript import parse_output
 from hadoctor.commands.fix import run_fix
-from hadoctor.fix.rotate import FixOptions, NodeInfo, health_problems
+from hadoctor.fix.health import health_problems
+from hadoctor.fix.inspect import NodeState
+from hadoctor.fix.model import FixOptions
 from hadoctor.parsers.authkeys import parse_authkeys
 from hadoctor.remote import LocalShell, SshOptions
 
@@ -213,7 +215,7 @@ def info(name, *, uname=None, nodes=("n1", "n2"), peers=None, running=True, key=
     out.values = {"uname": [uname or name], "heartbeat": ["/usr/libexec/heartbeat/heartbeat"]}
     if cl:
         out.values["cl_status"] = ["/usr/bin/cl_status"]
-    i = NodeInfo(name, LocalShell(name), out)
+    i = NodeState(name, LocalShell(name), out)
     i.parsed = parse_authkeys(key, mode=0o600)
     from hadoctor.parsers.hacf import parse_hacf
 
@@ -354,9 +356,10 @@ def test_sigkill_then_rerun_completes_or_rolls_back(root, point, action, rc):
 @pytest.mark.parametrize("versions,expected", [(("1.0.5", "1.0.5"), "classic"), (("1.0.12-21+b2", "1.0.5"), "netstring"),
                                                (("", ""), "netstring")])
 def test_procedure_from_glue_versions_when_the_wire_is_not_observed(versions, expected):
-    from hadoctor.fix.rotate import Progress, Rotation
+    from hadoctor.fix.model import FixProgress
+    from hadoctor.fix.rotate import Rotation
 
-    rot = Rotation(FixOptions(capture=False), Progress())
+    rot = Rotation(FixOptions(capture=False), FixProgress())
     rot.local = "n1"
     rot.infos = {}
     for name, version in zip(("n1", "n2"), versions):
@@ -364,7 +367,7 @@ def test_procedure_from_glue_versions_when_the_wire_is_not_observed(versions, ex
         i.out.values["glue"] = [version]
         rot.infos[name] = i
     rot.choose_procedure()
-    assert rot.outcome.procedure == expected, rot.outcome.procedure_reason
+    assert rot.report.procedure == expected, rot.report.procedure_reason
 
 
 # --------------------------------------------------------------------------- ha.cf changed since heartbeat read it

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from hadoctor.fix.rotate import PAUSE_POINTS
+from hadoctor.fix.model import PAUSE_POINTS
 from hadoctor.parsers.authkeys import parse_authkeys
 
 from .conftest import LAB_OK, LAB_WHY, SESSION_PREFIX

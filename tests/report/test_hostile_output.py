@@ -246,7 +246,7 @@ def test_bundle_verify_shows_member_names_literally(tmp_path):
 
 def test_fix_text_output_shows_node_names_and_remote_errors_literally(tmp_path, capsys):
     from hadoctor.commands.fix import run_fix
-    from hadoctor.fix.rotate import FixOptions
+    from hadoctor.fix.model import FixOptions
     from hadoctor.remote import SshOptions
 
     pytest.importorskip("tests.fix.test_fix_unit")
