@@ -1,0 +1,150 @@
+"""Property fuzzing of everything that reads input (hypothesis): any bytes give a model or a clear error,
+never a traceback, and never cost more than PER_100KB seconds per 100 KB.
+
+CI runs EXAMPLES cases per target (fast). A nightly-size run is by hand:
+``HADOCTOR_FUZZ_EXAMPLES=1000000 python3 -m pytest -p no:cacheprovider tests/fuzz/test_fuzz.py``
+(see tests/README.md for the figures of the last one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Callable
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hadoctor.bundle import AUTHKEYS_META_SHAPE, MANIFEST_SHAPE
+from hadoctor.bundle.manifest_view import authkeys_from_meta
+from hadoctor.bundle.redact import credential_forms, mask_conf, mask_text
+from hadoctor.errors import InputError, UsageError
+from hadoctor.jsondoc import load
+from hadoctor.parsers import (asterisk, authkeys, bootservices, firewall, hacf, haresources, hblog, hosts,
+                              interfaces, packages, scripts)
+from hadoctor.parsers.base import MAX_DIGITS, to_int
+from hadoctor.snapshot.wire_datum import from_listen_json
+from hadoctor.timebounds import parse_bound
+from hadoctor.wire.codec import WireDecodeError, decode
+from hadoctor.wire.pcap import read_pcap
+from tests.fuzz.shapes import CHARS, TOKENS
+
+EXAMPLES = int(os.environ.get("HADOCTOR_FUZZ_EXAMPLES", "150"))
+PER_100KB = 1.0
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="HADOCTOR_FUZZ_EXAMPLES" not in os.environ,
+                suppress_health_check=list(HealthCheck), database=None)
+
+# lines built from the formats' own tokens, digit strings past Python's int() limit, digits int() takes
+# but C does not (①, ٣), control bytes and invalid UTF-8: what the attack on main found crashes with
+_WORDS = st.sampled_from(CHARS + TOKENS + (b"9" * 5000, "①".encode(), "٣".encode(), b"\x1b[2J", b"\x00",
+                                           b"\r", b"\n", b"\xc3", b"0x" + b"f" * 70, b"-1", b"1e999"))
+_LINE = st.lists(st.one_of(_WORDS, st.binary(max_size=40)), max_size=40).map(b"".join)
+_TEXT = st.one_of(st.binary(max_size=3000), st.lists(_LINE, max_size=30).map(b"\n".join))
+
+PARSERS = {
+    "hblog": lambda d: list(hblog.iter_records([d], "x")),
+    "ha.cf": lambda d: hacf.parse_hacf(d, "ha.cf"),
+    "haresources": lambda d: haresources.parse_haresources(d, "h"),
+    "authkeys": lambda d: authkeys.parse_authkeys(d, "a"),
+    "hosts": lambda d: hosts.parse_hosts(d, "h"),
+    "firewall": lambda d: firewall.parse_firewall(d, "f"),
+    "packages": lambda d: packages.parse_packages(d, "p"),
+    "scripts": lambda d: scripts.parse_script_listing(d, "s"),
+    "asterisk": lambda d: asterisk.parse_asterisk_conf(d, "sip.conf"),
+    "boot services": lambda d: bootservices.parse_boot_services(d, "b"),
+    "interfaces": lambda d: interfaces.parse_interfaces(d, "i"),
+    "ip a": lambda d: interfaces.parse_ip_addr(d, "i"),
+    "ip -br a": lambda d: interfaces.parse_ip_brief(d, "i"),
+    "ifconfig": lambda d: interfaces.parse_ifconfig(d, "i"),
+    "ip -j a": lambda d: interfaces.parse_ip_json(d, "i"),
+}
+
+
+def _timed(func: Callable[[bytes], object], data: bytes) -> None:
+    start = time.perf_counter()
+    func(data)
+    took = time.perf_counter() - start
+    assert took * 100_000 / max(len(data), 1000) < PER_100KB, f"{took:.3f} s for {len(data)} bytes"
+
+
+@FUZZ
+@given(name=st.sampled_from(sorted(PARSERS)), data=_TEXT)
+def test_parsers_never_raise(name, data):
+    _timed(PARSERS[name], data)  # parsers never raise: any exception fails the test
+
+
+@FUZZ
+@given(data=_TEXT)
+def test_log_line_parser_never_raises(data):
+    for line in data.split(b"\n")[:5]:
+        hblog.parse_line(line)
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                         st.sampled_from(["format", "nodes", "items", "logs", "clock", "window", "keys", "index",
+                                          "line", "method", "mode", "problems", "message", "schema", "summary",
+                                          "senders", "packets", "node", "address", "foreign", "auth_lines",
+                                          "node01", "status", "offset_s"]), inner, max_size=5),
+                     max_leaves=20)
+
+
+@FUZZ
+@given(doc=_JSON)
+def test_our_json_files_are_checked_not_trusted(doc):
+    data = json.dumps(doc).encode()
+    for shape in (MANIFEST_SHAPE, AUTHKEYS_META_SHAPE):
+        try:
+            load(data, "x.json", shape)
+        except InputError:
+            pass
+    for reader in (authkeys_from_meta, from_listen_json):
+        try:
+            reader(data, "x.json")
+        except InputError:
+            pass
+
+
+@FUZZ
+@given(data=_TEXT)
+def test_no_credential_form_survives_masking(data):
+    for masked in (mask_text(data)[0], mask_conf(data)[0]):
+        assert not list(credential_forms(masked)), masked
+
+
+@FUZZ
+@given(data=st.one_of(st.binary(max_size=2000), st.lists(_LINE, max_size=20).map(
+    lambda lines: b">>>\n" + b"\n".join(lines) + b"\n<<<\n"), st.lists(_LINE, max_size=20).map(
+    lambda lines: b"###\n" + b"".join(b"%d:%s," % (len(x), x) for x in lines) + b"%%%")))
+def test_wire_decoder_raises_only_its_error(data):
+    try:
+        _timed(decode, data)
+    except WireDecodeError:
+        pass
+
+
+@FUZZ
+@given(data=st.binary(max_size=3000))
+def test_pcap_reader_raises_only_input_errors(data):
+    head = b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + b"\0" * 8 + b"\xff\xff\x00\x00\x01\x00\x00\x00"
+    for blob in (data, head + data):
+        try:
+            list(read_pcap(blob))
+        except InputError:
+            pass
+
+
+@FUZZ
+@given(text=st.one_of(st.text(max_size=30), st.from_regex(r"\s*[0-9]{1,30}\s*[smhdw]\s*", fullmatch=True)))
+def test_time_bounds_are_usage_errors_at_worst(text):
+    try:
+        parse_bound(text, "--since")
+    except UsageError:
+        pass
+
+
+@FUZZ
+@given(digits=st.text("0123456789", min_size=1, max_size=MAX_DIGITS))
+def test_to_int_agrees_with_int_where_both_apply(digits):
+    assert to_int(digits) == int(digits)
