@@ -15,11 +15,11 @@ nodes: the system ``ssh``), the scripts on stdin, never in argv:
    the facility) with their rotated and compressed siblings last written after ``--since``.
 
 The remote side stays dumb (sh, coreutils, find, tar, optional gzip and timeout): log trimming to
-``--since/--until`` happens here, with hadoctor's own log-time parsing (:mod:`hadoctor.parsers.hblog`),
+``--since/--until`` happens here (:mod:`hadoctor.bundle.logs`), with hadoctor's own log-time parsing (:mod:`hadoctor.parsers.hblog`),
 on each node's own local log time. Syslog files (taken for ``logfacility``) are shared with every other
 program: only the cluster's records stay (:func:`hadoctor.parsers.hblog.is_cluster_record`); heartbeat's
 own logfile/debugfile are trimmed by time only. Every text file is masked (:mod:`hadoctor.bundle.redact`); then
-every known secret is scrubbed from every member. An unreachable node, a failed or timed-out item is
+every known secret is scrubbed from every member (:mod:`hadoctor.bundle.pack`). An unreachable node, a failed or timed-out item is
 recorded in manifest.json with the reason; collection goes on. Nodes are collected in parallel and
 each within ``--timeout`` seconds.
 """
@@ -27,7 +27,6 @@ each within ``--timeout`` seconds.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
 import re
@@ -44,7 +43,9 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from hadoctor import __version__
-from hadoctor.bundle import AUTHKEYS_META, FORMAT, MANIFEST, redact
+from hadoctor.bundle import AUTHKEYS_META, FORMAT, redact
+from hadoctor.bundle.logs import ROTATED_SUFFIX, is_syslog_target, keyvalues, log_targets, resolve_bound, trim_log
+from hadoctor.bundle.pack import hostlike, pack, scrub_tree
 from hadoctor.errors import InputError, UsageError
 from hadoctor.remote import (
     SCRIPT_HEADER,
@@ -69,9 +70,6 @@ STONITH_SCRUB = 8
 ASTERISK_FILES = ("sip.conf", "iax.conf", "h323.conf", "manager.conf", "mor.conf")
 PACKAGES = ("heartbeat", "cluster-glue", "resource-agents", "libheartbeat2", "pacemaker", "cluster-glue-libs",
             "heartbeat-libs")
-SYSLOG_DEFAULTS = ("/var/log/messages", "/var/log/syslog")
-LOGD_DEFAULTS = ("/var/log/ha-log", "/var/log/ha-debug")
-_ROTATED = r"(?:\.(\d+)|-(\d{8,}))(?:\.(?:gz|bz2))?"
 
 #: which bundle files feed which datum (for "could not be evaluated" reasons in check)
 DATUM_FILES = {
@@ -282,206 +280,6 @@ class Progress:
             hang(self.console, f"[dim]{stamp}[/] [bold]{safe(node)}[/]: ", f"[{style}]{body}[/]" if style else body, 8)
 
 
-# --------------------------------------------------------------------------- time window
-
-def _resolve(bound, node_now: Optional[datetime]) -> Optional[datetime]:
-    if bound is None:
-        return None
-    if isinstance(bound, timedelta):
-        return (node_now or datetime.now()) - bound
-    return bound  # type: ignore[return-value]
-
-
-# --------------------------------------------------------------------------- logs
-
-def log_targets(hacf, logd_text: bytes, syslog_conf: bytes) -> List[Tuple[str, str]]:
-    """(path, why) of the logs heartbeat writes, from ha.cf (and logd.cf / the syslog config)."""
-    targets: List[Tuple[str, str]] = []
-
-    def add(path: Optional[str], why: str) -> None:
-        if path and path != "/dev/null" and path.startswith("/") and path not in [t[0] for t in targets]:
-            targets.append((path, why))
-
-    def value(setting) -> Optional[str]:
-        v = getattr(setting, "value", setting)
-        return str(v) if v not in (None, "") else None
-
-    facility = None
-    uses_logd = False
-    if hacf is not None:
-        add(value(hacf.logfile), "ha.cf logfile")
-        add(value(hacf.debugfile), "ha.cf debugfile")
-        facility = value(hacf.logfacility)
-        logd = hacf.use_logd
-        explicit = bool(getattr(logd, "value", False)) if logd is not None else None
-        uses_logd = explicit is True or (explicit is None and not targets and not facility)
-    if uses_logd:
-        conf = _keyvalues(logd_text)
-        add(conf.get("logfile", LOGD_DEFAULTS[0]), "logd.cf logfile" if "logfile" in conf else "ha_logd default")
-        add(conf.get("debugfile", LOGD_DEFAULTS[1]), "logd.cf debugfile" if "debugfile" in conf
-            else "ha_logd default")
-        facility = conf.get("logfacility", facility or "daemon")
-    if facility and facility != "none":
-        for path in _syslog_destinations(syslog_conf, facility):
-            add(path, f"syslog config for facility {facility}")
-        for path in SYSLOG_DEFAULTS:
-            add(path, f"syslog (facility {facility})")
-        if facility == "daemon":
-            add("/var/log/daemon.log", "syslog (facility daemon)")
-    if not targets:
-        add("/var/log/ha-log", "heartbeat default")
-    return targets
-
-
-def is_syslog_target(why: str) -> bool:
-    """A log target that is a syslog file (shared with every other program), not heartbeat's own file."""
-    return why.startswith("syslog")
-
-
-def _keyvalues(data: bytes) -> Dict[str, str]:
-    out = {}
-    for line in data.decode("utf-8", "replace").splitlines():
-        words = line.split("#", 1)[0].split()
-        if len(words) >= 2:
-            out[words[0].lower()] = words[1]
-    return out
-
-
-def _syslog_destinations(conf: bytes, facility: str) -> List[str]:
-    """Files a syslogd/rsyslogd rule sends ``facility`` to (``local0.*  /var/log/ha.log``, ``-/path``)."""
-    found = []
-    for line in conf.decode("utf-8", "replace").splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", "$", "module", "input")):
-            continue
-        parts = line.split()
-        if len(parts) < 2:
-            continue
-        selector, action = parts[0], parts[-1].lstrip("-")
-        if not action.startswith("/") or action.startswith("/dev/"):
-            continue
-        for sel in selector.split(";"):
-            facs, _, prio = sel.partition(".")
-            if prio != "none" and facility in facs.split(","):
-                found.append(action)
-    return found
-
-
-@dataclass
-class TrimResult:
-    read: int = 0          # lines in the file
-    kept: int = 0          # lines written
-    filtered: int = 0      # lines inside the window dropped by the record filter (another program's)
-
-
-def trim_log(src: str, dst: str, since: Optional[datetime], until: Optional[datetime], mtime: float,
-             keep: Optional[Callable] = None) -> TrimResult:
-    """Copy the records of ``src`` whose log time lies in [since, until] to ``dst`` (gzip again when
-    ``src`` was); undated lines go with the record before them, undated records before the first dated
-    one with it (a file without any dated line is kept whole). ``keep(record)`` (True, False, or None:
-    goes with the record before it), when given, filters the records too: a syslog file keeps only the
-    cluster's.
-
-    Streaming in constant memory: the parser reads the file once and a second reader of the same file
-    follows it line by line, writing or skipping each record's lines as it is decided (the parser's
-    records cover every line, in order)."""
-    from hadoctor.inputs import open_stream, safe_chunks
-    from hadoctor.parsers.hblog import iter_records
-
-    reference = datetime.fromtimestamp(mtime)
-    compressed = src.endswith(".gz") or src.endswith(".bz2")
-    opener = (lambda p: gzip.open(p, "wb", compresslevel=6)) if compressed else (lambda p: open(p, "wb"))
-    result = TrimResult()
-    with open_stream(src) as parsed, open_stream(src) as raw, opener(dst) as out:
-        lines = _lines(safe_chunks(raw, src))
-        writer = _SpanWriter(lines, out, result)
-        # undated records before the first dated one: (first line, last line, filter verdict), merged
-        pending: List[List] = []
-        inside: Optional[bool] = None      # the window verdict of the last dated record
-        follows = keep is None             # the filter verdict of the last record with a tag
-        for rec in iter_records(safe_chunks(parsed, src), src, reference=reference):
-            first, last = rec.line, rec.line + rec.nlines - 1
-            verdict = keep(rec) if keep is not None else True
-            if verdict is None:
-                verdict = follows
-            follows = verdict
-            if rec.time is None and inside is None:
-                if pending and pending[-1][2] == verdict and first <= pending[-1][1] + 1:
-                    pending[-1][1] = max(pending[-1][1], last)
-                else:
-                    pending.append([first, last, verdict])
-                continue
-            if rec.time is not None:
-                now_inside = (since is None or rec.time >= since) and (until is None or rec.time <= until)
-                if inside is None:
-                    for p_first, p_last, p_verdict in pending:
-                        writer.add(p_first, p_last, now_inside, p_verdict)
-                    pending = []
-                inside = now_inside
-            writer.add(first, last, inside, verdict)
-        for p_first, p_last, p_verdict in pending:        # no dated line at all: the window keeps all
-            writer.add(p_first, p_last, True, p_verdict)
-        writer.finish()
-    os.utime(dst, (mtime, mtime))
-    return result
-
-
-class _SpanWriter:
-    """Writes or skips the lines of consecutive records. Records that share a line (messages glued on
-    one line) are merged: a line is kept when any of them is."""
-
-    def __init__(self, lines, out, result: TrimResult) -> None:
-        self.lines, self.out, self.result = lines, out, result
-        self.next = 1              # the next line the reader gives
-        self.span: Optional[List] = None   # [first, last, inside, verdict] not yet written
-
-    def add(self, first: int, last: int, inside: bool, verdict: bool) -> None:
-        span = self.span
-        if span is not None and first <= span[1]:
-            span[1] = max(span[1], last)
-            span[2] = span[2] or inside
-            span[3] = span[3] or verdict
-            return
-        self._flush()
-        self.span = [first, last, inside, verdict]
-
-    def _flush(self) -> None:
-        if self.span is None:
-            return
-        first, last, inside, verdict = self.span
-        self.span = None
-        result = self.result
-        while self.next <= last:
-            raw = next(self.lines, None)
-            if raw is None:
-                return
-            result.read += 1
-            if self.next >= first and inside:
-                if verdict:
-                    self.out.write(raw)
-                    result.kept += 1
-                else:
-                    result.filtered += 1
-            self.next += 1
-
-    def finish(self) -> None:
-        self._flush()
-        for _raw in self.lines:        # lines in no record (none expected): counted, not kept
-            self.result.read += 1
-
-
-def _lines(chunks):
-    rest = b""
-    for chunk in chunks:
-        data = rest + chunk
-        parts = data.split(b"\n")
-        rest = parts.pop()
-        for p in parts:
-            yield p + b"\n"
-    if rest:
-        yield rest
-
-
 # --------------------------------------------------------------------------- one node
 
 class NodeCollector:
@@ -563,8 +361,8 @@ class NodeCollector:
         except (IndexError, ValueError):
             self.result.clock = {"error": clock.decode("utf-8", "replace")[:200]}
         (self.dir / "date.txt").write_text(json.dumps(self.result.clock) + "\n")
-        self.since = _resolve(self.since, node_now)
-        self.until = _resolve(self.until, node_now)
+        self.since = resolve_bound(self.since, node_now)
+        self.until = resolve_bound(self.until, node_now)
         self.result.window = {"since": self.since.isoformat(sep=" ") if self.since else None,
                               "until": self.until.isoformat(sep=" ") if self.until else None,
                               "time": "the node's local log time"}
@@ -727,7 +525,7 @@ class NodeCollector:
         from hadoctor.parsers.hblog import is_cluster_record
 
         extra: Set[str] = set()
-        conf = _keyvalues(self.logd)
+        conf = keyvalues(self.logd)
         extra.update(v for k, v in conf.items() if k in ("entity", "syslogprefix"))
         try:
             listing = (self.dir / "resource-scripts.txt").read_text("utf-8", "replace")
@@ -751,7 +549,7 @@ class NodeCollector:
 
     def _why(self, original: str) -> str:
         for base, why in self.log_why.items():
-            if original == base or re.fullmatch(re.escape(base) + _ROTATED, original):
+            if original == base or re.fullmatch(re.escape(base) + ROTATED_SUFFIX, original):
                 return why
         return "log"
 
@@ -811,7 +609,7 @@ class NodeCollector:
                                          "status": "outside window" if kind == "old" else "unreadable"})
         present = {e["source"] for e in self.result.logs}
         for base, why in self.log_why.items():
-            if not any(s == base or re.fullmatch(re.escape(base) + _ROTATED, s) for s in present):
+            if not any(s == base or re.fullmatch(re.escape(base) + ROTATED_SUFFIX, s) for s in present):
                 self.result.logs.append({"source": base, "member": None, "why": why, "status": "missing"})
         kept = [e for e in self.result.logs if e.get("member")]
         if not kept:
@@ -879,7 +677,7 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None,
             stonith |= r.stonith
         scrub = redact.scrub_set([s for s in secrets - stonith]
                                  + [s for s in stonith if len(s) >= STONITH_SCRUB
-                                    and not _hostlike(s, names | set(plan.nodes))])
+                                    and not hostlike(s, names | set(plan.nodes))])
         manifest = {
             "format": FORMAT,
             "hadoctor_version": __version__,
@@ -898,7 +696,7 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None,
             },
             "nodes": {r.name: r.to_dict() for r in results},
         }
-        total_scrubbed = _scrub_tree(staging, [s for s in scrub])
+        total_scrubbed = scrub_tree(staging, [s for s in scrub])
         manifest["redaction"]["scrubbed_occurrences"] = total_scrubbed
         map_doc = None
         if opts.obfuscate:
@@ -908,7 +706,7 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None,
             manifest, map_doc = obfuscate_tree(staging, manifest, plan.nodes)
         manifest["collection_s"] = round(time.monotonic() - t0, 3)
         top = f"hadoctor-bundle-{stamp}"
-        _pack(staging, manifest, output, top)
+        pack(staging, manifest, output, top)
         if map_doc is not None:
             fd = os.open(map_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
@@ -918,73 +716,3 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None,
         return output, manifest
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _hostlike(value: str, names: Set[str]) -> bool:
-    """stonith_host parameters that are host names or addresses are masked in ha.cf but not scrubbed
-    everywhere (a node name in every log line is no secret)."""
-    import ipaddress
-
-    if value.lower() in names:
-        return True
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        return value.isdigit()
-
-
-def _scrub_tree(staging: Path, scrub: List[bytes]) -> int:
-    if not scrub:
-        return 0
-    total = 0
-    for path in sorted(staging.rglob("*")):
-        if not path.is_file():
-            continue
-        st = path.stat()
-        compressed = path.name.endswith(".gz")
-        data = path.read_bytes()
-        plain = gzip.decompress(data) if compressed else data
-        cleaned, n = redact.scrub(plain, scrub)
-        if n:
-            total += n
-            path.write_bytes(gzip.compress(cleaned, 6, mtime=int(st.st_mtime)) if compressed else cleaned)
-            os.utime(path, (st.st_atime, st.st_mtime))
-    return total
-
-
-def _pack(staging: Path, manifest: dict, output: str, top: str) -> None:
-    """Write the archive (mode 0600): manifest.json first, then each node folder, members owned by root,
-    regular files and folders only."""
-    tmp = output + ".part"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    now = time.time()
-
-    def add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
-        info = tarfile.TarInfo(name)
-        info.size, info.mtime, info.mode = len(data), int(mtime), 0o644
-        info.uid = info.gid = 0
-        info.uname = info.gname = "root"
-        tar.addfile(info, io.BytesIO(data))
-
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=int(now)) as gz, \
-                tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            public = {k: v for k, v in manifest.items() if not k.startswith("_")}
-            add_bytes(tar, f"{top}/{MANIFEST}", (json.dumps(public, indent=1) + "\n").encode(), now)
-            for path in sorted(staging.rglob("*")):
-                rel = path.relative_to(staging).as_posix()
-                if path.is_dir():
-                    info = tarfile.TarInfo(f"{top}/{rel}")
-                    info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, int(now)
-                    info.uname = info.gname = "root"
-                    tar.addfile(info)
-                elif path.is_file():
-                    add_bytes(tar, f"{top}/{rel}", path.read_bytes(), path.stat().st_mtime)
-        os.replace(tmp, output)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -294,7 +294,7 @@ def test_trim_log_filter_edges(tmp_path):
     """trim_log with the record filter: untagged lines at the start, a gzip'd rotated file, counts."""
     from datetime import datetime
 
-    from hadoctor.bundle.collect import trim_log
+    from hadoctor.bundle.logs import trim_log
     from hadoctor.parsers.hblog import is_cluster_record
 
     src = tmp_path / "messages.1.gz"
