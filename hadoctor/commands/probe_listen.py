@@ -47,8 +47,12 @@ def run(options: Options) -> int:
             ports = sorted(set(config.udpport_for_media().values()) | {m.port for m in config.media if m.port})
         ports = ports or [694]
     nodes = [n.name for n in config.nodes] if config is not None and config.nodes else None
+    notes = None
     if pcap:
-        packets = listen.pcap_packets(pcap, ports)
+        from hadoctor.wire.pcap import CaptureNotes
+
+        notes = CaptureNotes()
+        packets = listen.pcap_packets(pcap, ports, notes)
         source = f"pcap {pcap}"
     else:
         packets = listen.live_packets(iface=iface, ports=ports, seconds=seconds, netns=netns)
@@ -63,6 +67,8 @@ def run(options: Options) -> int:
     verdicts = listen.judge(summary, keepalive_ms=timings.get("keepalive_ms"),
                             warntime_ms=timings.get("warntime_ms"), deadtime_ms=timings.get("deadtime_ms"),
                             udpport=ports[0])
+    if notes is not None:
+        verdicts += listen.capture_verdicts(notes, ports)
     return render_listen(summary, verdicts, options.fmt, source)
 
 

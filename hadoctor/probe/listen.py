@@ -22,16 +22,38 @@ import time
 from typing import Iterator, List, Optional, Sequence
 
 from hadoctor.errors import InputError, UsageError
-from hadoctor.wire.pcap import LINKTYPE_ETHERNET, UdpPacket, read_pcap, udp_from_frame
+from hadoctor.wire.pcap import LINKTYPE_ETHERNET, CaptureNotes, UdpPacket, heartbeat_packets, udp_from_frame
 from hadoctor.wire.summary import Summary, Summarizer
 
 ETH_P_ALL = 0x0003
 
 
-def pcap_packets(path: str, ports: Sequence[int]) -> Iterator[UdpPacket]:
-    for packet in read_pcap(path):
-        if packet.dport in ports or packet.sport in ports:
-            yield packet
+def pcap_packets(path: str, ports: Sequence[int], notes: Optional[CaptureNotes] = None) -> Iterator[UdpPacket]:
+    """The heartbeat datagrams of a capture: on ``ports``, or on any port when they look like one."""
+    return heartbeat_packets(path, ports, notes)
+
+
+def capture_verdicts(notes: CaptureNotes, ports: Sequence[int]) -> List[dict]:
+    """What the capture itself says: traffic on other ports, datagrams cut by snaplen, fragments."""
+    verdicts: List[dict] = []
+    if notes.other_ports:
+        where = ", ".join(f"UDP {port} ({n} packet(s))" for port, n in sorted(notes.other_ports.items()))
+        verdicts.append({"level": "warning", "what": "heartbeat traffic on another port",
+                         "detail": f"heartbeat messages on {where}, not only on {', '.join(map(str, ports))}: "
+                                   "they are read too; check udpport in ha.cf (the same on every node, before "
+                                   "the media lines)"})
+    if notes.truncated:
+        verdicts.append({"level": "error", "what": "capture truncated",
+                         "detail": f"{notes.truncated} of {notes.packets} heartbeat datagram(s) were cut by the "
+                                   "capture's snapshot length, so they cannot be decoded or verified; capture "
+                                   "again with the whole packet: tcpdump -s 0 -w FILE udp"})
+    if notes.fragments:
+        verdicts.append({"level": "warning", "what": "IP fragments not reassembled",
+                         "detail": f"{notes.fragments} IP fragment(s) in the capture were not read: a heartbeat "
+                                   "message larger than the MTU travels in fragments (a big haresources or many "
+                                   "nodes); reassemble first (e.g. Wireshark's 'Export Specified Packets') or "
+                                   "capture on the receiving host's loopback"})
+    return verdicts
 
 
 def _open_packet_socket(iface: Optional[str]) -> socket.socket:

@@ -73,7 +73,7 @@ def from_listen_json(data: bytes, path: str) -> WireObservation:
 
 
 def from_pcap(path: str, authkeys=None, hacf=None) -> WireObservation:
-    from hadoctor.wire.pcap import read_pcap
+    from hadoctor.wire.pcap import heartbeat_packets
     from hadoctor.wire.summary import summarize
 
     ports = {694}
@@ -81,5 +81,5 @@ def from_pcap(path: str, authkeys=None, hacf=None) -> WireObservation:
     if hacf is not None:
         ports = set(hacf.udpport_for_media().values()) | {m.port for m in hacf.media if m.port} or {694}
         nodes = [n.name for n in hacf.nodes] or None
-    packets = (p for p in read_pcap(path) if p.dport in ports or p.sport in ports)
+    packets = heartbeat_packets(path, ports)  # heartbeat messages on any port count: a capture is a recording
     return from_summary(summarize(packets, authkeys, nodes), path)

@@ -286,3 +286,36 @@ _FRAMES = PcapReader(b"", name="<frame>")
 def udp_from_frame(frame: bytes, linktype: int, ts: float) -> Optional[UdpPacket]:
     """The UDP datagram in one captured link-layer frame (a live packet socket's), or None."""
     return _FRAMES._udp(frame, linktype, ts)
+
+
+#: How both wire formats begin (classic ``>>>``, netstring ``###``): a capture is a recording, so a
+#: heartbeat message is recognised on whatever UDP port it travelled.
+HEARTBEAT_MARKERS = (b">>>\n", b"###\n")
+
+
+class CaptureNotes:
+    """What a capture says about itself while :func:`heartbeat_packets` reads it: heartbeat messages on
+    ports not asked for, datagrams cut by the snapshot length, IP fragments (not reassembled)."""
+
+    def __init__(self) -> None:
+        self.packets = 0
+        self.truncated = 0
+        self.fragments = 0
+        self.other_ports: Dict[int, int] = {}
+
+
+def heartbeat_packets(source: Union[str, bytes], ports, notes: Optional[CaptureNotes] = None) -> Iterator[UdpPacket]:
+    """The datagrams of a capture to or from ``ports``, and any other whose payload starts like a heartbeat
+    message (counted per port in ``notes.other_ports``)."""
+    notes = notes if notes is not None else CaptureNotes()
+    reader = PcapReader(source)
+    for packet in reader:
+        asked = packet.dport in ports or packet.sport in ports
+        if not asked:
+            if packet.payload[:4] not in HEARTBEAT_MARKERS:
+                continue
+            notes.other_ports[packet.dport] = notes.other_ports.get(packet.dport, 0) + 1
+        notes.packets += 1
+        notes.truncated += packet.truncated
+        yield packet
+    notes.fragments = reader.stats["fragments"]
