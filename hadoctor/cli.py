@@ -465,6 +465,9 @@ def drill(
     wait: Optional[float] = typer.Option(None, "--wait", metavar="SECONDS",
                                          help="How long to wait for the takeover (default: 60 s, or "
                                               "3 x deadtime + 30 s for crash and link)."),
+    svg: Optional[str] = typer.Option(None, "--svg", metavar="FILE", help="Also draw the drill: the nodes' "
+                                      "timeline over its window with what the clients saw (SVG)."),
+    html: Optional[str] = typer.Option(None, "--html", metavar="FILE", help="The same picture in an HTML page."),
     ssh_config: Optional[str] = typer.Option(None, "--ssh-config", metavar="FILE", help="ssh -F FILE for the "
                                                                                          "nodes."),
     ssh_option: Optional[List[str]] = typer.Option(None, "--ssh-option", metavar="K=V",
@@ -498,7 +501,7 @@ def drill(
     raise typer.Exit(run(Options(kind=kind.value if kind else None, nodes=tuple(node or ()), ports=tuple(port or ()),
                                  vip=vip, iface=iface, hard=hard, confirm=confirm, force=force, recover=recover,
                                  wait_s=wait, ssh_config=ssh_config, ssh_options=tuple(ssh_option or ()),
-                                 fmt=fmt.value)))
+                                 fmt=fmt.value, svg=svg, html=html)))
 
 
 @app.command()

@@ -24,6 +24,8 @@ class Options:
     ssh_config: Optional[str] = None
     ssh_options: Tuple[str, ...] = ()
     fmt: str = "text"
+    svg: Optional[str] = None
+    html: Optional[str] = None
 
 
 def _ask(question: str) -> Optional[str]:
@@ -41,6 +43,8 @@ def run(options: Options) -> int:
     from hadoctor.report.drill import render
     from hadoctor.terminal import visible
 
+    if options.svg and options.html:
+        raise UsageError("--svg and --html are exclusive", "pick one picture format")
     if options.kind is None and not options.recover:
         raise UsageError("say which drill to run", "hadoctor drill switchover|failback|crash|link, or --recover")
     try:
@@ -59,4 +63,18 @@ def run(options: Options) -> int:
 
     report = Drill(opts, say=say, confirm=_ask).run()
     render(report, options.fmt)
+    picture = options.svg or options.html
+    if picture and report.phases:
+        from hadoctor.drill.picture import render_picture
+        from hadoctor.errors import HadoctorError
+
+        try:
+            text = render_picture(report, "svg" if options.svg else "html")
+            with open(picture, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            say(f"picture written to {picture}")
+        except OSError as err:
+            say(f"cannot write {picture}: {err.strerror}")
+        except HadoctorError as err:
+            say(f"no picture: {err}")
     return report.exit_code

@@ -232,3 +232,28 @@ def judge(phase: Phase, kind: str, deadtime_s: float, keepalive_s: float) -> Non
                                      + (f" (longest {s.longest_s:.1f} s)" if s.longest_s != s.outage_s else "")))
         else:
             v.append(Verdict("info", f"{s.stream}: no probe went unanswered"))
+
+
+def client_spans(streams: Streams, owners: Mapping[str, str], to_epoch, interval: float
+                 ) -> Dict[str, List[Tuple[float, float, str]]]:
+    """Each stream as (start, end, state) spans in epoch seconds, equal neighbours merged: what a
+    picture or a program needs (a few spans, not every 100 ms sample). ARP states name the holders
+    (``node01``, ``two nodes: node01, node02``, ``none``); the others ``answered`` or why not."""
+    out: Dict[str, List[Tuple[float, float, str]]] = {}
+    for name, samples in streams.samples.items():
+        spans: List[Tuple[float, float, str]] = []
+        for s in samples:
+            if name == "arp":
+                holders = _names(s.macs, owners)
+                state = ("none" if not holders else holders[0] if len(holders) == 1
+                         else "two nodes: " + ", ".join(holders))
+            else:
+                state = "answered" if s.ok else (s.detail or "no answer")
+            start = round(to_epoch(s.t), 3)
+            end = round(to_epoch(s.t + interval), 3)
+            if spans and spans[-1][2] == state and abs(spans[-1][1] - start) < interval * 1.5:
+                spans[-1] = (spans[-1][0], end, state)
+            else:
+                spans.append((start, end, state))
+        out[name] = spans
+    return out

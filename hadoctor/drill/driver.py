@@ -163,6 +163,8 @@ class Report:
     logs: Dict[str, List[str]] = field(default_factory=dict)
     recovered_from: Optional[dict] = None
     started: str = ""
+    clients: Dict[str, list] = field(default_factory=dict)      # stream -> [(start, end, state)], epoch s
+    node_files: Dict[str, Dict[str, bytes]] = field(default_factory=dict)   # for the picture; not in JSON
 
     @property
     def exit_code(self) -> int:
@@ -178,7 +180,8 @@ class Report:
                 "deadtime_s": self.deadtime_s, "keepalive_s": self.keepalive_s,
                 "phases": [p.to_dict() for p in self.phases], "restored": self.restored,
                 "restore_problems": self.restore_problems, "warnings": self.warnings,
-                "logs": self.logs, "recovered_from": self.recovered_from, "exit_code": self.exit_code}
+                "logs": self.logs, "clients": {k: [list(x) for x in v] for k, v in self.clients.items()},
+                "recovered_from": self.recovered_from, "exit_code": self.exit_code}
 
 
 class Drill:
@@ -208,6 +211,7 @@ class Drill:
         self.owner_macs: List[str] = []
         self.macs: Dict[str, str] = {}
         self.ports: List[int] = []
+        self.mono0, self.epoch0 = time.monotonic(), time.time()
         self.target = None
         self.answering: List[str] = []
         self.marks: Dict[str, Dict[str, int]] = {}
@@ -612,8 +616,12 @@ class Drill:
             self.say("restoring the starting state")
             ok, problems = self.restore()
             if self.observer is not None:
-                self.observer.stop()
+                streams = self.observer.stop()
+                self.report.clients = analysis.client_spans(
+                    streams, self.owner_names(), lambda t: self.epoch0 + (t - self.mono0), self.opts.interval)
             self.fetch_logs()
+            self.report.node_files = {n: {k: v for k, v in st.values.files.items() if k in ("hacf", "haresources")}
+                                      for n, st in self.states.items() if st.values is not None}
             self.report.restored = ok
             self.report.restore_problems = problems
             if ok:

@@ -8,7 +8,7 @@ import html
 import itertools
 import json
 import math
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from hadoctor.timeline.build import Interval, Timeline, Window, from_ts
 from hadoctor.timeline.events import SEVERITY
@@ -325,10 +325,33 @@ def _lane(svg: _Svg, info, y0: float, links: List[str], groups: List[str], bars:
     parts.append('</g>')
 
 
-def render_svg(tl: Timeline) -> str:
+#: A lane drawn under the nodes' by another command (the drill's client probes): a title and its rows,
+#: each row a label and (start, end, state, tooltip) spans, with the colour of each state.
+ExtraLane = Tuple[str, List[Tuple[str, List[Tuple[float, float, str, str]]]], Dict[str, str]]
+
+
+def _extra_lane(svg: _Svg, lane: ExtraLane, y0: float, scale: Scale) -> None:
+    title, rows, colors = lane
+    parts = svg.parts
+    parts.append(f'<g class="lane extra" data-title="{_esc(title)}">')
+    parts.append(f'<rect x="2" y="{y0 - 4}" width="{WIDTH - 4}" height="{(1 + len(rows)) * ROW + 8}" '
+                 f'fill="#f2f6fb" stroke="#cccccc"/>')
+    parts.append(f'<text x="6" y="{y0 + 8}" font-weight="bold">{_esc(title)}</text>')
+    ranks = {state: (0 if state == "answered" else 1) for state in colors}
+    for n, (label, spans) in enumerate(rows, 1):
+        row = PixelRow(scale, ranks)
+        for start, end, state, why in spans:
+            row.add(start, end, state, why)
+        svg.label(y0 + n * ROW, label)
+        svg.row(_bar_rects(row.runs(), lambda state: colors.get(state, "#7f7f7f"), label, "1"), y0 + n * ROW)
+    parts.append('</g>')
+
+
+def render_svg(tl: Timeline, extra_lanes: Sequence[ExtraLane] = ()) -> str:
     """The picture: one lane per node (heartbeat running, each link's state, each group held, events by
-    severity), then the cluster's outages and overlaps per group. Spans and markers are merged per
-    pixel column, so the size is bounded by the width and the number of rows, not by the log."""
+    severity), then ``extra_lanes``, then the cluster's outages and overlaps per group. Spans and
+    markers are merged per pixel column, so the size is bounded by the width and the number of rows,
+    not by the log."""
     scale = _scale(tl)
     groups = sorted(tl.groups)
     gcolor = {g: _GROUP_COLORS[n % len(_GROUP_COLORS)] for n, g in enumerate(groups)}
@@ -340,6 +363,10 @@ def render_svg(tl: Timeline) -> str:
         links = tl.link_subjects.get(info.name, [])
         lanes.append((info, y, links))
         y += (2 + len(links) + len(groups) + len(_SEVERITY_ROWS)) * ROW + 12
+    extra_y = []
+    for lane in extra_lanes:
+        extra_y.append(y)
+        y += (2 + len(lane[1])) * ROW + 12
     cluster_y = y + 4
     height = cluster_y + (1 + len(groups)) * ROW + 44
     svg = _Svg()
@@ -355,6 +382,8 @@ def render_svg(tl: Timeline) -> str:
         parts.append(f'<text x="{xx:.1f}" y="18" text-anchor="middle">{from_ts(ts):%m-%d %H:%M:%S}</text>')
     for info, y0, links in lanes:
         _lane(svg, info, y0, links, groups, bars, markers)
+    for lane, y0 in zip(extra_lanes, extra_y):
+        _extra_lane(svg, lane, y0, scale)
     svg.label(cluster_y, "cluster", indent=6, bold=True)
     for n, g in enumerate(groups, 1):
         row = cluster_y + n * ROW

@@ -16,7 +16,7 @@ import pytest
 
 from hadoctor.drill import analysis, nodeside
 from hadoctor.drill.driver import Drill, DrillOptions, _node_state, cluster_name
-from hadoctor.drill.observer import Announcement, Observer, Sample, parse_service
+from hadoctor.drill.observer import Announcement, Observer, Sample, Streams, parse_service
 from hadoctor.report.drill import render
 from hadoctor.terminal import console
 from hadoctor.errors import UsageError
@@ -102,6 +102,16 @@ def test_restore_that_frees_the_vip_for_long_says_why():
     p.vip.after = ["node01"]
     analysis.judge_restore(p, "node01")
     assert any(v.severity == "warning" and "20.0 s" in v.text for v in p.verdicts)
+
+
+def test_client_spans_merge_equal_neighbours_and_name_the_holders():
+    a, b = "02:00:00:00:00:0a", "02:00:00:00:00:0b"
+    streams = Streams({"arp": samples("11111", macs=[[a], [a], [a, b], [b], [b]]),
+                       "tcp/80": samples("11011")})
+    spans = analysis.client_spans(streams, {a: "node01", b: "node02"}, lambda t: 1000 + t, 0.1)
+    assert spans["arp"] == [(1000.0, 1000.2, "node01"), (1000.2, 1000.3, "two nodes: node01, node02"),
+                            (1000.3, 1000.5, "node02")]
+    assert [s[2] for s in spans["tcp/80"]] == ["answered", "refused", "answered"]
 
 
 # ---------------------------------------------------------------------------- report text
@@ -258,3 +268,34 @@ def test_observer_sees_a_tcp_service_go_away_and_a_udp_service_answer():
         assert all(s.ok for s in streams.samples["icmp"][-5:])
     else:
         assert "icmp" in streams.errors   # raw ICMP needs root: the stream says why instead of crashing
+
+
+# ---------------------------------------------------------------------------- the picture
+
+def test_the_picture_draws_the_nodes_logs_and_what_clients_saw():
+    """A lab capture's logs (node01 failed, node02 took over at 09:19:26) with client probes placed
+    at those times: one SVG holding the nodes' lanes and the clients' lane, valid XML."""
+    import xml.etree.ElementTree as ET
+    from datetime import datetime
+
+    from hadoctor.drill.driver import Report
+    from hadoctor.drill.picture import render_picture
+
+    cap = REPO / "tests" / "fixtures" / "lab" / "failover"
+    year = 2026
+    r = Report("crash", vip="10.250.1.100", nodes=["node01", "node02"], owner_before="node01", restored=True)
+    for node in r.nodes:
+        r.node_files[node] = {"hacf": (cap / node / "ha.cf").read_bytes(),
+                              "haresources": (cap / node / "haresources").read_bytes()}
+        r.logs[f"{node}:/var/log/heartbeat.log"] = (cap / node / "heartbeat.log").read_text().splitlines()
+    t = datetime(year, 11, 25, 9, 19, 20).timestamp()
+    r.clients = {"arp": [(t, t + 6, "node01"), (t + 6, t + 7.5, "two nodes: node01, node02"),
+                         (t + 7.5, t + 20, "node02")],
+                 "tcp/5060": [(t, t + 6.2, "answered"), (t + 6.2, t + 6.5, "refused"), (t + 6.5, t + 20, "answered")]}
+    svg = render_picture(r)
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    assert "clients (observer" in svg and "VIP 10.250.1.100 on" in svg and "tcp/5060 on the VIP" in svg
+    assert "two nodes: node01, node02" in svg and "refused" in svg
+    assert 'data-node="node02"' in svg
+    assert render_picture(r, "html").startswith("<!DOCTYPE html>")

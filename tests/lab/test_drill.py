@@ -141,6 +141,9 @@ def test_drill_kinds(cluster, kind):
     args = [kind]
     if kind in ("crash", "link"):
         args += ["--hard", "--confirm", "node01+node02"]
+    picture = lab.workdir / f"drill-{kind}.svg"
+    if kind == "crash":
+        args += ["--svg", str(picture)]
     cp = drill(lab, *args)
     assert cp.returncode in (0, 1), cp.stderr.decode()[-3000:]
     report = json.loads(cp.stdout)
@@ -182,6 +185,10 @@ def test_drill_kinds(cluster, kind):
     out = os.environ.get("HADOCTOR_DRILL_MEASURED")
     if out:
         Path(out).write_text(json.dumps(MEASURED, indent=2) + "\n")
+    if kind == "crash":   # the nodes' timeline over the drill, with what the clients saw under it
+        svg = picture.read_text()
+        assert 'data-node="node01"' in svg and 'data-node="node02"' in svg and "clients (observer" in svg
+        assert "two nodes: node01, node02" in svg
     _settled(lab)
 
 
