@@ -182,7 +182,7 @@ MESSAGES = (
       r"(?:ucast: )?(?:IP )?interface \[(?P<iface>[^\]]+)\] does not exist",
       L + "CRIT: IP interface [eth9] does not exist", rule="LOG035"),
     M("hb.media_bindtodevice", "crit", both("lib/plugins/HBcomm/ucast.c") + ", " + both("lib/plugins/HBcomm/bcast.c"),
-      r"(?i:error setting (?:socket )?option) SO_BINDTODEVICE(?:\([rw]\))? on (?P<iface2>[^\s:]+): (?P<reason>.*)",
+      r"[Ee]rror setting (?:socket )?option SO_BINDTODEVICE(?:\([rw]\))? on (?P<iface2>[^\s:]+): (?P<reason>.*)",
       L + "CRIT: ucast: error setting option SO_BINDTODEVICE(r) on eth9: No such device", rule="LOG035"),
     M("hb.media_bind", "crit", both("lib/plugins/HBcomm/ucast.c") + ", " + both("lib/plugins/HBcomm/bcast.c")
       + ", " + both("lib/plugins/HBcomm/mcast.c"),
