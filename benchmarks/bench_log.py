@@ -41,7 +41,8 @@ PATTERNS = [
 
 def worker(mode: str, path: str) -> dict:
     """Run one parse in this process and report what it saw."""
-    from hadoctor.parsers.hblog import compile_prefilter, iter_log_file
+    from hadoctor.parsers.hblog import compile_prefilter
+    from hadoctor.snapshot.logsource import iter_log_file
 
     prefilter = compile_prefilter(PATTERNS) if mode == "prefiltered" else None
     start = time.perf_counter()

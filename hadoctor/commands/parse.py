@@ -37,7 +37,7 @@ def run(options: Options) -> int:
 def _log(path: str, fmt: str) -> int:
     import collections
 
-    from hadoctor.parsers.hblog import iter_log_file
+    from hadoctor.snapshot.logsource import iter_log_file
     from hadoctor.report.snapshot_view import render_log_summary
 
     layouts: collections.Counter = collections.Counter()

@@ -67,21 +67,17 @@ and the rest is skipped without being buffered.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, Iterator, List, Optional, Pattern, Sequence, Tuple, Union
+from typing import Iterable, Iterator, List, Optional, Pattern, Tuple, Union
 
-from hadoctor.inputs import open_stream, safe_chunks
 from hadoctor.parsers.base import Problem, decode, shorten, to_int
-from hadoctor.errors import InputError
-from hadoctor.parsers.hblog_grep import grep_usable, iter_grep_candidates
 from hadoctor.parsers.hblog_prefilter import as_bytes_pattern, compile_prefilter, scanner_for
 
 __all__ = [
-    "LogRecord", "HbLog", "parse_line", "iter_records", "iter_log_file", "iter_log", "find_log_files",
-    "parse_hblog", "compile_prefilter", "MAX_LOG_LINE", "MAX_CONTINUATION_LINES", "MAX_CONTINUATION_BYTES",
+    "LogRecord", "HbLog", "parse_line", "iter_records", "iter_candidates", "parse_hblog", "compile_prefilter",
+    "MAX_LOG_LINE", "MAX_CONTINUATION_LINES", "MAX_CONTINUATION_BYTES",
     "HEARTBEAT_TAGS", "CLUSTER_KERNEL", "is_cluster_record",
 ]
 
@@ -890,90 +886,31 @@ def iter_records(chunks: Iterable[bytes], path: str, *, reference: Reference = N
     return _iter_filtered(blocks, parser, as_bytes_pattern(prefilter))
 
 
-def _mtime(path: str) -> Optional[datetime]:
-    try:
-        return datetime.fromtimestamp(os.stat(path).st_mtime)
-    except (OSError, ValueError, OverflowError):
-        return None
+def iter_candidates(head: bytes, lines: Iterable[Tuple[int, bytes, bool]], path: str, *,
+                    reference: Reference = None) -> Iterator[LogRecord]:
+    """The records of candidate lines another scanner found (the grep fast path of
+    :mod:`hadoctor.snapshot.logsource`): ``lines`` gives (line number, raw bytes cut to MAX_LOG_LINE,
+    truncated) in file order; ``head`` (the file's first LOOKAHEAD_BYTES) starts year inference as a
+    full parse would. A candidate that continues a record stands alone as an ``unknown`` record (its
+    text is what rules search) and a record's continuation lines are not attached.
 
-
-def iter_log_file(path: str, *, reference: Reference = None, prefilter: Optional[Pattern] = None,
-                  chunk_size: int = 1 << 20) -> Iterator[LogRecord]:
-    """Stream one log file (plain, ``.gz`` or ``.bz2``); ``reference`` defaults to its mtime.
-
-    Raises :class:`hadoctor.errors.InputError` if the file cannot be opened, or, after the
-    records read so far, if a compressed file turns out truncated or corrupt.
+    >>> head = b"2026/11/20_10:00:00  ResourceManager(default)[9]:    info: Acquiring resource group: x\\n"
+    >>> [(r.line, r.time.year) for r in iter_candidates(head, [(7, b"Jan  3 07:00:00 n1 heartbeat: [1]: "
+    ...   b"WARN: node n2: is dead", False)], "ha-log", reference=datetime(2027, 1, 5))]
+    [(7, 2027)]
     """
-    ref = reference if reference is not None else _mtime(path)
-    if prefilter is not None:
-        pattern = as_bytes_pattern(prefilter)
-        literals = scanner_for(pattern).literals
-        if grep_usable(path, literals):
-            yield from _iter_grep(path, ref, pattern, literals)
-            return
-    stream = open_stream(path)
-    with stream:
-        yield from iter_records(safe_chunks(stream, path, chunk_size), path, reference=ref, prefilter=prefilter)
-
-
-def _iter_grep(path: str, reference: Reference, prefilter: Pattern[bytes], literals) -> Iterator[LogRecord]:
-    """The prefilter path for a big plain file, with grep as the literal scanner (see hblog_grep)."""
     parser = _Parser(path, reference)
     pre = parser.pre
-    try:
-        with open(path, "rb") as handle:  # start year inference as the in-process path does
-            for _ in _anchored(_blocks([handle.read(LOOKAHEAD_BYTES)]), parser):
-                pass
-        for lineno, raw, truncated in iter_grep_candidates(path, literals, prefilter, MAX_LOG_LINE):
-            text = _decode_line(raw)
-            rec = parser.parse(text, lineno, truncated)
-            if rec is None:  # a continuation line: it stands alone here (its text is what rules search)
-                yield _unknown(text, path, lineno, truncated)
-                continue
-            yield from _drain(pre)
-            yield rec
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc}") from None
-
-
-def iter_log(paths: Sequence[str], **kw) -> Iterator[LogRecord]:
-    """Stream several files in the given order (oldest first, see :func:`find_log_files`) as one sequence.
-
-    Each record keeps its own file and line; each file starts its own year inference.
-    """
-    for path in paths:
-        yield from iter_log_file(path, **kw)
-
-
-_ROTATED = r"(?:\.(\d+)|-(\d{8,}))(?:\.(?:gz|bz2))?"
-
-
-def find_log_files(path: str) -> List[str]:
-    """The log and its rotated siblings, oldest first.
-
-    Numbered siblings (``.1``, ``.2.gz``, ``.3.bz2``: highest number oldest) come first,
-    then dated ones (``-20261124``, ``-20261124.gz``: by date), then ``path`` itself.
-    ``[path]`` when nothing exists, so that opening it reports the error.
-    """
-    folder, name = os.path.split(path)
-    pattern = re.compile(re.escape(name) + _ROTATED)
-    try:
-        names = os.listdir(folder or ".")
-    except OSError:
-        names = []
-    numbered, dated = [], []
-    for entry in names:
-        m = pattern.fullmatch(entry)
-        if m is None or not os.path.isfile(os.path.join(folder, entry)):
+    for _ in _anchored(_blocks([head]), parser):
+        pass
+    for lineno, raw, truncated in lines:
+        text = _decode_line(raw)
+        rec = parser.parse(text, lineno, truncated)
+        if rec is None:
+            yield _unknown(text, path, lineno, truncated)
             continue
-        if m.group(1) is not None:
-            numbered.append((-int(m.group(1)), entry))
-        else:
-            dated.append((m.group(2), entry))
-    found = [os.path.join(folder, entry) for _, entry in sorted(numbered) + sorted(dated)]
-    if os.path.exists(path) or not found:
-        found.append(path)
-    return found
+        yield from _drain(pre)
+        yield rec
 
 
 def parse_hblog(data: bytes, path: str, *, reference: Reference = None) -> HbLog:

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from hadoctor.errors import InputError
 from hadoctor.parsers import hblog
 from hadoctor.parsers.hblog import (
-    LogRecord, compile_prefilter, find_log_files, iter_log, iter_log_file, iter_records, parse_hblog, parse_line,
+    LogRecord, compile_prefilter, iter_records, parse_hblog, parse_line,
 )
+from hadoctor.snapshot.logsource import find_log_files, iter_log, iter_log_file
 from hadoctor.parsers.hblog_prefilter import Scanner, as_bytes_pattern, required_literals
 from tests.conftest import corpus_params
 

@@ -8,7 +8,7 @@ size we let grep list the candidate lines with their numbers and parse only thos
 Differences from the in-process prefilter path: a matching line that continues a multi-line
 record is not walked back to its head record but stands alone as an ``unknown`` record (rules
 search message text, which it keeps), and a record's continuation lines are not attached. Records,
-line numbers, times and messages are otherwise the same (tests/parsers/test_hblog_grep.py).
+line numbers, times and messages are otherwise the same (tests/snapshot/test_log_grep.py).
 """
 
 from __future__ import annotations
