@@ -29,7 +29,6 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO, List, Optional, Sequence, Tuple
 
 #: ssh's own exit status when it could not connect or authenticate (not the remote script's)
@@ -197,14 +196,6 @@ def kill_group(proc: subprocess.Popen) -> None:
 #: First lines of every script we send: no unset variables, C locale, sbin on PATH (non-login ssh
 #: sessions on old distributions lack it, and ip/iptables/chkconfig live there).
 SCRIPT_HEADER = 'set -u\nLC_ALL=C; export LC_ALL\nPATH="$PATH:/sbin:/usr/sbin:/usr/local/sbin"; export PATH\n'
-
-
-def script_path(path: str | os.PathLike) -> str:
-    """A path as a quoted shell word, refusing what no config file path should contain."""
-    p = str(Path(path))
-    if "\n" in p or "\0" in p:
-        raise ValueError(f"bad path {p!r}")
-    return quote(p)
 
 
 @dataclass(frozen=True)

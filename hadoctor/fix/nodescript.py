@@ -37,11 +37,9 @@ from hadoctor.remote import SCRIPT_HEADER, quote
 JOURNAL_NAME = "hadoctor-fix.json"
 NEXT_NAME = ".authkeys.hadoctor-next"
 PREV_NAME = ".authkeys.hadoctor-prev"
-BACKUP_PREFIX = "authkeys.hadoctor-"
 HEARTBEAT_PATHS = ("/usr/libexec/heartbeat/heartbeat", "/usr/lib/heartbeat/heartbeat",
                    "/usr/lib64/heartbeat/heartbeat")
 CL_STATUS_PATHS = ("/usr/bin/cl_status", "/usr/sbin/cl_status")
-BACKUP_RE = re.compile(r"authkeys\.hadoctor-(\d{8}T\d{6})(?:\.(\d+))?$")
 JSON_EOF = "HADOCTOR_JOURNAL_EOF"
 
 _LIB = r"""

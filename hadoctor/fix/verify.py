@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -201,15 +200,6 @@ def glue_is_netstring(version: str) -> Optional[bool]:
     if not m:
         return None
     return tuple(int(x) for x in m.groups()) >= (1, 0, 10)
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def split_for_window(marks: Sequence[Tuple[str, float, float]]) -> Optional[float]:

@@ -378,7 +378,6 @@ class Decoded:
 # --------------------------------------------------------------------------------------------
 # decoding
 
-_C_SPACE = b" \t\n\v\f\r"
 _AUTH_SCAN = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)[ \t\n\v\f\r]*([^ \t\n\v\f\r]+)")
 _NL_OR_NUL = re.compile(rb"[\n\x00]")
 _EQ_NL_OR_NUL = re.compile(rb"[=\n\x00]")
