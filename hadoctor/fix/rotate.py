@@ -10,7 +10,7 @@ This module runs the procedure; its parts live beside it: :mod:`~hadoctor.fix.mo
 codes, the report), :mod:`~hadoctor.fix.inspect` (reading the nodes), :mod:`~hadoctor.fix.health`
 (when to refuse), :mod:`~hadoctor.fix.plan` (the frozen plan, new or from the journal),
 :mod:`~hadoctor.fix.keyfile` (the files), :mod:`~hadoctor.fix.nodescript` and
-:mod:`~hadoctor.fix.session` (the scripts on the nodes), :mod:`~hadoctor.fix.verify` (the wire and
+:mod:`~hadoctor.fix.session` (the scripts on the nodes), :mod:`~hadoctor.fix.observe` (the wire and
 log observations).
 """
 
@@ -139,7 +139,7 @@ class Rotation:
         ok, why = self.capture_possible(self.local)
         fmt = None
         if ok:
-            from hadoctor.fix.verify import WireWatch
+            from hadoctor.fix.observe import WireWatch
 
             t = time.monotonic()
             info = self.infos[self.local]
@@ -155,7 +155,7 @@ class Rotation:
             o.procedure = fmt
             o.procedure_reason = f"{fmt} packets seen on the wire"
             return
-        from hadoctor.fix.verify import glue_is_netstring
+        from hadoctor.fix.observe import glue_is_netstring
 
         versions = {n: i.out.get("glue") or "" for n, i in self.infos.items()}
         verdicts = {n: glue_is_netstring(v) for n, v in versions.items()}
@@ -303,7 +303,7 @@ class Rotation:
                                       "go_sent_ms": round((d.sent_at - t_rel) * 1000.0, 2)}
             if not (d.result.ok and d.output.ok):
                 bad.append(f"{d.node}: {d.output.get('reason') or d.result.reason}")
-        from hadoctor.fix.verify import split_for_window
+        from hadoctor.fix.observe import split_for_window
 
         if label == "switch":
             o.window_ms = split_for_window(marks)
@@ -345,7 +345,7 @@ class Rotation:
         if not ok:
             self.report.wire_note = f"wire check skipped: {why}"
             return
-        from hadoctor.fix.verify import WireWatch
+        from hadoctor.fix.observe import WireWatch
         from hadoctor.parsers.authkeys import parse_authkeys
 
         info = self.infos[self.local]
@@ -356,7 +356,7 @@ class Rotation:
     def confirm_switch(self, names: Sequence[str]) -> Tuple[bool, str]:
         """Wire + logs + cl_status after the switch; (ok, why not)."""
         from hadoctor.fix.session import run_all
-        from hadoctor.fix.verify import LogCounts
+        from hadoctor.fix.observe import LogCounts
 
         o = self.report
         t = time.monotonic()
@@ -430,7 +430,7 @@ class Rotation:
 
     def _log_slices(self, names: Sequence[str]):
         from hadoctor.fix.session import run_all
-        from hadoctor.fix.verify import log_counts
+        from hadoctor.fix.observe import log_counts
 
         jobs, which = [], []
         for name in names:

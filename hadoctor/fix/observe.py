@@ -1,4 +1,4 @@
-"""Checks around a key switch: heartbeat's traffic (probe engine) and its logs.
+"""Observing a key switch: heartbeat's traffic (probe engine) and its logs.
 
 * :class:`WireWatch` captures heartbeat packets on this host with a packet socket (root, this host
   a cluster member; it copies frames and leaves heartbeat's socket alone) in a background thread,
