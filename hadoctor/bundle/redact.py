@@ -38,19 +38,20 @@ _CONF_SECRET_KEY = re.compile(rb"(secret|passw|password|pass|passwd|md5secret|pw
 
 #: Credentials recognised by their SHAPE, in any text file (logs, command output, service configs):
 #: name and a bytes regex whose group 1 is the secret. bundle create masks them (mask_text), bundle
-#: verify reports any left in clear (credential_forms): one definition for both. Values are bounded
-#: ({1,256}) and every form starts at a keyword or a line start, so a search is linear on any input.
+#: verify reports any left in clear (credential_forms): one definition for both. Values are not length
+#: capped (a capped value would leave its tail in clear); each form starts at a line start or at its
+#: keyword and a value ends at its delimiter, so a search stays linear (tests/fuzz/test_linear.py).
 CREDENTIAL_FORMS: Tuple[Tuple[str, "re.Pattern[bytes]"], ...] = (
     # Asterisk sip.conf/iax.conf: register => [transport://]user[:secret[:authuser]]@host[:port][/ext]
     ("an Asterisk register => line's secret", re.compile(
-        rb"(?im)^[ \t]*register[ \t]*=>?[ \t]*(?:[a-z]{1,10}://)?[^\s:@/;]{0,128}:([^\s@;]{1,256})@")),
+        rb"(?im)^[ \t]*register[ \t]*=>?[ \t]*(?:[a-z]{1,10}://)?[^\s:@/;]*:([^\s@;]+)@")),
     # scheme://user:password@host (database and SIP URLs, dsn= lines)
     ("a password in a URL (scheme://user:password@host)", re.compile(
-        rb"(?i)\b[a-z][a-z0-9+.-]{0,15}://[^\s:@/]{0,128}:([^\s@/]{1,256})@")),
+        rb"(?i)\b[a-z][a-z0-9+.-]{0,15}://[^\s:@/]*:([^\s@/]+)@")),
     # password=..., secret: ..., md5secret=..., MySQL my.cnf 'password = ...' (quoted or not)
     ("a password-like key's value (password=, secret=, md5secret=, pwd=)", re.compile(
         rb"(?i)\b(?:(?:md5)?secret|passw(?:or)?d|passwort|pwd|db_?pass)[ \t]*(?:=>?|:)[ \t]*"
-        rb"(\"[^\"\r\n]{1,256}\"|'[^'\r\n]{1,256}'|[^\s,;&]{1,256})")),
+        rb"(\"[^\"\r\n]+\"|'[^'\r\n]+'|[^\s,;&]+)")),
 )
 
 

@@ -226,3 +226,13 @@ def test_wire_decode_is_linear_in_the_decompressed_size():
         took.append(time.perf_counter() - start)
         assert decoded.inner is not None and len(decoded.inner.message.fields) == n
     assert took[1] < 3 and took[1] < 4 * took[0] + 0.05, took
+
+
+def test_a_long_credential_is_masked_whole():
+    """The first cut capped values at 256 bytes and left the rest of a longer one in clear (found by fuzzing)."""
+    long_value = b"S3" + b"9" * 2000
+    for data in (b"secret=" + long_value + b"\n", b"register => u:" + long_value + b"@pbx\n",
+                 b"dsn=mysql://mor:" + long_value + b"@db/mor\n", b'password="' + long_value + b' x"\n'):
+        masked = mask_text(data)[0]
+        assert b"S3" not in masked and b"99" not in masked, masked[:80]
+        assert list(credential_forms(data)) and not list(credential_forms(masked))

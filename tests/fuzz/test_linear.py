@@ -129,3 +129,15 @@ def test_log_pattern_search_is_linear(pattern):
     tokens = PATTERN_CHARS + literals + tuple(lit + b" " for lit in literals)
     assert_linear(lambda d: rx.search(d.decode("utf-8", "surrogateescape")),
                   lambda size: shapes(size // 4, literals, tokens=tokens, endings=(b"", b"\x01", b" \x01")))
+
+
+@pytest.mark.parametrize("form", range(3))
+def test_credential_forms_are_linear(form):
+    """bundle create masks and bundle verify searches these in every byte of every member."""
+    from hadoctor.bundle.redact import CREDENTIAL_FORMS
+
+    rx = CREDENTIAL_FORMS[form][1]
+    tokens = CHARS + (b"register => ", b"a://", b"a://b:", b"password=", b'password="', b"secret: ", b"u:p@")
+    assert_linear(lambda d: list(rx.finditer(d)), lambda size: shapes(size, (b"register => a:", b"x://u:",
+                                                                             b"password="), tokens=tokens))
+    assert_linear(lambda d: rx.sub(b"*", d), lambda size: shapes(size, (b"register => ",), tokens=tokens))
