@@ -36,7 +36,7 @@ def run(options: Options) -> int:
         if keys.active is None:
             raise InputError(path, "no usable active key (`auth N` with a valid `N method key` line)",
                              "run `hadoctor parse authkeys FILE` to see why")
-    settings = exchange.Options(peer=peer, port=port if port is not None else exchange.DEFAULT_PORT,
-                                interval_ms=options.interval_ms, seconds=options.seconds, netns=options.netns,
-                                force=options.force, port_given=port is not None)
+    settings = exchange.ExchangeSettings(
+        peer=peer, port=port if port is not None else exchange.DEFAULT_PORT, interval_ms=options.interval_ms,
+        seconds=options.seconds, netns=options.netns, force=options.force, port_given=port is not None)
     return render_exchange(exchange.run_exchange(settings, keys), options.fmt)

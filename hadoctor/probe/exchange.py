@@ -249,7 +249,9 @@ def verdict_text(code: str, local: str, peer: str) -> str:
 
 
 @dataclass
-class Options:
+class ExchangeSettings:
+    """What one probe exchange does: validated peer, port, pace and duration."""
+
     peer: str
     port: int
     interval_ms: int
@@ -287,7 +289,7 @@ def _held_error(port: int) -> UsageError:
         f"--force sends anyway, from an ephemeral port")
 
 
-def open_socket(opts: Options) -> socket.socket:
+def open_socket(opts: ExchangeSettings) -> socket.socket:
     from hadoctor.probe.netns import run_in_netns
 
     def make() -> socket.socket:
@@ -316,7 +318,7 @@ def open_socket(opts: Options) -> socket.socket:
         raise InputError(f"udp:{opts.port}", exc.strerror or str(exc)) from None
 
 
-def run_exchange(opts: Options, authkeys=None, *, hostname: Optional[str] = None,
+def run_exchange(opts: ExchangeSettings, authkeys=None, *, hostname: Optional[str] = None,
                  clock=time.monotonic) -> dict:
     """Run the exchange for ``opts.seconds``; return the report (see :func:`report`)."""
     if not opts.port_given and opts.port == HEARTBEAT_PORT:
