@@ -20,13 +20,17 @@ When did heartbeat last read ha.cf (or see it unchanged)? The latest of:
   mtime in the same local time (``stat -c %y``): no time-zone arithmetic.
 
 A replaced ha.cf with an *older* mtime (``cp -p``, ``rsync -t``) also differs from the recorded mtime
-but is invisible by mtime; its ctime shows it (or a mere chmod), so that is a warning only.
+but is invisible by mtime; its ctime shows it (or a mere chmod), so that alone is a warning. Its
+content tells more: the running master answers ``cl_status hbparameter -p NAME`` with the text it
+read for each directive of :data:`RUNNING_PARAMS`, and a value the file now states differently is a
+change heartbeat has not read (:func:`running_differences`). Media and node lines are not
+answered by ``hbparameter``: a change only there is seen by mtime and ctime alone.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from hadoctor.catalogue import literal
 
@@ -35,6 +39,10 @@ RESTART_EXEC = literal("hb.restart_exec")
 REREAD_AUTH = literal("hb.reread_auth")
 UNCHANGED = literal("hb.config_unchanged")
 READ_MARKS: Tuple[str, ...] = (RESTART_EXEC, REREAD_AUTH, UNCHANGED)
+#: Directives the master reports as it read them (``cl_status hbparameter -p``; lab-checked on 3.0.6):
+#: when absent from ha.cf it reports its default, so only directives the file states are compared.
+RUNNING_PARAMS: Tuple[str, ...] = ("keepalive", "deadtime", "warntime", "initdead", "udpport", "auto_failback",
+                                   "autojoin", "crm", "logfacility", "logfile", "debugfile")
 #: Uncertainty of the master's start as a time of reading ha.cf (btime in whole seconds, fork after
 #: parsing, mtime in whole seconds).
 START_SLACK_S = 2.0
@@ -175,3 +183,23 @@ def last_read_mark(data: bytes, path: str, pid: Optional[int] = None,
             best = (record.time, record.message.strip())
     return best
 
+
+
+def running_differences(hacf: object, running: Dict[str, str]) -> List[Tuple[str, str, str]]:
+    """(directive, value in the file, value the running master reports) for each directive of
+    :data:`RUNNING_PARAMS` the file states (its last occurrence) differently from what heartbeat read.
+
+    >>> from hadoctor.parsers.hacf import parse_hacf
+    >>> running_differences(parse_hacf(b"keepalive 1\\nwarntime 4\\nnode a\\n"), {"keepalive": "1", "warntime": "3"})
+    [('warntime', '4', '3')]
+    """
+    out = []
+    for name in RUNNING_PARAMS:
+        told = running.get(name)
+        stated = [d for d in hacf.directives_named(name) if d.args]
+        if told is None or not stated:
+            continue
+        value = " ".join(stated[-1].args)
+        if value != told:
+            out.append((name, value, told))
+    return out

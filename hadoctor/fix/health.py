@@ -79,7 +79,18 @@ def _bad_mode(name: str, mode: Optional[int]) -> str:
 def _hacf_problems(name: str, info: NodeState, refuse: List[str], warn: List[str]) -> None:
     """An ha.cf change heartbeat has not read yet: our `heartbeat -r` would restart it
     (docs/heartbeat/authkeys.md#reloading)."""
+    from hadoctor.fix.hacfcheck import running_differences
+
     by_mtime, by_ctime = hacf_pending(info)
+    differs = running_differences(info.hacf, info.running_params) if info.hacf is not None else []
+    if differs:
+        shown = ", ".join(f"{k} {v!r} in the file but {r!r} running" for k, v, r in differs)
+        refuse.append(
+            f"{name}: /etc/ha.d/ha.cf differs from what the running heartbeat read ({shown}; cl_status "
+            f"hbparameter), whatever its mtime says (copied with cp -p?): a reload for the new key would "
+            f"restart heartbeat on {name} with that change, in the middle of the key switch. Reload heartbeat "
+            f"first (heartbeat -r) so the change is applied knowingly, or --force")
+        return
     if info.hacf_mtime is None:
         return
     when = (info.hacf_mtime_local.strftime("%Y-%m-%d %H:%M:%S") if info.hacf_mtime_local

@@ -44,7 +44,9 @@ class NodeState:
     hacf_ctime_local: Optional[datetime] = None
     now_local: Optional[datetime] = None
     read_mark: Optional[Tuple[datetime, str]] = None   # last "read ha.cf" line of the master in its log
+    running_params: Dict[str, str] = field(default_factory=dict)   # cl_status hbparameter, hacfcheck
     log_offset: Optional[int] = None   # log size just before the switch
+    stage_log_offset: Optional[int] = None   # log size just before the staging reload
 
     @property
     def old_key(self):
@@ -151,6 +153,26 @@ def read_marks(infos: Dict[str, NodeState]) -> None:
         if r.ok and "marks" in out.files:
             info.read_mark = hacfcheck.last_read_mark(out.files["marks"], info.log_path, info.hb_pid,
                                                       info.now_local)
+
+
+def running_params(infos: Dict[str, NodeState], root: str) -> None:
+    """What heartbeat read of ha.cf, asked only where ha.cf's mtime or ctime is not known to be older than
+    that reading (a copy with ``cp -p`` keeps an old mtime but gets a new ctime): one more read-only
+    script, only for those nodes."""
+    from hadoctor.fix.hacfcheck import RUNNING_PARAMS
+    from hadoctor.fix.session import run_all
+
+    todo = [i for i in infos.values()
+            if i.running and i.hacf_mtime is not None and any(v is not False for v in hacf_pending(i))]
+    if not todo:
+        return
+    jobs = [(i.shell, nodescript.running_params_script(root, RUNNING_PARAMS)) for i in todo]
+    for info, r in zip(todo, run_all(jobs, INSPECT_TIMEOUT)):
+        out = parse_output(r.stdout)
+        for line in out.all("hbparam") if r.ok else []:
+            parts = line.split(None, 1)
+            if parts:
+                info.running_params[parts[0]] = parts[1].strip() if len(parts) > 1 else ""
 
 
 def read_nodes(shells: Sequence[Shell], root: str, progress: FixProgress) -> Dict[str, NodeState]:

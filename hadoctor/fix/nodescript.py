@@ -257,6 +257,24 @@ main
 """
 
 
+def running_params_script(root: str, params: Sequence[str]) -> str:
+    """Read-only: what the running heartbeat read for each directive (``cl_status hbparameter -p``; each
+    call is a sign-on of a few hundred ms, so only asked of a node whose ha.cf may have changed)."""
+    cl = " ".join(CL_STATUS_PATHS)
+    names = " ".join(quote(p) for p in params)
+    return _lib(root) + f"""
+main() {{
+  CL=
+  for c in {cl}; do if [ -x "$R$c" ]; then CL="$R$c"; break; fi; done
+  [ -n "$CL" ] && for p in {names}; do
+    v=$("$CL" hbparameter -p "$p" 2>/dev/null | head -n 1); [ -n "$v" ] && say hbparam "$p $v"
+  done
+  say result ok
+}}
+main
+"""
+
+
 def read_marks_script(path: str, marks: Sequence[str], limit: int) -> str:
     """Read-only: the lines of the log's last ``limit`` bytes holding one of ``marks`` (fixed strings),
     the last 50 of them (heartbeat's logs hold raw bytes: ``grep -a``)."""

@@ -25,7 +25,7 @@ _PATTERNS: Optional[Dict[str, "re.Pattern[str]"]] = None
 #: (glue also logs "netstring authentication failed" after "authtoken does not match": not counted twice)
 _MESSAGES = {"auth:invalid_index": "hb.auth_invalid_index", "auth:failed_auth": "glue.failed_auth",
              "auth:token": "glue.authtoken_mismatch", "dead": "hb.node_dead", "partition": "hb.partition_return",
-             "reread": "hb.reread_auth"}
+             "reread": "hb.reread_auth", "restart": "hb.restart_exec"}
 
 
 def _rule_patterns() -> Dict[str, "re.Pattern[str]"]:
@@ -45,6 +45,7 @@ class LogCounts:
     dead: List[str] = field(default_factory=list)
     partition: List[str] = field(default_factory=list)
     rereads: int = 0
+    restarts: int = 0                      # "Performing heartbeat restart exec": not a reread
 
     def add(self, other: "LogCounts") -> None:
         self.auth_failures += other.auth_failures
@@ -53,10 +54,11 @@ class LogCounts:
         self.dead += other.dead
         self.partition += other.partition
         self.rereads += other.rereads
+        self.restarts += other.restarts
 
     def to_dict(self) -> dict:
         return {"auth_failures": self.auth_failures, "by_kind": self.by_kind, "dead": self.dead,
-                "partition": self.partition, "rereads": self.rereads}
+                "partition": self.partition, "rereads": self.rereads, "restarts": self.restarts}
 
 
 def log_counts(data: bytes, path: str = "heartbeat.log") -> LogCounts:
@@ -81,6 +83,8 @@ def log_counts(data: bytes, path: str = "heartbeat.log") -> LogCounts:
                     counts.by_kind[k[5:]] = counts.by_kind.get(k[5:], 0) + 1
             if pats["reread"].search(message):
                 counts.rereads += 1
+        if "restart" in message and pats["restart"].search(message):
+            counts.restarts += 1
         m = pats["dead"].search(message)
         if m:
             counts.dead.append(m.group("node"))

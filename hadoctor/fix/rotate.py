@@ -25,7 +25,7 @@ from hadoctor.errors import UsageError
 from hadoctor.fix import nodescript
 from hadoctor.fix.health import health_problems
 from hadoctor.fix.inspect import (INSPECT_TIMEOUT, NodeState, inspect, keepalive_s, node_state, ports, read_marks,
-                                  read_nodes, shells_for)
+                                  read_nodes, running_params, shells_for)
 from hadoctor.fix.model import (EXIT_ATTENTION, EXIT_REFUSED, EXIT_ROLLED_BACK, EXIT_ROTATED, Attention, FixOptions,
                                 FixProgress, Refused, RotationReport, pause)
 from hadoctor.fix.nodescript import parse_output
@@ -106,6 +106,7 @@ class Rotation:
         if unfinished:
             return self.recover(unfinished)
         read_marks(infos)
+        running_params(infos, opts.root)
         refuse, warn = health_problems(infos, o.nodes)
         o.warnings += warn
         for w in warn:
@@ -214,9 +215,11 @@ class Rotation:
             script = nodescript.apply_script(self.opts.root, self.plan.files[name]["staged"],
                                              journal_before=self._journal(name, "staging", "@BACKUP@"),
                                              journal_after=self._journal(name, "staged", "@BACKUP@"),
-                                             backup=True)
+                                             backup=True, log_path=info.log_path)
             r = info.shell.run(script, timeout=WRITE_TIMEOUT)
             out = parse_output(r.stdout)
+            if (out.get("log_size") or "").isdigit():
+                info.stage_log_offset = int(out.get("log_size"))
             if out.get("backup"):
                 info.backup = out.get("backup")
                 o.backups[name] = info.backup
@@ -368,6 +371,7 @@ class Rotation:
         observe = max(2.0, 2 * keepalive)
         time.sleep(observe)
         after = self._log_slices(names)
+        restarts = self._restarts_since_staging(names)
         problems = []
         for name in names:
             w = window.get(name)
@@ -379,6 +383,7 @@ class Rotation:
             o.auth_failures[name] = {"in_window": w.auth_failures if w else None,
                                      "after_window": a.auth_failures if a else None,
                                      "by_kind": total.by_kind, "rereads": total.rereads,
+                                     "restarts": restarts.get(name, 0),
                                      "dead": total.dead, "partition": total.partition}
             if w is None and a is None:
                 o.warnings.append(f"{name}: log not read ({self.infos[name].log_path or 'no logfile in ha.cf'})")
@@ -388,6 +393,10 @@ class Rotation:
                 problems.append(f"{name} logged node(s) {', '.join(total.dead)} dead")
             if total.partition:
                 problems.append(f"{name} logged {', '.join(total.partition)} returning after partition")
+            if restarts.get(name):
+                problems.append(f"{name}: heartbeat restarted during the rotation ({restarts[name]} 'Performing "
+                                "heartbeat restart exec' line(s): its ha.cf had changed) instead of rereading "
+                                "authkeys")
             if a is not None and a.auth_failures:
                 problems.append(f"{name} still rejects heartbeats after the switch ({a.auth_failures} auth failure "
                                 "line(s))")
@@ -427,6 +436,22 @@ class Rotation:
                 problems.append(f"{name}: the live authkeys does not sign with the new key")
         self.step("verify", t, auth_failures={n: v["in_window"] for n, v in o.auth_failures.items()})
         return (not problems), "; ".join(problems)
+
+    def _restarts_since_staging(self, names: Sequence[str]) -> Dict[str, int]:
+        """Restart execs in each node's log since its staging reload (a restart there precedes the switch
+        window the log slices cover)."""
+        from hadoctor.fix.observe import log_counts
+        from hadoctor.fix.session import run_all
+
+        todo = [n for n in names if self.infos[n].log_path and self.infos[n].stage_log_offset is not None]
+        jobs = [(self.infos[n].shell, nodescript.log_tail_script(self.infos[n].log_path,
+                                                                 self.infos[n].stage_log_offset)) for n in todo]
+        out = {}
+        for name, r in zip(todo, run_all(jobs, INSPECT_TIMEOUT) if jobs else []):
+            parsed = parse_output(r.stdout)
+            if r.ok and "log" in parsed.files:
+                out[name] = log_counts(parsed.files["log"], self.infos[name].log_path).restarts
+        return out
 
     def _log_slices(self, names: Sequence[str]):
         from hadoctor.fix.session import run_all

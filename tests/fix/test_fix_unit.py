@@ -281,6 +281,29 @@ def test_a_stopped_heartbeat_is_the_one_reason_about_that_node():
     assert refuse == ["n2: heartbeat is not running (cl_status hbstatus / pid file)"]
 
 
+def test_hacf_differing_from_what_heartbeat_read_is_refused_whatever_its_mtime():
+    from hadoctor.parsers.hacf import parse_hacf
+
+    copied = info("n2")
+    copied.hacf = parse_hacf(b"keepalive 1\nwarntime 4\nnode n1\nnode n2\n")
+    copied.running_params = {"keepalive": "1", "warntime": "3", "deadtime": "5", "debugfile": "/dev/null"}
+    refuse, _ = health_problems({"n1": info("n1"), "n2": copied}, ["n1", "n2"])
+    assert len(refuse) == 1 and refuse[0].startswith("n2: /etc/ha.d/ha.cf differs from what the running"), refuse
+    assert "warntime '4' in the file but '3' running" in refuse[0] and "heartbeat -r" in refuse[0]
+    copied.running_params["warntime"] = "4"          # what it read; deadtime/debugfile: not in the file
+    assert health_problems({"n1": info("n1"), "n2": copied}, ["n1", "n2"]) == ([], [])
+
+
+def test_log_counts_notice_a_restart_exec():
+    from hadoctor.fix.observe import log_counts
+
+    c = log_counts(b"Nov 25 07:34:51 n2 heartbeat: [812]: info: Heartbeat restart triggered.\n"
+                   b"Nov 25 07:34:52 n2 heartbeat: [812]: info: Performing heartbeat restart exec.\n"
+                   b"Nov 25 07:34:53 n2 heartbeat: [812]: info: Rereading authentication file.\n")
+    assert (c.restarts, c.rereads) == (1, 1)
+    assert log_counts(b"Nov 25 07:34:53 n2 heartbeat: [812]: info: Rereading authentication file.\n").restarts == 0
+
+
 def test_unreachable_node_stops_before_any_change(root, tmp_path, capsys):
     (root / "etc/ha.d/ha.cf").write_text(f"keepalive 1\nbcast eth0\nnode {ME}\nnode peer2\n")
     fake_ssh = tmp_path / "ssh"

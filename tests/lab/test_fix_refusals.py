@@ -4,6 +4,9 @@
 * node02's authkeys made mode 0644 after heartbeat started (heartbeat refuses to start with such a
   file, and its next reload fails): exit 2, the message says ``chmod 600 /etc/ha.d/authkeys`` on
   node02, nothing changed;
+* node02's ha.cf changed (warntime) but with its old mtime put back (``cp -p``): refused by content
+  (``cl_status hbparameter``), nothing changed; with ``--force`` heartbeat restarts there during the
+  rotation, and the report says so instead of success;
 * node02's heartbeat stopped: refused in under 3 s with that one reason.
 
 Own lab: prefix ``hbl-p<pid>-fr``, 10.250.82.0/24.
@@ -11,6 +14,8 @@ Own lab: prefix ``hbl-p<pid>-fr``, 10.250.82.0/24.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 
 import pytest
@@ -52,6 +57,29 @@ def test_authkeys_readable_by_others_is_refused_with_the_chmod(lab):
     rc, doc, err = run_fix(lab, "--dry-run")
     assert rc == 0 and doc["refusals"] == [], (doc, err[-2000:])
     assert_valid_and_equal(lab)
+
+
+def test_hacf_copied_with_an_old_mtime_is_refused_by_content_and_a_forced_restart_reported(lab):
+    hacf = lab.node_dir("node02") / "ha.d" / "ha.cf"
+    orig, st = hacf.read_bytes(), hacf.stat()
+    assert b"\nwarntime 3\n" in orig
+    hacf.write_bytes(orig.replace(b"\nwarntime 3\n", b"\nwarntime 4\n"))
+    os.utime(hacf, (st.st_atime, st.st_mtime - 60))   # cp -p of an older copy: before heartbeat started
+    before = _state(lab)
+    rc, doc, err = run_fix(lab)
+    assert rc == 2 and doc["action"] == "refused", (doc, err[-2000:])
+    assert len(doc["refusals"]) == 1, doc["refusals"]
+    assert doc["refusals"][0].startswith("node02: /etc/ha.d/ha.cf differs from what the running heartbeat"), doc
+    assert "warntime '4' in the file but '3' running" in doc["refusals"][0]
+    assert _state(lab) == before
+
+    # --force: the staging reload restarts heartbeat on node02; the verification must say so
+    rc, doc, err = run_fix(lab, "--force")
+    print(f"\n--force with a pending ha.cf: rc {rc}, {doc.get('action') if doc else None}: "
+          f"{doc.get('message') if doc else err[-1500:]}")
+    assert "Performing heartbeat restart exec" in lab.log("node02")
+    assert rc != 0, doc
+    assert "heartbeat restarted during the rotation" in json.dumps(doc), doc
 
 
 def test_stopped_peer_is_refused_fast_with_the_one_reason(lab):
