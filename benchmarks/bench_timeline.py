@@ -30,7 +30,7 @@ from gen_log import generate  # noqa: E402
 WORKER = r"""
 import sys, time
 from hadoctor.timeline.build import build_timeline
-from hadoctor.timeline.render import write_json, render_svg
+from hadoctor.report.timeline import write_json, render_svg
 t0 = time.perf_counter()
 tl = build_timeline(sys.argv[1])
 t1 = time.perf_counter()

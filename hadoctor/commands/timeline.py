@@ -24,7 +24,7 @@ class Options:
 
 def run(options: Options) -> int:
     from hadoctor.timebounds import parse_bound
-    from hadoctor.timeline import render
+    from hadoctor.report import timeline as render
     from hadoctor.timeline.build import build_timeline
 
     if options.svg and options.html:

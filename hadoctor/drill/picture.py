@@ -47,7 +47,7 @@ def render_picture(report, fmt: str = "svg") -> str:
     """SVG (or a self-contained HTML page holding it) of the drill; InputError when the nodes'
     logs say nothing the timeline recognises."""
     from hadoctor.timeline.build import build_timeline
-    from hadoctor.timeline.render import render_svg
+    from hadoctor.report.timeline import render_svg
 
     with tempfile.TemporaryDirectory(prefix="hadoctor-drill-") as tmp:
         for node in report.nodes:

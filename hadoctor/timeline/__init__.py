@@ -3,8 +3,8 @@
 events.py (what a log line means), skew.py (clock offsets between nodes), build.py (one
 streaming pass per node, merge, ownership/outage/overlap intervals), spill.py (events and
 intervals kept in temporary files, sorted on disk: memory does not grow with the log),
-pixels.py (spans and markers merged per pixel column), render.py (text, JSON
-``hadoctor-timeline/1``, SVG, HTML).
+pixels.py (spans and markers merged per pixel column); it is shown by :mod:`hadoctor.report.timeline`
+(text, JSON ``hadoctor-timeline/1``, SVG, HTML).
 """
 
 from hadoctor.timeline.build import Timeline, build_timeline  # noqa: F401

@@ -18,7 +18,7 @@ import pytest
 from hadoctor.timeline import build, spill
 from hadoctor.timeline.build import Interval, Window, build_timeline, windows_of
 from hadoctor.timeline.pixels import MARKER_PX, MarkerBins, PixelRow, Scale
-from hadoctor.timeline.render import LEFT, RIGHT, WIDTH, render_html, render_svg, write_json
+from hadoctor.report.timeline import LEFT, RIGHT, WIDTH, render_html, render_svg, write_json
 from hadoctor.timeline.skew import estimate_offset
 from hadoctor.timeline.spill import Section, SortedSpill, Spill
 from tests.conftest import REPO

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hadoctor.timeline.build import build_timeline, to_ts
-from hadoctor.timeline.render import render_html, render_svg
+from hadoctor.report.timeline import render_html, render_svg
 from tests.conftest import REPO
 
 LAB = REPO / "tests" / "fixtures" / "lab"
