@@ -1,4 +1,4 @@
-"""The live interface table through rtnetlink (pyroute2), in the model of :mod:`hadoctor.parsers.interfaces`.
+"""The live interface table through rtnetlink (pyroute2), in the model of :mod:`hadoctor.parsers.interfaces_model`.
 
 pyroute2 costs about 0.13 s to import, so it is imported inside :func:`read_netlink`
 only. :func:`table_from_netlink` turns already-fetched messages into the model and
@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from hadoctor.errors import InputError
 from hadoctor.parsers.base import Problem
-from hadoctor.parsers.interfaces import (
+from hadoctor.parsers.interfaces_model import (
     ADDR_FLAG_BITS, IFF_RUNNING, IFF_UP, LINK_FLAG_BITS, SCOPE_NAMES, Address, Interface, InterfaceTable,
     _label, _mac,
 )
