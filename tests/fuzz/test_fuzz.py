@@ -65,8 +65,8 @@ def _timed(func: Callable[[bytes], object], data: bytes) -> None:
     start = time.perf_counter()
     func(data)
     took = time.perf_counter() - start
-    # under 50 ms is scheduling noise on a shared machine, whatever the size
-    assert took < 0.05 or took * 100_000 / max(len(data), 1) < PER_100KB, f"{took:.3f} s for {len(data)} bytes"
+    # under 0.2 s is noise on a shared machine (a first call, a collection), whatever the size
+    assert took < 0.2 or took * 100_000 / max(len(data), 1) < PER_100KB, f"{took:.3f} s for {len(data)} bytes"
 
 
 @FUZZ
