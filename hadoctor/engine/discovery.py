@@ -31,12 +31,6 @@ _LOADED: Dict[str, ModuleType] = {}
 BUILTIN_NAMESPACE = "hadoctor_builtin_rules"
 
 
-def builtin_rules(*modules: str) -> Dict[str, Rule]:
-    """The built-in rules of the named modules (``"log_auth"``, ...) by code, for code outside the
-    engine that must use a rule's own patterns (e.g. fix --authkeys reading the logs); loaded once."""
-    return {r.code: r for m in modules for r in _import_file(builtin_rules_dir() / f"{m}.py", BUILTIN_NAMESPACE)}
-
-
 def _import_file(path: Path, namespace: str) -> List[Rule]:
     key = str(path.resolve())
     if key in _LOADED:

@@ -8,14 +8,17 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from hadoctor.fix import keyfile, nodescript
 from hadoctor.fix.inspect import NodeState, hacf_pending
 from hadoctor.fix.keyfile import KeyFileError
-from hadoctor.parsers.authkeys import BAD_MODE
 
 
 def health_problems(infos: Dict[str, NodeState], planned: Sequence[str]) -> Tuple[List[str], List[str]]:
     """(reasons to refuse, warnings) about the cluster as the nodes see it now."""
+    from hadoctor.engine import ask
+
     refuse: List[str] = []
     warn: List[str] = []
     members = set(planned)
+    keys = {n: {"authkeys": i.parsed} for n, i in infos.items() if i.parsed is not None}
+    readable = {f.node for f in ask.verdict(keys, "SEC001")}  # heartbeat refuses such a file
     # a stopped heartbeat is the one reason about that node: what the others say of it follows from it
     stopped = {n for n, i in infos.items() if not i.running}
     for name, info in infos.items():
@@ -31,7 +34,7 @@ def health_problems(infos: Dict[str, NodeState], planned: Sequence[str]) -> Tupl
                 keyfile.usable_old_key(info.parsed)
             except KeyFileError as err:
                 refuse.append(f"{name}: {err}")
-            if any(p.code == BAD_MODE for p in info.parsed.problems):
+            if name in readable:
                 refuse.append(_bad_mode(name, info.mode))
             elif info.mode is not None and info.mode & 0o077:
                 warn.append(f"{name}: authkeys is mode {info.mode:04o}; the new file will be 0600")
@@ -60,8 +63,7 @@ def health_problems(infos: Dict[str, NodeState], planned: Sequence[str]) -> Tupl
         if info.out.all("leftover"):
             warn.append(f"{name}: leftovers of an interrupted run: {', '.join(info.out.all('leftover'))} "
                         "(removed by this run)")
-    fps = {n: (i.old_key.method, i.old_key.key) for n, i in infos.items() if i.old_key is not None}
-    if len({(m, k.reveal() if k else None) for m, k in fps.values()}) > 1:
+    if ask.verdict(keys, "XND004"):
         refuse.append("the nodes' active keys differ (their heartbeats may already be dropped; see LOG021): "
                       "each node's own old key is kept listed, but check the cluster first")
     return refuse, warn

@@ -242,6 +242,15 @@ def test_unhealthy_cluster_is_refused_with_the_reason(change, needle):
     assert any(needle in r for r in refuse), refuse
 
 
+def test_fix_asks_xnd004_whether_the_keys_differ_not_a_copy_of_it():
+    """Keys that differ are XND004's verdict: the same key under another index differs too (the peer has
+    no such index to check the packets with)."""
+    same_key_other_index = OLD.replace(b"auth 1", b"auth 2").replace(b"\n1 ", b"\n2 ")
+    assert same_key_other_index != OLD
+    refuse, _ = health_problems({"n1": info("n1"), "n2": info("n2", key=same_key_other_index)}, ["n1", "n2"])
+    assert any("active keys differ" in r for r in refuse), refuse
+
+
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
 def test_authkeys_heartbeat_would_refuse_is_refused_with_the_chmod(mode):
     bad = info("n2")
