@@ -3,6 +3,7 @@ does the firewall drop heartbeat's port."""
 
 from __future__ import annotations
 
+from hadoctor.parsers.hacf import DEFAULT_UDPPORT
 from hadoctor.rulekit import Doc, at, fail, rule
 
 
@@ -97,12 +98,7 @@ def nic_mismatch(node):
         "(e.g. iptables -I INPUT -p udp --dport 694 -s <peer> -j ACCEPT), or remove the DROP rule.",
 ))
 def firewall_blocks(node):
-    ports = {694}
-    hacf = node.ha_cf
-    if hacf is not None:
-        ports = set(hacf.udpport_for_media().values()) or {hacf.udpport.value if hacf.udpport else 694}
-        ports |= {m.port for m in hacf.media if m.port}
-    for port in sorted(ports):
+    for port in node.ha_cf.ports() if node.ha_cf is not None else [DEFAULT_UDPPORT]:
         rules = node.firewall.blocking_udp_port(port)
         if rules:
             yield fail(f"{len(rules)} rule(s) drop UDP port {port}",

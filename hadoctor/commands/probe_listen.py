@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from hadoctor.errors import InputError
+from hadoctor.parsers.hacf import DEFAULT_UDPPORT
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,7 @@ def run(options: Options) -> int:
             if authkeys:
                 raise
     if not ports:
-        if config is not None:
-            ports = sorted(set(config.udpport_for_media().values()) | {m.port for m in config.media if m.port})
-        ports = ports or [694]
+        ports = config.ports() if config is not None else [DEFAULT_UDPPORT]
     nodes = [n.name for n in config.nodes] if config is not None and config.nodes else None
     notes = None
     if pcap:

@@ -13,6 +13,7 @@ from hadoctor.fix import nodescript
 from hadoctor.fix.model import FixOptions, FixProgress, Refused
 from hadoctor.fix.nodescript import Output, parse_output
 from hadoctor.inputs import under_root
+from hadoctor.parsers.hacf import DEFAULT_UDPPORT
 from hadoctor.remote import Shell, host_plan
 
 INSPECT_TIMEOUT = 30.0
@@ -193,10 +194,7 @@ def read_nodes(shells: Sequence[Shell], root: str, progress: FixProgress) -> Dic
 
 def ports(info: NodeState) -> List[int]:
     """The UDP ports the node's heartbeat uses (ha.cf's udpport and mcast ports; 694 by default)."""
-    if info.hacf is None:
-        return [694]
-    found = set(info.hacf.udpport_for_media().values()) | {m.port for m in info.hacf.media if m.port}
-    return sorted(found) or [694]
+    return info.hacf.ports() if info.hacf is not None else [DEFAULT_UDPPORT]
 
 
 def keepalive_s(info: NodeState) -> float:

@@ -374,6 +374,18 @@ class HaCf:
         """
         return {kind: setting.value for kind, setting in self.plugin_ports.items()}
 
+    def ports(self) -> List[int]:
+        """Every UDP port heartbeat's traffic uses: each udp plugin's port and the explicit ports of media
+        lines; with no udp medium, ``udpport`` (or heartbeat's default 694).
+
+        >>> parse_hacf(b"udpport 700\\nbcast eth0\\nmcast eth1 239.0.0.1 701 1 0\\n").ports()
+        [700, 701]
+        >>> parse_hacf(b"serial /dev/ttyS0\\n").ports()
+        [694]
+        """
+        ports = set(self.udpport_for_media().values()) | {m.port for m in self.media if m.port}
+        return sorted(ports or {self.udpport.value if self.udpport else DEFAULT_UDPPORT})
+
     # -- behaviour ----------------------------------------------------------------------
     @property
     def auto_failback(self) -> Setting:

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 
 from hadoctor.errors import InputError
 from hadoctor.jsondoc import ListOf, MapOf, Obj, load
+from hadoctor.parsers.hacf import DEFAULT_UDPPORT
 
 #: What :func:`from_listen_json` relies on in a ``probe listen --format json`` report.
 LISTEN_SHAPE = Obj({
@@ -76,10 +77,9 @@ def from_pcap(path: str, authkeys=None, hacf=None) -> WireObservation:
     from hadoctor.wire.pcap import heartbeat_packets
     from hadoctor.wire.summary import summarize
 
-    ports = {694}
+    ports = set(hacf.ports() if hacf is not None else [DEFAULT_UDPPORT])
     nodes = None
     if hacf is not None:
-        ports = set(hacf.udpport_for_media().values()) | {m.port for m in hacf.media if m.port} or {694}
         nodes = [n.name for n in hacf.nodes] or None
     packets = heartbeat_packets(path, ports)  # heartbeat messages on any port count: a capture is a recording
     return from_summary(summarize(packets, authkeys, nodes), path)
