@@ -125,7 +125,7 @@ def media_iface_missing(node):
 
 
 @rule("NET005", "/etc/hosts gives a node an address it does not have", severity="warning",
-      needs=("hosts",), wants=("ha_cf",), doc=Doc(
+      needs=("hosts",), wants=("ha_cf", "addresses"), doc=Doc(
     meaning="/etc/hosts on this node maps a cluster node's name to an address that node does not carry (per "
             "its own `ip a`). ucast lines and tools that use the name (ha_propagate, ssh, the admin) then reach "
             "the wrong host or nothing.",

@@ -58,6 +58,18 @@ from hadoctor.remote import (
     local_node_name,
     quote,
 )
+from hadoctor.parsers.asterisk import SERVICE_FILES
+from hadoctor.snapshot.registry import (
+    ASTERISK_DIR,
+    AUTHKEYS_PATH,
+    DATUMS,
+    HACF_PATH,
+    HARESOURCES_PATH,
+    HOSTS_PATH,
+    NODEINFO_PATH,
+    RESOURCE_DIR,
+    all_commands,
+)
 from hadoctor.timebounds import parse_bound
 
 DEFAULT_WINDOW = timedelta(hours=72)
@@ -67,19 +79,6 @@ COMMAND_TIMEOUT = 20
 #: stonith_host parameters are masked in ha.cf; those this long (passwords, not logins like admin/root) that
 #: are no host name or address are also scrubbed from every other member
 STONITH_SCRUB = 8
-ASTERISK_FILES = ("sip.conf", "iax.conf", "h323.conf", "manager.conf", "mor.conf")
-PACKAGES = ("heartbeat", "cluster-glue", "resource-agents", "libheartbeat2", "pacemaker", "cluster-glue-libs",
-            "heartbeat-libs")
-
-#: which bundle files feed which datum (for "could not be evaluated" reasons in check)
-DATUM_FILES = {
-    "ha_cf": ("ha.cf",), "haresources": ("haresources",), "authkeys": (AUTHKEYS_META,),
-    "addresses": ("ip-j-a.json", "ip-a.txt", "ifconfig.txt"), "packages": ("packages.txt",),
-    "uname": ("uname-n.txt",), "hosts": ("hosts",), "resource_scripts": ("resource-scripts.txt",),
-    "boot_services": ("boot-services.txt",), "firewall": ("nft-ruleset.txt", "iptables-save.txt"),
-    "log": ("log",), "service_configs": ("services",),
-}
-
 
 # --------------------------------------------------------------------------- the scripts
 
@@ -100,44 +99,28 @@ def inventory_script(root: str, nonce: str) -> str:
         ("uname", "uname -n"),
         ("clock", "d=$(date +%s.%N 2>/dev/null); case \"$d\" in *N*|*.|'') d=$(date +%s);; esac; echo \"$d\"; "
                   "date '+%Y-%m-%d %H:%M:%S %z'"),
-        ("nodeinfo", 'catf nodeinfo "$R/etc/ha.d/nodeinfo"'),
-        ("ha.cf", 'catf ha.cf "$R/etc/ha.d/ha.cf"'),
-        ("haresources", 'catf haresources "$R/etc/ha.d/haresources"'),
+        ("nodeinfo", f'catf nodeinfo "$R{NODEINFO_PATH}"'),
+        ("ha.cf", f'catf ha.cf "$R{HACF_PATH}"'),
+        ("haresources", f'catf haresources "$R{HARESOURCES_PATH}"'),
         ("logd.cf", 'catf logd.cf "$R/etc/logd.cf"'),
         ("syslog.conf", 'for f in "$R/etc/syslog.conf" "$R/etc/rsyslog.conf" "$R"/etc/rsyslog.d/*.conf; do '
                         '[ -f "$f" ] && { echo "### $f"; cat "$f"; }; done; true'),
-        ("authkeys", 'catf authkeys "$R/etc/ha.d/authkeys"'),
-        ("authkeys.stat", 'f="$R/etc/ha.d/authkeys"; if [ -e "$f" ]; then stat -c \'%a %U %G\' "$f" 2>/dev/null '
+        ("authkeys", f'catf authkeys "$R{AUTHKEYS_PATH}"'),
+        ("authkeys.stat", f'f="$R{AUTHKEYS_PATH}"; if [ -e "$f" ]; then stat -c \'%a %U %G\' "$f" 2>/dev/null '
                           '|| ls -ld "$f" | awk \'{print $1, $3, $4}\'; fi'),
     ]
     return SCRIPT_HEADER + f"R={r}\n" + _sections(nonce, items)
 
 
-#: (item name, output file, tool that must exist ('' none), command for `sh -c`, or None for a plain argv)
-COMMANDS: Tuple[Tuple[str, str, str, str], ...] = (
-    ("ip a", "ip-a.txt", "ip", "ip a"),
-    ("ip -j a", "ip-j-a.json", "ip", "ip -j a"),
-    ("ifconfig -a", "ifconfig.txt", "ifconfig", "command -v ip >/dev/null 2>&1 && exit 0; ifconfig -a"),
+#: (item name, output file, tool that must exist ('' none), command for `sh -c`): every datum's commands
+#: (hadoctor.snapshot.registry: the live loader runs the same ones), then what only a bundle keeps for people
+COMMANDS: Tuple[Tuple[str, str, str, str], ...] = tuple((c.item, c.file, c.tool, c.sh) for c in all_commands()) + (
     ("routes", "routes.txt", "", "if command -v ip >/dev/null 2>&1; then ip route show table all; ip -6 route show "
                                  "table all; else netstat -rn; fi"),
-    ("uname -n", "uname-n.txt", "uname", "uname -n"),
     ("uname -a", "uname-a.txt", "uname", "uname -a"),
     ("os release", "os-release.txt", "", "for f in /etc/os-release /etc/redhat-release /etc/debian_version; do "
                                          "[ -f \"$f\" ] && { echo \"### $f\"; cat \"$f\"; }; done; true"),
-    ("packages", "packages.txt", "", "if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W "
-                                     "-f '${Package}\\t${Version}\\n' " + " ".join(PACKAGES) + " 2>/dev/null; rc=$?; [ $rc -le 1 ] || exit $rc; "
-                                     "elif command -v rpm >/dev/null 2>&1; then rpm -qa "
-                                     + " ".join(PACKAGES) + "; else echo 'no dpkg-query or rpm' >&2; exit 127; fi"),
-    ("boot services", "boot-services.txt", "", "if [ -d /run/systemd/system ] && command -v systemctl >/dev/null "
-                                               "2>&1; then systemctl list-unit-files --type=service --no-legend; "
-                                               "elif command -v chkconfig >/dev/null 2>&1; then chkconfig --list; "
-                                               "else echo 'neither systemd nor chkconfig' >&2; exit 127; fi"),
-    ("iptables-save", "iptables-save.txt", "iptables-save", "iptables-save"),
     ("ip6tables-save", "ip6tables-save.txt", "ip6tables-save", "ip6tables-save"),
-    ("nft list ruleset", "nft-ruleset.txt", "nft", "nft list ruleset"),
-    ("resource scripts", "resource-scripts.txt", "", "for f in \"$R\"/etc/ha.d/resource.d/* \"$R\"/etc/init.d/*; do "
-                                                     "[ -f \"$f\" ] || continue; g=${f#\"$R\"}; if [ -x \"$f\" ]; "
-                                                     "then echo \"x $g\"; else echo \"- $g\"; fi; done"),
     ("heartbeat binaries", "ha-bin.txt", "", "for d in /usr/lib/heartbeat /usr/lib64/heartbeat /usr/libexec/heartbeat "
                                              "/etc/init.d/heartbeat /lib/systemd/system/heartbeat.service "
                                              "/usr/lib/systemd/system/heartbeat.service; do [ -e \"$d\" ] && "
@@ -380,7 +363,7 @@ class NodeCollector:
                 (self.dir / file).write_bytes(masked)
                 if name == "ha.cf":
                     self.result.stonith |= found
-                    hacf = parse_hacf(data, "/etc/ha.d/ha.cf")
+                    hacf = parse_hacf(data, HACF_PATH)
                     self.result.names |= {n.lower() for n in hacf.node_names}
                 self._item(name, file, "ok", command=f"cat /etc/ha.d/{name}" if name != "syslog.conf" else "cat",
                            rc=0, size=len(masked))
@@ -397,7 +380,7 @@ class NodeCollector:
                 mode, owner, group = parse_stat_line(stat.decode("utf-8", "replace"))
             except ValueError:
                 pass
-            model = parse_authkeys(keydata, "/etc/ha.d/authkeys", mode=mode, owner=owner, group=group, salt=self.salt)
+            model = parse_authkeys(keydata, AUTHKEYS_PATH, mode=mode, owner=owner, group=group, salt=self.salt)
             for key in model.keys.values():
                 if key.key is not None:
                     self.result.secrets.add(key.key.reveal())
@@ -419,7 +402,8 @@ class NodeCollector:
     def _collect(self) -> None:
         targets = log_targets(self.hacf, self.logd, self.syslog_conf)
         self.log_why = dict(targets)
-        files = [("hosts", "/etc/hosts")] + [(f"services/{n}", f"/etc/asterisk/{n}") for n in ASTERISK_FILES]
+        files = [(spec.files[0], spec.live_paths[0]) for spec in DATUMS.values() if spec.bundle_copy]
+        files += [(f"{DATUMS['service_configs'].files[0]}{n}", f"{ASTERISK_DIR}/{n}") for n in SERVICE_FILES]
         stamp = None
         if self.since is not None:
             stamp = (self.since - timedelta(minutes=1)).strftime("%Y%m%d%H%M.%S")
@@ -481,10 +465,10 @@ class NodeCollector:
 
     def _file_member(self, path: str, root: str, reader, info: tarfile.TarInfo) -> None:
         original = path[len(root):] if root and path.startswith(root + "/") else path
-        if original == "/etc/hosts":
-            self._write_text("hosts", reader.read(), redact.mask_text)
+        if original == HOSTS_PATH:
+            self._write_text(DATUMS["hosts"].files[0], reader.read(), redact.mask_text)
             return
-        if original.startswith("/etc/asterisk/"):
+        if original.startswith(ASTERISK_DIR + "/"):
             self._write_text("services/" + os.path.basename(original), reader.read(), redact.mask_conf)
             return
         # a log: to a temp file, then trimmed into the node folder
@@ -533,7 +517,7 @@ class NodeCollector:
             listing = ""
         for line in listing.splitlines():
             path = line[2:].strip()
-            if path.startswith("/etc/ha.d/resource.d/"):
+            if path.startswith(RESOURCE_DIR + "/"):
                 extra.add(os.path.basename(path))
         tags = frozenset(extra)
         return lambda rec: is_cluster_record(rec, tags)

@@ -6,20 +6,17 @@ from __future__ import annotations
 from typing import Dict, List
 
 from hadoctor.bundle import AUTHKEYS_META_SHAPE
-from hadoctor.bundle.collect import DATUM_FILES
 from hadoctor.jsondoc import load
 from hadoctor.parsers.authkeys import AuthKey, Authkeys
 from hadoctor.parsers.base import Problem, to_int
-
-#: missing-data reasons the folder loader gives when a file is simply absent
-_ABSENT = ("not present in this snapshot", "no log file found", "no Asterisk/MOR files")
+from hadoctor.snapshot.registry import ABSENT, ASTERISK_DIR, AUTHKEYS_PATH, DATUMS, FAILED, bundle_files
 
 
 def authkeys_from_meta(data: bytes, path: str = "authkeys.json") -> Authkeys:
     """Rebuild the authkeys model (without keys) from a bundle's authkeys.json; InputError when malformed."""
     doc = load(data, path, AUTHKEYS_META_SHAPE, "the bundle's authkeys.json is damaged; collect the bundle again")
     mode = doc.get("mode")
-    model = Authkeys(doc.get("path") or "/etc/ha.d/authkeys",
+    model = Authkeys(doc.get("path") or AUTHKEYS_PATH,
                      auth_lines=[(a["index"], a["line"]) for a in doc.get("auth_lines", [])],
                      active_index=doc.get("active_index"),
                      mode=to_int(mode, 8) if mode is not None else None,
@@ -64,18 +61,18 @@ def apply_manifest(cluster, manifest: dict, folders: Dict[str, str]) -> None:
         by_file: Dict[str, dict] = {}
         for item in items:
             by_file.setdefault(item.get("file") or "", item)
-        for datum, files in DATUM_FILES.items():
+        for datum in DATUMS:
+            files = bundle_files(datum)
             current = node.data.get(datum)
-            if current is None or current.present:
-                continue
-            if current.missing and not current.missing.startswith(_ABSENT):
-                continue
-            reasons = [_item_reason(node.name, by_file[f]) for f in files
-                       if f in by_file and by_file[f].get("status") not in ("ok", "skipped")]
+            if current is None or current.present or current.kind != ABSENT:
+                continue  # present, or unreadable here: the folder's own reason stands
+            tried_items = [by_file[f] for f in files if f in by_file and by_file[f].get("status") not in ("ok", "skipped")]
+            reasons = [_item_reason(node.name, item) for item in tried_items]
+            kind = FAILED if any(i.get("status") in ("error", "timeout") for i in tried_items) else ABSENT
             if datum == "service_configs":
                 tried = [i for i in items if str(i.get("file", "")).startswith("services/")]
                 if tried and all(i.get("status") == "missing" for i in tried):
-                    reasons = [f"bundle on {node.name}: no Asterisk/MOR files in /etc/asterisk"]
+                    reasons = [f"bundle on {node.name}: no Asterisk/MOR files in {ASTERISK_DIR}"]
             if datum == "log":
                 tried = [f"{e.get('source')}: {e.get('status')}" for e in entry.get("logs") or []]
                 if tried:
@@ -83,7 +80,7 @@ def apply_manifest(cluster, manifest: dict, folders: Dict[str, str]) -> None:
                                f"({(entry.get('window') or {}).get('since')} .. "
                                f"{(entry.get('window') or {}).get('until') or 'collection'}); " + "; ".join(tried)]
             if reasons:
-                node.mark_missing(datum, "; ".join(reasons), current.source)
+                node.mark_missing(datum, "; ".join(reasons), current.source, kind)
         failed: List[str] = [f"{i.get('name')} ({i.get('status')})" for i in items
                              if i.get("status") in ("timeout", "error") and i.get("file") not in _fed()]
         if failed:
@@ -95,4 +92,4 @@ def apply_manifest(cluster, manifest: dict, folders: Dict[str, str]) -> None:
 
 
 def _fed() -> set:
-    return {f for files in DATUM_FILES.values() for f in files}
+    return {f for datum in DATUMS for f in bundle_files(datum)}

@@ -190,57 +190,54 @@ def obfuscate_tree(staging, manifest: dict, nodes) -> Tuple[dict, dict]:
     import os
     from pathlib import Path
 
-    from hadoctor.parsers.hacf import parse_hacf
-    from hadoctor.parsers.haresources import parse_haresources
-    from hadoctor.parsers.hosts import parse_hosts
-    from hadoctor.parsers.interfaces import parse_interfaces
+    from hadoctor.snapshot.loader import load_node_folder
+    from hadoctor.snapshot.registry import NODEINFO_PATH
 
     staging = Path(staging)
     ob = Obfuscator()
     folders = sorted(p for p in staging.iterdir() if p.is_dir())
+    # the node folders read as check reads them (the registry's files and parsers), only what names things
+    loaded = {f: load_node_folder(f, only=("haresources", "addresses", "ha_cf", "uname", "hosts")) for f in folders}
+
+    def parsed(folder: Path, datum: str):
+        return loaded[folder].find(datum)
     member_names = {n.lower() for n in nodes}
     for folder in folders:               # VIPs first: an address's first role wins
-        f = folder / "haresources"
-        if f.is_file():
-            for res in parse_haresources(f.read_bytes(), str(f)).ip_resources:
-                if res.ip is not None:
-                    ob.add_address(res.ip.address, "vip")
-                    if res.ip.interface is not None:
-                        ob.learn_network(str(res.ip.interface))
+        haresources = parsed(folder, "haresources")
+        for res in haresources.ip_resources if haresources is not None else ():
+            if res.ip is not None:
+                ob.add_address(res.ip.address, "vip")
+                if res.ip.interface is not None:
+                    ob.learn_network(str(res.ip.interface))
     for folder in folders:
         member_names.add(folder.name.lower())
-        for name in ("ip-j-a.json", "ip-a.txt", "ifconfig.txt"):
-            f = folder / name
-            if f.is_file():
-                table = parse_interfaces(f.read_bytes(), str(f))
-                for _iface, addr in table.addresses():
-                    ob.learn_network(str(addr.interface))
-                    ob.add_address(str(addr.ip), "node")
-                break
-        f = folder / "ha.cf"
-        if f.is_file():
-            cf = parse_hacf(f.read_bytes(), str(f))
+        table = parsed(folder, "addresses")
+        for _iface, addr in table.addresses() if table is not None else ():
+            ob.learn_network(str(addr.interface))
+            ob.add_address(str(addr.ip), "node")
+        cf = parsed(folder, "ha_cf")
+        if cf is not None:
             member_names |= {n.lower() for n in cf.node_names}
             for m in cf.media:
                 for attr in ("peer", "group"):
                     value = getattr(m, attr, None)
                     if value:
                         ob.add_address(str(value), "peer" if attr == "peer" else "group")
-        for f in (folder / "uname-n.txt", folder / "nodeinfo"):
-            if f.is_file():
-                for line in f.read_text(errors="replace").splitlines()[:1]:
-                    member_names.add(line.strip().lower())
+        uname = parsed(folder, "uname")
+        nodeinfo = folder / os.path.basename(NODEINFO_PATH)
+        for first in ([uname] if uname else []) + (nodeinfo.read_text(errors="replace").splitlines()[:1]
+                                                  if nodeinfo.is_file() else []):
+            member_names.add(first.strip().lower())
     for name in member_names:
         ob.add_name(name, "node")
     for folder in folders:
-        f = folder / "hosts"
-        if f.is_file():
-            for entry in parse_hosts(f.read_bytes(), str(f)).entries:
-                if _keep(entry.address):
-                    continue
-                for n in entry.names:
-                    short = n.lower().split(".")[0]
-                    ob.add_name(n.lower(), "node" if short in member_names else "host")
+        hosts = parsed(folder, "hosts")
+        for entry in hosts.entries if hosts is not None else ():
+            if _keep(entry.address):
+                continue
+            for n in entry.names:
+                short = n.lower().split(".")[0]
+                ob.add_name(n.lower(), "node" if short in member_names else "host")
     ob.finish()
     for path in sorted(staging.rglob("*")):
         if not path.is_file():

@@ -58,7 +58,12 @@ def _run(target: Optional[str], *, fmt: str, select: List[str], ignore: List[str
     from hadoctor.engine.runner import run
     from hadoctor.snapshot.loader import load_target
 
-    cluster = load_target(target, root=root)
+    from hadoctor.engine.runner import data_needed
+    from hadoctor.snapshot.registry import CORE_DATA
+
+    # the selected rules' data, and the core data whose absence makes the exit code 3
+    only = data_needed(rules)
+    cluster = load_target(target, root=root, only=None if only is None else only | set(CORE_DATA))
     report = run(cluster, rules, suppressions=supps, catalogue=catalogue)
     code = exit_code(report, fail_on)
     if fmt == "json":

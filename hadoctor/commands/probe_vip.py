@@ -47,7 +47,7 @@ def probe_target(target: Optional[str] = None, *, root: str = "/", vips: Sequenc
     if target is not None:
         from hadoctor.snapshot.loader import load_target
 
-        cluster = load_target(target, root=root)
+        cluster = load_target(target, root=root, only=("haresources", "addresses"))
         owners = cluster
         if not targets:
             for node in cluster.nodes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from hadoctor.engine.model import Finding, Rule
+from hadoctor.rulemodel import Finding, Rule
 
 
 def rule(code: str) -> Rule:

@@ -152,6 +152,17 @@ def needed_derivations(rules: Iterable[Rule]) -> List[Derivation]:
     return ordered
 
 
+def data_needed(rules: Iterable[Rule]) -> Optional[set]:
+    """The data (datum names) ``rules`` and the derivations they name read: what the loader must load.
+    None (everything) when an HDR rule is selected: HDR001 runs the rules suppressions name."""
+    rules = list(rules)
+    if any(r.family == ENGINE_FAMILY for r in rules):
+        return None
+    names = {n for r in rules for n in r.needs + r.wants}
+    names |= {n for d in needed_derivations(rules) for n in d.needs}
+    return names - set(DERIVATIONS)
+
+
 def _derive(d: Derivation, node: NodeView, strict: bool) -> None:
     from hadoctor.snapshot.model import Datum
 

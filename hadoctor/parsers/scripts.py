@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from hadoctor.inputs import under_root
 from hadoctor.parsers.base import Problem, numbered_lines, shorten, to_int
 
 #: ResourceManager looks in resource.d first, then init.d
@@ -81,19 +80,3 @@ def parse_script_listing(data: bytes, path: str = "resource-scripts.txt") -> Scr
             continue
         result.scripts.append(Script(target, executable, number))
     return result
-
-
-def list_live(root: str = "/") -> bytes:
-    """The same listing for the live host (used by the loader only)."""
-    lines = []
-    for folder in SEARCH_DIRS:
-        real = under_root(root, folder)
-        try:
-            names = sorted(os.listdir(real))
-        except OSError:
-            continue
-        for name in names:
-            full = os.path.join(real, name)
-            if os.path.isfile(full):
-                lines.append(f"{'x' if os.access(full, os.X_OK) else '-'} {folder}/{name}")
-    return ("\n".join(lines) + "\n").encode()

@@ -30,7 +30,8 @@ def snapshot_to_dict(cluster: ClusterSnapshot) -> dict:
                 "origin": node.origin,
                 "notes": node.notes,
                 "data": {
-                    name: {"source": d.source, "missing": d.missing or None, "value": _jsonable(d.value)}
+                    name: {"source": d.source, "missing": d.missing or None, "missing_kind": d.kind or None,
+                           "value": _jsonable(d.value)}
                     for name, d in sorted(node.data.items())
                 },
             }

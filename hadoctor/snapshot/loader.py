@@ -1,7 +1,11 @@
 """Build snapshots from a target: the live host, or a folder with one sub-folder per node.
 
-This is the only layer that opens files or runs commands. A datum that cannot be
-read is recorded as missing with the reason; it never aborts the whole load.
+Where each datum comes from is said once, by its spec in :mod:`hadoctor.snapshot.registry`; this module
+follows the specs (a parser on the first present file, the live host's file, command alternatives or
+reader) and has one function for each datum the registry marks special. A datum that cannot be read is
+recorded as missing with the reason and its kind (absent, unreadable, failed); it never aborts the
+whole load. ``only`` names the data a command needs: the others are not read (a capture is not decoded
+for a command that never looks at it).
 """
 
 from __future__ import annotations
@@ -11,14 +15,23 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Collection, Dict, List, Optional
 
 from hadoctor.errors import InputError
 from hadoctor.inputs import read_bytes, read_config, under_root
 from hadoctor.remote import local_node_name
 from hadoctor.snapshot.logsource import LogSource
 from hadoctor.snapshot.model import ClusterSnapshot, NodeSnapshot
-from hadoctor.snapshot.registry import DATUMS, NODE_MARKERS
+from hadoctor.snapshot.registry import (
+    ABSENT,
+    AUTHKEYS_PATH,
+    ASTERISK_DIR,
+    DATUMS,
+    FAILED,
+    NODE_MARKERS,
+    UNREADABLE,
+    parsed_data,
+)
 
 COMMAND_TIMEOUT = 10.0
 SUPPRESSIBLE = ("ha_cf", "haresources")  # files whose "# hadoctor: ignore=..." comments count
@@ -26,21 +39,26 @@ TARGET_HINT = ("give a folder with one sub-folder per node (ha.cf, haresources, 
                "ip-a.txt ...; see docs/architecture.md), or no TARGET to examine this host")
 
 
-def load_target(target: Optional[str], *, root: str = "/") -> ClusterSnapshot:
-    """Load what the user named. ``None`` means the live host."""
+#: data every load reads whatever was asked: a node's name comes from them (and a log's name from ha.cf)
+ALWAYS = ("ha_cf", "uname", "log")
+
+
+def load_target(target: Optional[str], *, root: str = "/", only: Optional[Collection[str]] = None) -> ClusterSnapshot:
+    """Load what the user named. ``None`` means the live host. ``only``: the data to read (None: all)."""
+    want = None if only is None else set(only) | set(ALWAYS)
     if target is None:
-        return load_live(root)
+        return load_live(root, want)
     path = Path(target)
     if not path.exists():
         raise InputError(target, "no such file or directory", TARGET_HINT)
     if not path.is_dir():
-        return load_bundle(target)
+        return load_bundle(target, want)
     if not os.access(path, os.R_OK | os.X_OK):
         raise InputError(target, "permission denied", "run as a user who can read the folder")
-    return _load_folder_target(path)
+    return _load_folder_target(path, want)
 
 
-def load_bundle(target: str) -> ClusterSnapshot:
+def load_bundle(target: str, only: Optional[Collection[str]] = None) -> ClusterSnapshot:
     """A support bundle (``hadoctor bundle create``): unpacked safely (hadoctor.bundle.archive), then read
     like a folder of node folders; the manifest's failed, timed-out or unreachable items become the
     reasons of missing data and cluster notes."""
@@ -53,7 +71,7 @@ def load_bundle(target: str) -> ClusterSnapshot:
     folders = [d for d in sorted(opened.root.iterdir()) if d.is_dir() and is_node_folder(d)]
     cluster = ClusterSnapshot(target=target, context="bundle")
     for folder in folders:
-        node = load_node_folder(folder)
+        node = load_node_folder(folder, only)
         node.origin = f"bundle {target}:{folder.name}"
         cluster.nodes.append(node)
     for node in cluster.nodes:
@@ -100,7 +118,7 @@ def _relabel(node: NodeSnapshot, prefix: str, label: str) -> None:
     node.origin = fix(node.origin)
 
 
-def _load_folder_target(path: Path) -> ClusterSnapshot:
+def _load_folder_target(path: Path, only: Optional[Collection[str]] = None) -> ClusterSnapshot:
     target = str(path)
     if is_node_folder(path):
         folders = [path]
@@ -110,8 +128,8 @@ def _load_folder_target(path: Path) -> ClusterSnapshot:
         raise InputError(target, "holds no node folder", TARGET_HINT)
     cluster = ClusterSnapshot(target=str(path), context="folder")
     for folder in folders:
-        cluster.nodes.append(load_node_folder(folder))
-    if folders != [path]:
+        cluster.nodes.append(load_node_folder(folder, only))
+    if folders != [path] and (only is None or "wire" in only):
         for node, folder in zip(cluster.nodes, folders):
             _load_wire(node, folder, path / "heartbeat.pcap")
     _check_unique_names(cluster)
@@ -131,21 +149,23 @@ def _check_unique_names(cluster: ClusterSnapshot) -> None:
 
 # --- one node from a folder ---------------------------------------------------------------
 
-def load_node_folder(folder: Path) -> NodeSnapshot:
+def load_node_folder(folder: Path, only: Optional[Collection[str]] = None) -> NodeSnapshot:
     node = NodeSnapshot(name=folder.name, origin=f"folder {folder}")
-    for name in ("ha_cf", "haresources", "addresses", "packages", "hosts", "firewall", "resource_scripts",
-                 "boot_services"):
-        _load_parsed(node, name, _first_existing(folder, DATUMS[name].folder_files))
-    if not (folder / "authkeys").exists() and (folder / "authkeys.json").is_file():
-        _load_authkeys_meta(node, folder / "authkeys.json")
-    else:
-        _load_authkeys(node, folder / "authkeys", stat_file=folder / "authkeys.stat")
-    _load_service_configs(node, folder / "services")
-    _load_uname_folder(node, folder)
+    for spec in parsed_data(only):
+        _load_parsed(node, spec.name, _first_existing(folder, spec.files))
+    if only is None or "authkeys" in only:
+        meta = folder / DATUMS["authkeys"].files[1]
+        if not (folder / "authkeys").exists() and meta.is_file():
+            _load_authkeys_meta(node, meta)
+        else:
+            _load_authkeys(node, folder / "authkeys", stat_file=folder / "authkeys.stat")
+    if only is None or "service_configs" in only:
+        _load_service_configs(node, folder / DATUMS["service_configs"].files[0])
     _load_log(node, _folder_log_candidates(folder, node))
     node.name = _folder_node_name(folder, node)
     _bind_suppressions(node)
-    _load_wire(node, folder, None)
+    if only is None or "wire" in only:
+        _load_wire(node, folder, None)
     if node.name != folder.name.lower():
         node.notes.append(f"folder {folder.name!r} holds node {node.name!r} (name from the node's own data)")
     return node
@@ -170,7 +190,7 @@ def _read(node: NodeSnapshot, name: str, path: Optional[Path]) -> Optional[bytes
     try:
         return read_config(str(path))
     except InputError as err:
-        node.mark_missing(name, err.reason, str(path))
+        node.mark_missing(name, err.reason, str(path), UNREADABLE)
         return None
 
 
@@ -221,7 +241,7 @@ def _load_authkeys_meta(node: NodeSnapshot, path: Path) -> None:
     try:
         model = authkeys_from_meta(read_bytes(str(path)), str(path))
     except InputError as err:
-        node.mark_missing("authkeys", f"unreadable authkeys metadata: {err}", str(path))
+        node.mark_missing("authkeys", f"unreadable authkeys metadata: {err}", str(path), UNREADABLE)
         return
     node.put("authkeys", model, f"{path} (bundle metadata: mode, methods, keyed fingerprints; no key)")
 
@@ -261,7 +281,7 @@ def _load_wire(node: NodeSnapshot, folder: Path, shared_pcap: Optional[Path]) ->
             node.put("wire", wire_datum.from_pcap(str(pcap), node.find("authkeys"), node.find("ha_cf")), str(pcap))
             return
     except (InputError, ValueError, KeyError) as err:
-        node.mark_missing("wire", f"unreadable capture: {err}", str(listen_json))
+        node.mark_missing("wire", f"unreadable capture: {err}", str(listen_json), UNREADABLE)
         return
     node.mark_missing("wire", "no capture (heartbeat.pcap or probe-listen.json) in this snapshot")
 
@@ -284,12 +304,6 @@ def _load_service_configs(node: NodeSnapshot, folder: Path) -> None:
         node.mark_missing("service_configs", f"no Asterisk/MOR files in {folder}")
 
 
-def _load_uname_folder(node: NodeSnapshot, folder: Path) -> None:
-    data = _read(node, "uname", _first_existing(folder, DATUMS["uname"].folder_files))
-    if data is not None:
-        node.put("uname", data.decode("utf-8", "replace").strip(), str(folder / "uname-n.txt"))
-
-
 def _configured_log_names(node: NodeSnapshot) -> List[str]:
     hacf = node.find("ha_cf")
     names = []
@@ -303,7 +317,7 @@ def _configured_log_names(node: NodeSnapshot) -> List[str]:
 
 
 def _folder_log_candidates(folder: Path, node: NodeSnapshot) -> List[Path]:
-    names = [os.path.basename(n) for n in _configured_log_names(node)] + list(DATUMS["log"].folder_files)
+    names = [os.path.basename(n) for n in _configured_log_names(node)] + list(DATUMS["log"].files)
     return [folder / n for n in dict.fromkeys(names)]
 
 
@@ -311,7 +325,7 @@ def _load_log(node: NodeSnapshot, candidates: List[Path]) -> None:
     for path in candidates:
         if path.is_file():
             if not os.access(path, os.R_OK):
-                node.mark_missing("log", "permission denied", str(path))
+                node.mark_missing("log", "permission denied", str(path), UNREADABLE)
                 return
             node.put("log", LogSource.from_path(str(path)), str(path))
             return
@@ -361,28 +375,26 @@ def _log_host(node: NodeSnapshot, sample: int = 200) -> Optional[str]:
 
 # --- the live host --------------------------------------------------------------------------
 
-def load_live(root: str = "/") -> ClusterSnapshot:
+def load_live(root: str = "/", only: Optional[Collection[str]] = None) -> ClusterSnapshot:
     """The local node, read in place. ``root`` prefixes every path (for tests and chroots)."""
     name = local_node_name(root)
     node = NodeSnapshot(name=name, origin="live host" + ("" if root == "/" else f" (root {root})"))
-    for datum in ("ha_cf", "haresources", "hosts"):
-        path = _first_live(root, DATUMS[datum].live_paths)
-        if path is None:
-            node.mark_missing(datum, "no " + " or ".join(under_root(root, p) for p in DATUMS[datum].live_paths))
-        else:
-            _load_parsed(node, datum, path)
-    _load_authkeys(node, Path(under_root(root, "/etc/ha.d/authkeys")), live=True)
-    node.put("uname", os.uname().nodename, "uname(2)")
-    _load_service_configs(node, Path(under_root(root, "/etc/asterisk")))
+    for spec in parsed_data(only):
+        if spec.live_paths:
+            path = _first_live(root, spec.live_paths)
+            if path is None:
+                node.mark_missing(spec.name, "no " + " or ".join(under_root(root, p) for p in spec.live_paths))
+            else:
+                _load_parsed(node, spec.name, path)
+        elif spec.live_reader:
+            _load_reader(node, spec.name)
+        elif spec.commands:
+            _load_commands(node, spec.name, root)
+    if only is None or "authkeys" in only:
+        _load_authkeys(node, Path(under_root(root, AUTHKEYS_PATH)), live=True)
+    if only is None or "service_configs" in only:
+        _load_service_configs(node, Path(under_root(root, ASTERISK_DIR)))
     _load_log(node, [Path(under_root(root, p)) for p in _configured_log_names(node) + list(DATUMS["log"].live_paths)])
-    _load_live_addresses(node)
-    _load_command(node, "packages", _package_command())
-    _load_command(node, "firewall", _firewall_command())
-    _load_command(node, "boot_services", _boot_command())
-    from hadoctor.parsers.scripts import list_live, parse_script_listing
-
-    node.put("resource_scripts", parse_script_listing(list_live(root), "resource scripts"),
-             "/etc/ha.d/resource.d, /etc/init.d")
     _bind_suppressions(node)
     return ClusterSnapshot(target="live host", context="live", nodes=[node])
 
@@ -395,52 +407,37 @@ def _first_live(root: str, paths) -> Optional[Path]:
     return None
 
 
-def _load_live_addresses(node: NodeSnapshot) -> None:
+def _load_reader(node: NodeSnapshot, name: str) -> None:
+    spec = DATUMS[name]
+    source = spec.live_reader.rpartition(":")[2].replace("read_", "", 1)  # read_netlink -> "netlink"
     try:
-        from hadoctor.parsers.interfaces_netlink import read_netlink
-
-        node.put("addresses", read_netlink(), "netlink")
+        node.put(name, spec.live_function()(), source)
     except Exception as exc:  # noqa: BLE001 - netlink can fail in many ways; record why and go on
-        node.mark_missing("addresses", f"netlink failed: {exc}", "netlink")
+        node.mark_missing(name, f"{source} failed: {exc}", source, FAILED)
 
 
-def _package_command() -> Optional[List[str]]:
-    names = ["heartbeat", "cluster-glue", "resource-agents", "libheartbeat2", "pacemaker"]
-    if shutil.which("dpkg-query"):
-        return ["dpkg-query", "-W", "-f", "${Package}\t${Version}\n"] + names
-    if shutil.which("rpm"):
-        return ["rpm", "-q"] + names
-    return None
-
-
-def _firewall_command() -> Optional[List[str]]:
-    if shutil.which("nft"):
-        return ["nft", "list", "ruleset"]
-    if shutil.which("iptables-save"):
-        return ["iptables-save"]
-    return None
-
-
-def _boot_command() -> Optional[List[str]]:
-    if os.path.isdir("/run/systemd/system") and shutil.which("systemctl"):
-        return ["systemctl", "list-unit-files", "--type=service", "--no-legend"]
-    if shutil.which("chkconfig"):
-        return ["chkconfig", "--list"]
-    return None
-
-
-def _load_command(node: NodeSnapshot, name: str, argv: Optional[List[str]]) -> None:
-    if argv is None:
-        node.mark_missing(name, "no command to collect it on this host")
+def _load_commands(node: NodeSnapshot, name: str, root: str) -> None:
+    """The first of the datum's commands that is available here and gives output (the bundle runs the same
+    ``sh`` on every node)."""
+    failures = []
+    for command in DATUMS[name].commands:
+        if command.tool and not shutil.which(command.tool):
+            continue
+        argv = ["sh", "-c", command.sh, "sh"]
+        env = dict(os.environ, R=root.rstrip("/"))
+        try:
+            proc = subprocess.run(argv, capture_output=True, timeout=COMMAND_TIMEOUT, check=False, env=env)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            failures.append(f"{command.item} failed: {exc}")
+            continue
+        if not proc.stdout and proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            failures.append(f"{command.item} exited {proc.returncode}: {err[0] if err else ''}")
+            continue
+        node.put(name, DATUMS[name].parse_function()(proc.stdout, command.item), command.item)
         return
-    shown = " ".join(argv)
-    try:
-        proc = subprocess.run(argv, capture_output=True, timeout=COMMAND_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        node.mark_missing(name, f"{argv[0]} failed: {exc}", shown)
-        return
-    if not proc.stdout and proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        node.mark_missing(name, f"{argv[0]} exited {proc.returncode}: {err[0] if err else ''}", shown)
-        return
-    node.put(name, DATUMS[name].parse_function()(proc.stdout, shown), shown)
+    if failures:
+        node.mark_missing(name, "; ".join(failures), DATUMS[name].commands[0].item, FAILED)
+    else:
+        node.mark_missing(name, "no command to collect it on this host (" + ", ".join(
+            c.tool or c.item for c in DATUMS[name].commands) + ")")

@@ -28,6 +28,7 @@ class Datum:
     value: Any = None
     source: str = ""  # a path, "netlink", or a command line
     missing: str = ""  # why the value is absent; empty when present
+    kind: str = ""  # when missing: registry.ABSENT, UNREADABLE or FAILED
 
     @property
     def present(self) -> bool:
@@ -44,8 +45,9 @@ class NodeSnapshot:
     def put(self, name: str, value: Any, source: str) -> None:
         self.data[name] = Datum(name, value, source)
 
-    def mark_missing(self, name: str, reason: str, source: str = "") -> None:
-        self.data[name] = Datum(name, None, source, reason or "not collected")
+    def mark_missing(self, name: str, reason: str, source: str = "", kind: str = "absent") -> None:
+        """Record why ``name`` is missing; ``kind`` is absent, unreadable or failed (hadoctor.snapshot.registry)."""
+        self.data[name] = Datum(name, None, source, reason or "not collected", kind)
 
     def has(self, name: str) -> bool:
         datum = self.data.get(name)

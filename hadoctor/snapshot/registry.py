@@ -1,58 +1,130 @@
 """The one registry of logical data: what each datum is and where it comes from in each context.
 
-In the spirit of insights-core's specs: a rule names ``ha_cf`` and never cares
-whether it came from ``/etc/ha.d/ha.cf`` on the live host, from ``node01/ha.cf``
-in a folder, or from a bundle. Adding a datum means adding one row here (and,
-where reading it is special, one function in :mod:`hadoctor.snapshot.loader`).
+In the spirit of insights-core's specs: a rule names ``ha_cf`` and never cares whether it came from
+``/etc/ha.d/ha.cf`` on the live host, from ``node01/ha.cf`` in a folder, or from a bundle. Each
+:class:`DatumSpec` is the only place that says
+
+* ``files``: its file names in a node folder (first present wins; a bundle unpacks to the same names);
+* its live source: ``live_paths`` (a file below ``--root``), ``commands`` (alternatives, the first that
+  gives output wins) or ``live_reader`` (a function, e.g. netlink);
+* its bundle collection: ``commands`` (each one runs on every node, its output stored under its
+  ``file``), or ``bundle_copy`` (``live_paths[0]`` copied as ``files[0]``);
+* its ``parser`` (``module:function`` taking ``(data: bytes, path: str)``).
+
+The folder loader, the live loader (:mod:`hadoctor.snapshot.loader`), the bundle collector and its
+manifest view (:mod:`hadoctor.bundle`) and obfuscation read these specs; none has a list of its own.
+Adding a datum means one spec here, its parser, and its test. Data whose reading needs more than
+"parse the first file" (authkeys' mode, the log's rotated siblings, service folders, captures) name
+``special`` and have one function in the loader.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
+
+#: Every path on a node hadoctor reads, named once (below --root on the live host and in bundles).
+HA_DIR = "/etc/ha.d"
+HACF_PATH = HA_DIR + "/ha.cf"
+HARESOURCES_PATH = HA_DIR + "/haresources"
+AUTHKEYS_PATH = HA_DIR + "/authkeys"
+NODEINFO_PATH = HA_DIR + "/nodeinfo"
+RESOURCE_DIR = HA_DIR + "/resource.d"
+HOSTS_PATH = "/etc/hosts"
+ASTERISK_DIR = "/etc/asterisk"
+
+#: heartbeat and its companions, as Debian (dpkg) and RHEL (rpm) name them
+PACKAGES = ("heartbeat", "cluster-glue", "resource-agents", "libheartbeat2", "pacemaker", "cluster-glue-libs",
+            "heartbeat-libs")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One way to produce a datum on a node: a POSIX ``sh`` snippet run with ``$R`` = the root prefix
+    ("" on a real node). Its output is the datum's file ``file``; when ``tool`` is not on PATH the
+    command is not available there."""
+
+    item: str  # its name in a bundle's manifest
+    file: str
+    sh: str
+    tool: str = ""
 
 
 @dataclass(frozen=True)
 class DatumSpec:
     name: str
     description: str
-    parser: str  # "module:function" taking (data: bytes, path: str); "" = special loader
-    folder_files: Tuple[str, ...] = ()  # candidates inside a node folder, first present wins
-    live_paths: Tuple[str, ...] = ()  # candidates on the live host (below --root)
+    parser: str = ""  # "module:function" taking (data: bytes, path: str); "" with special
+    files: Tuple[str, ...] = ()  # node-folder names, first present wins
+    live_paths: Tuple[str, ...] = ()  # files on the live host (below --root), first present wins
+    commands: Tuple[Command, ...] = ()  # live: first with output wins; bundle: every one runs
+    live_reader: str = ""  # "module:function" returning the model on the live host (no argument)
+    bundle_copy: bool = False  # the bundle copies live_paths[0] as files[0] (masked)
+    special: bool = False  # read by a function of its own in the loader
 
     def parse_function(self) -> Callable:
-        module, _, func = self.parser.partition(":")
-        return getattr(importlib.import_module(module), func)
+        return _function(self.parser)
 
+    def live_function(self) -> Callable:
+        return _function(self.live_reader)
+
+
+def _function(spec: str) -> Callable:
+    module, _, func = spec.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+_SH_PACKAGES = ("if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f '${Package}\\t${Version}\\n' "
+                + " ".join(PACKAGES) + " 2>/dev/null; rc=$?; [ $rc -le 1 ] || exit $rc; "
+                "elif command -v rpm >/dev/null 2>&1; then rpm -qa " + " ".join(PACKAGES)
+                + "; else echo 'no dpkg-query or rpm' >&2; exit 127; fi")
+_SH_BOOT = ("if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then "
+            "systemctl list-unit-files --type=service --no-legend; "
+            "elif command -v chkconfig >/dev/null 2>&1; then chkconfig --list; "
+            "else echo 'neither systemd nor chkconfig' >&2; exit 127; fi")
+_SH_SCRIPTS = (f'for f in "$R"{RESOURCE_DIR}/* "$R"/etc/init.d/*; do [ -f "$f" ] || continue; g=${{f#"$R"}}; '
+               'if [ -x "$f" ]; then echo "x $g"; else echo "- $g"; fi; done')
 
 _SPECS = (
-    DatumSpec("ha_cf", "heartbeat's main configuration (ha.cf)",
-              "hadoctor.parsers.hacf:parse_hacf", ("ha.cf",), ("/etc/ha.d/ha.cf",)),
-    DatumSpec("haresources", "R1 resource groups (haresources)",
-              "hadoctor.parsers.haresources:parse_haresources", ("haresources",), ("/etc/ha.d/haresources",)),
+    DatumSpec("ha_cf", "heartbeat's main configuration (ha.cf)", "hadoctor.parsers.hacf:parse_hacf",
+              ("ha.cf",), (HACF_PATH,)),
+    DatumSpec("haresources", "R1 resource groups (haresources)", "hadoctor.parsers.haresources:parse_haresources",
+              ("haresources",), (HARESOURCES_PATH,)),
     DatumSpec("authkeys", "authentication keys: method, index, mode and a keyed fingerprint (never the key)",
-              "", ("authkeys",), ("/etc/ha.d/authkeys",)),
-    DatumSpec("log", "heartbeat's log (logfile from ha.cf, rotated files included), streamed",
-              "", ("heartbeat.log", "ha-log", "ha-debug", "messages", "syslog"),
-              ("/var/log/ha-log", "/var/log/ha-debug", "/var/log/heartbeat.log")),
+              "hadoctor.parsers.authkeys:parse_authkeys", ("authkeys", "authkeys.json"), (AUTHKEYS_PATH,),
+              special=True),
+    DatumSpec("log", "heartbeat's log (logfile from ha.cf, rotated files included), streamed", "",
+              ("heartbeat.log", "ha-log", "ha-debug", "messages", "syslog"),
+              ("/var/log/ha-log", "/var/log/ha-debug", "/var/log/heartbeat.log"), special=True),
     DatumSpec("addresses", "network interfaces and their addresses (ip a, ip -j a, ifconfig, or netlink)",
-              "hadoctor.parsers.interfaces:parse_interfaces",
-              ("ip-j-a.json", "ip-a.txt", "ip-br-a.txt", "ifconfig.txt")),
+              "hadoctor.parsers.interfaces:parse_interfaces", ("ip-j-a.json", "ip-a.txt", "ip-br-a.txt", "ifconfig.txt"),
+              commands=(Command("ip -j a", "ip-j-a.json", "ip -j a", "ip"),
+                        Command("ip a", "ip-a.txt", "ip a", "ip"),
+                        Command("ifconfig -a", "ifconfig.txt",
+                                "command -v ip >/dev/null 2>&1 && exit 0; ifconfig -a", "ifconfig")),
+              live_reader="hadoctor.parsers.interfaces_netlink:read_netlink"),
     DatumSpec("packages", "installed package versions (dpkg-query -W or rpm -qa)",
-              "hadoctor.parsers.packages:parse_packages", ("packages.txt",)),
-    DatumSpec("uname", "the node's `uname -n`", "", ("uname-n.txt",)),
-    DatumSpec("hosts", "/etc/hosts", "hadoctor.parsers.hosts:parse_hosts", ("hosts",), ("/etc/hosts",)),
-    DatumSpec("resource_scripts", "executables in /etc/ha.d/resource.d and /etc/init.d (`x PATH` / `- PATH` lines)",
-              "hadoctor.parsers.scripts:parse_script_listing", ("resource-scripts.txt",)),
+              "hadoctor.parsers.packages:parse_packages", ("packages.txt",),
+              commands=(Command("packages", "packages.txt", _SH_PACKAGES),)),
+    DatumSpec("uname", "the node's `uname -n`", "hadoctor.snapshot.registry:parse_uname", ("uname-n.txt",),
+              commands=(Command("uname -n", "uname-n.txt", "uname -n", "uname"),)),
+    DatumSpec("hosts", "/etc/hosts", "hadoctor.parsers.hosts:parse_hosts", ("hosts",), (HOSTS_PATH,),
+              bundle_copy=True),
+    DatumSpec("resource_scripts", f"executables in {RESOURCE_DIR} and /etc/init.d (`x PATH` / `- PATH` lines)",
+              "hadoctor.parsers.scripts:parse_script_listing", ("resource-scripts.txt",),
+              commands=(Command("resource scripts", "resource-scripts.txt", _SH_SCRIPTS),)),
     DatumSpec("boot_services", "services started at boot (systemctl list-unit-files or chkconfig --list)",
-              "hadoctor.parsers.bootservices:parse_boot_services", ("boot-services.txt",)),
+              "hadoctor.parsers.bootservices:parse_boot_services", ("boot-services.txt",),
+              commands=(Command("boot services", "boot-services.txt", _SH_BOOT),)),
     DatumSpec("service_configs", "Asterisk/MOR files of services behind the VIP (sip.conf, iax.conf, h323.conf, "
-              "manager.conf, mor.conf), secrets masked", "", ("services/",), ("/etc/asterisk/",)),
+              "manager.conf, mor.conf), secrets masked", "", ("services/",), (ASTERISK_DIR + "/",), special=True),
     DatumSpec("wire", "heartbeat traffic seen on the wire: a capture or a `probe listen` report, per sender "
-              "(hadoctor.snapshot.wire_datum)", "", ("probe-listen.json", "heartbeat.pcap")),
-    DatumSpec("firewall", "firewall rules (iptables-save or nft list ruleset)",
-              "hadoctor.parsers.firewall:parse_firewall", ("nft-ruleset.txt", "iptables-save.txt")),
+              "(hadoctor.snapshot.wire_datum)", "", ("probe-listen.json", "heartbeat.pcap"), special=True),
+    DatumSpec("firewall", "firewall rules (nft list ruleset or iptables-save)",
+              "hadoctor.parsers.firewall:parse_firewall", ("nft-ruleset.txt", "iptables-save.txt"),
+              commands=(Command("nft list ruleset", "nft-ruleset.txt", "nft list ruleset", "nft"),
+                        Command("iptables-save", "iptables-save.txt", "iptables-save", "iptables-save"))),
 )
 
 DATUMS: Dict[str, DatumSpec] = {spec.name: spec for spec in _SPECS}
@@ -62,3 +134,33 @@ NODE_MARKERS = ("ha.cf", "haresources", "authkeys", "heartbeat.log", "ip-a.txt",
 
 #: Data without which a check is incomplete (exit code 3 when nothing else fails).
 CORE_DATA = ("ha_cf", "haresources", "authkeys", "log", "addresses")
+
+#: Why a datum is missing (beside the text saying so).
+ABSENT = "absent"  # nothing there to read: no such file, not in this snapshot, no tool to run
+UNREADABLE = "unreadable"  # it is there but could not be read (permission, not a regular file, too big)
+FAILED = "failed"  # collecting it failed (a command's error or timeout, an unreachable node)
+
+
+def parse_uname(data: bytes, path: str = "uname -n") -> str:
+    """``uname -n`` output: the first line, stripped.
+
+    >>> parse_uname(b"node01\\n")
+    'node01'
+    """
+    return data.decode("utf-8", "replace").strip()
+
+
+def all_commands() -> List[Command]:
+    """Every datum's commands, in registry order (the bundle runs them all on each node)."""
+    return [c for spec in _SPECS for c in spec.commands]
+
+
+def bundle_files(name: str) -> Tuple[str, ...]:
+    """The files of a bundle that feed datum ``name`` (for its missing-data reasons)."""
+    spec = DATUMS[name]
+    return tuple(dict.fromkeys([c.file for c in spec.commands] + [f.rstrip("/") for f in spec.files]))
+
+
+def parsed_data(only: Optional[set] = None) -> List[DatumSpec]:
+    """The data a plain parser reads from the first present file (the loader's generic path)."""
+    return [s for s in _SPECS if s.parser and not s.special and (only is None or s.name in only)]

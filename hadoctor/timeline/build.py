@@ -465,7 +465,7 @@ def build_timeline(target: Optional[str], *, skew_correction: bool = True, since
     """Load the target, stream every node's log once, estimate and correct clock skew, derive intervals."""
     from hadoctor.snapshot.loader import load_target
 
-    cluster = load_target(target, root=root)
+    cluster = load_target(target, root=root, only=("log", "ha_cf"))
     nodes: List[NodeInfo] = []
     spills: Dict[str, Spill] = {}
     anchors: Dict[str, Anchors] = {}

@@ -7,8 +7,8 @@ corpus files dropped into a healthy cluster, and a cluster with suppressions) an
 * ``check --ignore X`` changes no other rule's findings (every X on the captured clusters, every
   family everywhere).
 
-The engine runs in-process on a snapshot loaded once per scenario, so the whole book takes seconds.
-A verdict is each finding's node, status, severity, time (now/past), message, suppression and
+The engine runs in-process (no subprocess per run); each run loads only the data its rules need, as
+``check`` does, so a datum a rule reads without naming it shows up here. A verdict is each finding's node, status, severity, time (now/past), message, suppression and
 evidence locations.
 """
 
@@ -22,9 +22,10 @@ from typing import Dict, List, Tuple
 import pytest
 
 from hadoctor.engine import discovery
+from hadoctor.engine.runner import Report, data_needed, run
 from hadoctor.rulemodel import FAMILIES
-from hadoctor.engine.runner import Report, run
 from hadoctor.snapshot.loader import load_target
+from hadoctor.snapshot.registry import CORE_DATA
 from tests.conftest import FIXTURES, REPO, corpus_files
 from tests.rules.scenario import healthy_cluster, write_cluster
 
@@ -61,12 +62,12 @@ CASES = _cases()
 CAPTURED = [c for c in CASES if not c[0].startswith(("book:", "corpus:"))]
 
 
-def _load(tmp_path: Path, where: object):
+def _load(tmp_path: Path, where: object) -> str:
     if isinstance(where, Path):
-        return load_target(str(where))
+        return str(where)
     # test_node_rules renames "services/x" keys to "services\0x" in place when it runs first
     nodes = {node: {k.replace("\0", "/"): v for k, v in files.items()} for node, files in where.items()}
-    return load_target(str(write_cluster(tmp_path / "cluster", nodes)))
+    return str(write_cluster(tmp_path / "cluster", nodes))
 
 
 def _verdicts(report: Report) -> Dict[str, list]:
@@ -77,8 +78,20 @@ def _verdicts(report: Report) -> Dict[str, list]:
     return {code: sorted(v, key=repr) for code, v in found.items()}
 
 
-def _run(cluster, rules, select, ignore=()) -> Dict[str, list]:
-    return _verdicts(run(cluster, discovery.select_rules(rules, select, list(ignore)), today=TODAY, catalogue=rules))
+_FULL: Dict[str, object] = {}  # target -> its snapshot with every datum (loaded once: a capture decodes slowly)
+
+
+def _run(target: str, rules, select, ignore=()) -> Dict[str, list]:
+    chosen = discovery.select_rules(rules, select, list(ignore))
+    only = data_needed(chosen)  # what check loads for these rules
+    if only is None:
+        if target not in _FULL:
+            _FULL.clear()
+            _FULL[target] = load_target(target)
+        cluster = _FULL[target]
+    else:
+        cluster = load_target(target, only=only | set(CORE_DATA))
+    return _verdicts(run(cluster, chosen, today=TODAY, catalogue=rules))
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +131,7 @@ def test_ignoring_any_rule_changes_no_other_verdict(tmp_path, catalogue, name, w
 
 
 def test_the_suppression_case_exercises_both_hdr_rules(tmp_path, catalogue):
-    report = run(_load(tmp_path, SUPPRESSIONS), catalogue, today=TODAY)
+    report = run(load_target(_load(tmp_path, SUPPRESSIONS)), catalogue, today=TODAY)
     fails = {(f.code, f.message.split(": ", 1)[1][:20]) for f in report.findings if f.code.startswith("HDR")}
     assert {c for c, _ in fails} == {"HDR001", "HDR002"}, fails
     assert any(f.code == "CFG103" and f.suppressed for f in report.findings)
