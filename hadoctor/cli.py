@@ -232,6 +232,7 @@ def probe_listen(
                                                 "when readable). The key is never shown."),
     netns: Optional[str] = typer.Option(None, "--netns", help="Listen inside this network namespace."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text or json."),
+    root: str = typer.Option("/", "--root", help="Read the default ha.cf and authkeys below this folder."),
 ) -> None:
     """Receive heartbeat traffic and report per sender: format, loss, restarts, intervals against the
     timings, authentication with our authkeys, and senders from another cluster. Sends nothing.
@@ -245,7 +246,8 @@ def probe_listen(
     from hadoctor.commands import probe_listen as command
 
     raise typer.Exit(command.run(command.Options(pcap=pcap, iface=iface, ports=tuple(port or ()), seconds=seconds,
-                                                 hacf=hacf, authkeys=authkeys, netns=netns, fmt=fmt.value)))
+                                                 hacf=hacf, authkeys=authkeys, netns=netns, fmt=fmt.value,
+                                                 root=root)))
 
 
 @probe_app.command("exchange")

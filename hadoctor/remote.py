@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, List, Optional, Sequence, Tuple
 
+from hadoctor.snapshot.registry import HACF_PATH, NODEINFO_PATH
+
 #: ssh's own exit status when it could not connect or authenticate (not the remote script's)
 SSH_FAILED = 255
 
@@ -250,7 +252,7 @@ def local_node_name(root: str = "/") -> str:
     from hadoctor.inputs import read_bytes, under_root
 
     try:
-        first = read_bytes(under_root(root, "/etc/ha.d/nodeinfo"), limit=4096).decode("utf-8", "replace")
+        first = read_bytes(under_root(root, NODEINFO_PATH), limit=4096).decode("utf-8", "replace")
         name = first.splitlines()[0].strip() if first.strip() else ""
         if name:
             return name.lower()
@@ -266,7 +268,7 @@ def host_plan(explicit: Sequence[str], root: str = "/") -> NodePlan:
     from hadoctor.inputs import read_config, under_root
     from hadoctor.parsers.hacf import parse_hacf
 
-    path = under_root(root, "/etc/ha.d/ha.cf")
+    path = under_root(root, HACF_PATH)
     try:
         declared = parse_hacf(read_config(path), path).node_names
     except InputError:

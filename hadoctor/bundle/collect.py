@@ -63,6 +63,7 @@ from hadoctor.snapshot.registry import (
     ASTERISK_DIR,
     AUTHKEYS_PATH,
     DATUMS,
+    HA_DIR,
     HACF_PATH,
     HARESOURCES_PATH,
     HOSTS_PATH,
@@ -365,7 +366,7 @@ class NodeCollector:
                     self.result.stonith |= found
                     hacf = parse_hacf(data, HACF_PATH)
                     self.result.names |= {n.lower() for n in hacf.node_names}
-                self._item(name, file, "ok", command=f"cat /etc/ha.d/{name}" if name != "syslog.conf" else "cat",
+                self._item(name, file, "ok", command=f"cat {HA_DIR}/{name}" if name != "syslog.conf" else "cat",
                            rc=0, size=len(masked))
             else:
                 self._item(name, file, status, command=f"cat {name}",
@@ -388,7 +389,7 @@ class NodeCollector:
             doc["fingerprint_salt"] = "random per bundle, not stored: fingerprints compare only within this bundle"
             doc["format"] = "hadoctor-authkeys-meta/1"
             (self.dir / AUTHKEYS_META).write_text(json.dumps(doc, indent=1) + "\n")
-            self._item("authkeys", AUTHKEYS_META, "ok", command="cat /etc/ha.d/authkeys (metadata only, key dropped)",
+            self._item("authkeys", AUTHKEYS_META, "ok", command=f"cat {AUTHKEYS_PATH} (metadata only, key dropped)",
                        rc=0)
             del model
         else:
@@ -621,7 +622,7 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None,
     else:
         plan = host_plan(opts.nodes, opts.root)
     if not plan.nodes:
-        raise UsageError("no node to collect: this host has no /etc/ha.d/ha.cf node list",
+        raise UsageError(f"no node to collect: this host has no {HACF_PATH} node list",
                          "name the nodes: --node NODE1 --node NODE2")
     if opts.root not in ("/", "") and plan.remote and not opts.nodes:
         pass

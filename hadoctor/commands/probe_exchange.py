@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from hadoctor.errors import InputError
+from hadoctor.snapshot.registry import AUTHKEYS_PATH
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def run(options: Options) -> int:
     port = options.port
     peer = exchange.check_options(options.peer, port, options.interval_ms, options.seconds)
     keys = None
-    path = options.authkeys or "/etc/ha.d/authkeys"
+    path = options.authkeys or AUTHKEYS_PATH
     if options.authkeys or os.access(path, os.R_OK):
         keys = parse_authkeys(read_config(path), path)
         if keys.active is None:

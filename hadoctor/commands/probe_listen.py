@@ -8,6 +8,7 @@ from typing import Optional, Tuple
 
 from hadoctor.errors import InputError
 from hadoctor.parsers.hacf import DEFAULT_UDPPORT
+from hadoctor.snapshot.registry import AUTHKEYS_PATH, HACF_PATH
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,11 @@ class Options:
     authkeys: Optional[str] = None
     netns: Optional[str] = None
     fmt: str = "text"
+    root: str = "/"
 
 
 def run(options: Options) -> int:
-    from hadoctor.inputs import read_config
+    from hadoctor.inputs import read_config, under_root
     from hadoctor.parsers.authkeys import parse_authkeys
     from hadoctor.parsers.hacf import parse_hacf
     from hadoctor.probe import listen
@@ -32,11 +34,11 @@ def run(options: Options) -> int:
     pcap, iface, seconds, netns = options.pcap, options.iface, options.seconds, options.netns
     hacf, authkeys, ports = options.hacf, options.authkeys, list(options.ports)
     config = None
-    hacf_path = hacf or "/etc/ha.d/ha.cf"
+    hacf_path = hacf or under_root(options.root, HACF_PATH)
     if hacf or os.path.exists(hacf_path):
         config = parse_hacf(read_config(hacf_path), hacf_path)
     keys = None
-    keys_path = authkeys or "/etc/ha.d/authkeys"
+    keys_path = authkeys or under_root(options.root, AUTHKEYS_PATH)
     if authkeys or os.access(keys_path, os.R_OK):
         try:
             keys = parse_authkeys(read_config(keys_path), keys_path)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 from hadoctor.errors import InputError, UsageError
+from hadoctor.snapshot.registry import HARESOURCES_PATH
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def probe_target(target: Optional[str] = None, *, root: str = "/", vips: Sequenc
         from hadoctor.inputs import read_config, under_root
         from hadoctor.parsers.haresources import parse_haresources
 
-        path = under_root(root, "/etc/ha.d/haresources")
+        path = under_root(root, HARESOURCES_PATH)
         try:
             data = read_config(path)
         except InputError as err:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from hadoctor.snapshot.registry import AUTHKEYS_PATH, HACF_PATH
 from hadoctor.fix import keyfile, nodescript
 from hadoctor.fix.inspect import NodeState, hacf_pending
 from hadoctor.fix.keyfile import KeyFileError
@@ -28,7 +29,7 @@ def health_problems(infos: Dict[str, NodeState], planned: Sequence[str]) -> Tupl
         if not info.out.get("heartbeat"):
             refuse.append(f"{name}: no heartbeat binary (looked in {', '.join(nodescript.HEARTBEAT_PATHS)})")
         if info.parsed is None:
-            refuse.append(f"{name}: cannot read /etc/ha.d/authkeys")
+            refuse.append(f"{name}: cannot read {AUTHKEYS_PATH}")
         else:
             try:
                 keyfile.usable_old_key(info.parsed)
@@ -39,7 +40,7 @@ def health_problems(infos: Dict[str, NodeState], planned: Sequence[str]) -> Tupl
             elif info.mode is not None and info.mode & 0o077:
                 warn.append(f"{name}: authkeys is mode {info.mode:04o}; the new file will be 0600")
         if info.hacf is None:
-            refuse.append(f"{name}: cannot read /etc/ha.d/ha.cf")
+            refuse.append(f"{name}: cannot read {HACF_PATH}")
         else:
             declared = {n.lower() for n in info.hacf.node_names}
             missing = declared - members
@@ -73,9 +74,9 @@ def _bad_mode(name: str, mode: Optional[int]) -> str:
     """heartbeat refuses an authkeys readable by group or others (docs/heartbeat/authkeys.md#permissions):
     its next reload or restart on that node would fail, and a rollback would put that file back."""
     shown = f"{mode:04o}" if mode is not None else "readable by group or others"
-    return (f"{name}: /etc/ha.d/authkeys is mode {shown}, readable by group or others: heartbeat refuses such "
+    return (f"{name}: {AUTHKEYS_PATH} is mode {shown}, readable by group or others: heartbeat refuses such "
             f"a file (Bad permissions on keyfile), so its next reload or start on {name} fails. Fix the mode "
-            f"first, on {name}: chmod 600 /etc/ha.d/authkeys")
+            f"first, on {name}: chmod 600 {AUTHKEYS_PATH}")
 
 
 def _hacf_problems(name: str, info: NodeState, refuse: List[str], warn: List[str]) -> None:
@@ -105,17 +106,17 @@ def _hacf_problems(name: str, info: NodeState, refuse: List[str], warn: List[str
     what = f"heartbeat (pid {info.hb_pid if info.hb_pid is not None else '?'}, {started}{seen})"
     if by_mtime:
         refuse.append(
-            f"{name}: /etc/ha.d/ha.cf was modified at {when} (mtime, node clock), after the running {what} "
+            f"{name}: {HACF_PATH} was modified at {when} (mtime, node clock), after the running {what} "
             f"last read it: a reload for the new key would not just reread authkeys but restart heartbeat on "
             f"{name} with the pending ha.cf change, in the middle of the key switch. Reload heartbeat first "
             f"(heartbeat -r) so the pending ha.cf change is applied knowingly, or --force")
     elif by_mtime is None:
-        warn.append(f"{name}: cannot tell whether /etc/ha.d/ha.cf (mtime {when}) changed after heartbeat last "
+        warn.append(f"{name}: cannot tell whether {HACF_PATH} (mtime {when}) changed after heartbeat last "
                     "read it (no start time of its master process, no reload in its log); if it was edited "
                     "without a reload, the rotation's `heartbeat -r` restarts heartbeat there")
     elif by_ctime:
         ctime = info.hacf_ctime_local.strftime("%Y-%m-%d %H:%M:%S") if info.hacf_ctime_local else str(info.hacf_ctime)
-        warn.append(f"{name}: /etc/ha.d/ha.cf's inode changed at {ctime} (ctime) after {what} read it, with an "
+        warn.append(f"{name}: {HACF_PATH}'s inode changed at {ctime} (ctime) after {what} read it, with an "
                     f"older mtime ({when}): a chmod, or a copy that kept an old mtime (cp -p, rsync -t); in the "
                     "second case the rotation's `heartbeat -r` restarts heartbeat there (reload it first)")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from hadoctor.snapshot.registry import AUTHKEYS_PATH, HACF_PATH
 from hadoctor.errors import UsageError
 from hadoctor.fix import nodescript
 from hadoctor.fix.model import FixOptions, FixProgress, Refused
@@ -57,7 +58,7 @@ class NodeState:
 def shells_for(opts: FixOptions) -> Tuple[List[Shell], Optional[str]]:
     plan = host_plan(list(opts.nodes), opts.root)
     if not plan.nodes:
-        raise UsageError(f"no nodes: {under_root(opts.root, '/etc/ha.d/ha.cf')} lists none and no --node was given",
+        raise UsageError(f"no nodes: {under_root(opts.root, HACF_PATH)} lists none and no --node was given",
                          "run this on a cluster node, or name every node with --node NAME")
     return plan.shells(opts.ssh), plan.local
 
@@ -80,11 +81,11 @@ def node_state(shell: Shell, out: Output, root: str) -> NodeState:
     if len(stat) == 5:
         info.mode = int(stat[0], 8)
         info.mtime = int(stat[3])
-    ak_path = under_root(root, "/etc/ha.d/authkeys")
+    ak_path = under_root(root, AUTHKEYS_PATH)
     if "authkeys" in out.files:
         info.parsed = parse_authkeys(info.authkeys, ak_path, mode=info.mode)
     if "hacf" in out.files:
-        info.hacf = parse_hacf(out.files["hacf"], under_root(root, "/etc/ha.d/ha.cf"))
+        info.hacf = parse_hacf(out.files["hacf"], under_root(root, HACF_PATH))
         for setting in (info.hacf.logfile, info.hacf.debugfile):
             if setting is not None and setting.value and str(setting.value).startswith("/"):
                 info.log_path = under_root(root, str(setting.value))

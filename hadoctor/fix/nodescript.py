@@ -33,6 +33,7 @@ from typing import Dict, List, Optional, Sequence
 
 from hadoctor.fix.keyfile import HEREDOC_EOF, posix_cksum
 from hadoctor.remote import SCRIPT_HEADER, quote
+from hadoctor.snapshot.registry import AUTHKEYS_PATH, HA_DIR
 
 JOURNAL_NAME = "hadoctor-fix.json"
 NEXT_NAME = ".authkeys.hadoctor-next"
@@ -45,7 +46,7 @@ JSON_EOF = "HADOCTOR_JOURNAL_EOF"
 _LIB = r"""
 trap '' PIPE HUP
 umask 077
-HA="$R/etc/ha.d"; AK="$HA/authkeys"; NEXT="$HA/%(next)s"; PREV="$HA/%(prev)s"
+HA="$R%(ha_dir)s"; AK="$R%(authkeys)s"; NEXT="$HA/%(next)s"; PREV="$HA/%(prev)s"
 ST="$R/var/lib/heartbeat"; J="$ST/%(journal)s"
 say() { printf '%%s=%%s\n' "$1" "$2" 2>/dev/null; return 0; }
 fail() { say reason "$*"; say result fail; exit 1; }
@@ -133,7 +134,7 @@ def _lib(root: str) -> str:
     root = root.rstrip("/")
     if any(c in root for c in "\n\0|\"'\\$`"):
         raise ValueError(f"unsupported characters in --root {root!r}")
-    body = _LIB % {"next": NEXT_NAME, "prev": PREV_NAME, "journal": JOURNAL_NAME,
+    body = _LIB % {"ha_dir": HA_DIR, "authkeys": AUTHKEYS_PATH, "next": NEXT_NAME, "prev": PREV_NAME, "journal": JOURNAL_NAME,
                    "hb_paths": " ".join(HEARTBEAT_PATHS), "hb_words": ", ".join(HEARTBEAT_PATHS)}
     return SCRIPT_HEADER + f"R={quote(root) if root else ''}\n" + body
 

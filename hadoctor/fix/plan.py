@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from hadoctor.snapshot.registry import AUTHKEYS_PATH
 from hadoctor.fix import keyfile, nodescript
 from hadoctor.fix.inspect import NodeState
 from hadoctor.fix.keyfile import NewKey
@@ -121,7 +122,7 @@ def describe(plan: Plan, infos: Mapping[str, NodeState], nodes: Sequence[str], l
              procedure_reason: str, root: str) -> Tuple[List[str], Dict[str, List[str]]]:
     """The plan for people (lines) and each node's authkeys diff with the keys masked."""
     diff = {name: keyfile.masked_diff(info.authkeys, plan.files[name]["final"],
-                                      under_root(root, "/etc/ha.d/authkeys"), plan.salt)
+                                      under_root(root, AUTHKEYS_PATH), plan.salt)
             for name, info in infos.items()}
     switch = ("switch every node at once (netstring wire: a receiver verifies with its own ACTIVE key, so "
               "the nodes must flip together, well under warntime)" if plan.procedure == "netstring"
@@ -132,7 +133,7 @@ def describe(plan: Plan, infos: Mapping[str, NodeState], nodes: Sequence[str], l
         f"({procedure_reason})",
         f"new key: index {new.index}, sha1, {keyfile.KEY_BYTES} random bytes (hex), from the OS's "
         "secure random source",
-        "1. backup authkeys on every node: /etc/ha.d/authkeys.hadoctor-YYYYmmddTHHMMSS[.n] (0600, kept); "
+        f"1. backup authkeys on every node: {AUTHKEYS_PATH}.hadoctor-YYYYmmddTHHMMSS[.n] (0600, kept); "
         f"journal /var/lib/heartbeat/{nodescript.JOURNAL_NAME} (0600)",
         f"2. stage: auth {plan.old_index} (still signing with the old key) + key {new.index} listed; "
         "heartbeat -r on every node",
