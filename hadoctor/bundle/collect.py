@@ -119,8 +119,6 @@ COMMANDS: Tuple[Tuple[str, str, str, str], ...] = tuple((c.item, c.file, c.tool,
     ("routes", "routes.txt", "", "if command -v ip >/dev/null 2>&1; then ip route show table all; ip -6 route show "
                                  "table all; else netstat -rn; fi"),
     ("uname -a", "uname-a.txt", "uname", "uname -a"),
-    ("os release", "os-release.txt", "", "for f in /etc/os-release /etc/redhat-release /etc/debian_version; do "
-                                         "[ -f \"$f\" ] && { echo \"### $f\"; cat \"$f\"; }; done; true"),
     ("ip6tables-save", "ip6tables-save.txt", "ip6tables-save", "ip6tables-save"),
     ("heartbeat binaries", "ha-bin.txt", "", "for d in /usr/lib/heartbeat /usr/lib64/heartbeat /usr/libexec/heartbeat "
                                              "/etc/init.d/heartbeat /lib/systemd/system/heartbeat.service "

@@ -46,6 +46,8 @@ def problems_of(value: Any) -> List:
 
 def describe_datum(name: str, value: Any) -> str:
     """One line saying what a datum holds; built from the models' public attributes."""
+    from hadoctor.parsers.scripts import SEARCH_DIRS
+
     if value is None:
         return ""
     if isinstance(value, str):
@@ -85,7 +87,7 @@ def describe_datum(name: str, value: Any) -> str:
     if name == "resource_scripts":
         scripts = getattr(value, "scripts", [])
         idle = sorted(s.name for s in scripts if not s.executable)
-        return (f"{len(scripts)} resource script(s) in /etc/ha.d/resource.d and /etc/init.d"
+        return (f"{len(scripts)} resource script(s) in {' and '.join(SEARCH_DIRS)}"
                 + (f"; not executable: {', '.join(idle)}" if idle else ""))
     if name == "service_configs":
         files = getattr(value, "files", {})
@@ -95,6 +97,8 @@ def describe_datum(name: str, value: Any) -> str:
         foreign = getattr(value, "foreign", [])
         return (f"{value.packets} heartbeat packet(s) captured; senders: {senders or '-'}"
                 + (f"; {len(foreign)} sender(s) of another cluster" if foreign else ""))
+    if callable(getattr(value, "summary", None)):  # a model that says what it holds
+        return value.summary()
     return f"a {type(value).__name__} (no summary; --format json shows it)"
 
 

@@ -24,13 +24,15 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
+from hadoctor.parsers.scripts import SEARCH_DIRS
+
 #: Every path on a node hadoctor reads, named once (below --root on the live host and in bundles).
-HA_DIR = "/etc/ha.d"
+HA_DIR = "/etc/ha.d"  # RESOURCE_DIR comes from the script parser (ResourceManager's search path)
 HACF_PATH = HA_DIR + "/ha.cf"
 HARESOURCES_PATH = HA_DIR + "/haresources"
 AUTHKEYS_PATH = HA_DIR + "/authkeys"
 NODEINFO_PATH = HA_DIR + "/nodeinfo"
-RESOURCE_DIR = HA_DIR + "/resource.d"
+RESOURCE_DIR = SEARCH_DIRS[0]
 HOSTS_PATH = "/etc/hosts"
 ASTERISK_DIR = "/etc/asterisk"
 
@@ -83,8 +85,11 @@ _SH_BOOT = ("if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>
             "systemctl list-unit-files --type=service --no-legend; "
             "elif command -v chkconfig >/dev/null 2>&1; then chkconfig --list; "
             "else echo 'neither systemd nor chkconfig' >&2; exit 127; fi")
-_SH_SCRIPTS = (f'for f in "$R"{RESOURCE_DIR}/* "$R"/etc/init.d/*; do [ -f "$f" ] || continue; g=${{f#"$R"}}; '
+_SH_SCRIPTS = (f'for f in "$R"{SEARCH_DIRS[0]}/* "$R"{SEARCH_DIRS[1]}/*; do [ -f "$f" ] || continue; g=${{f#"$R"}}; '
                'if [ -x "$f" ]; then echo "x $g"; else echo "- $g"; fi; done')
+
+_SH_OS_RELEASE = ('for f in "$R"/etc/os-release "$R"/etc/redhat-release "$R"/etc/debian_version; do '
+                  '[ -f "$f" ] && { echo "### ${f#"$R"}"; cat "$f"; }; done; true')
 
 _SPECS = (
     DatumSpec("ha_cf", "heartbeat's main configuration (ha.cf)", "hadoctor.parsers.hacf:parse_hacf",
@@ -111,7 +116,7 @@ _SPECS = (
               commands=(Command("uname -n", "uname-n.txt", "uname -n", "uname"),)),
     DatumSpec("hosts", "/etc/hosts", "hadoctor.parsers.hosts:parse_hosts", ("hosts",), (HOSTS_PATH,),
               bundle_copy=True),
-    DatumSpec("resource_scripts", f"executables in {RESOURCE_DIR} and /etc/init.d (`x PATH` / `- PATH` lines)",
+    DatumSpec("resource_scripts", f"executables in {' and '.join(SEARCH_DIRS)} (`x PATH` / `- PATH` lines)",
               "hadoctor.parsers.scripts:parse_script_listing", ("resource-scripts.txt",),
               commands=(Command("resource scripts", "resource-scripts.txt", _SH_SCRIPTS),)),
     DatumSpec("boot_services", "services started at boot (systemctl list-unit-files or chkconfig --list)",
@@ -125,6 +130,9 @@ _SPECS = (
               "hadoctor.parsers.firewall:parse_firewall", ("nft-ruleset.txt", "iptables-save.txt"),
               commands=(Command("nft list ruleset", "nft-ruleset.txt", "nft list ruleset", "nft"),
                         Command("iptables-save", "iptables-save.txt", "iptables-save", "iptables-save"))),
+    DatumSpec("os_release", "the distribution (/etc/os-release, else redhat-release or debian_version)",
+              "hadoctor.parsers.osrelease:parse_os_release", ("os-release.txt",),
+              commands=(Command("os release", "os-release.txt", _SH_OS_RELEASE),)),
 )
 
 DATUMS: Dict[str, DatumSpec] = {spec.name: spec for spec in _SPECS}
