@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, List, Optional, Sequence, Tuple
 
-from hadoctor.snapshot.registry import HACF_PATH, NODEINFO_PATH
+from hadoctor.datums import HACF_PATH, NODEINFO_PATH
 
 #: ssh's own exit status when it could not connect or authenticate (not the remote script's)
 SSH_FAILED = 255

@@ -32,40 +32,48 @@ Doc = RuleDoc
 #: already imported, gives the same rules; importing a rule module changes no global list.
 RULE_ATTRIBUTE = "__hadoctor_rule__"
 
-#: Shared derivations by name (see :class:`hadoctor.rulemodel.Derivation`); rules list them in needs/wants.
-DERIVATIONS: Dict[str, Derivation] = {}
-
 _CODE = re.compile(r"^[A-Z]{3}\d{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+DERIVATION_ATTRIBUTE = "__hadoctor_derivation__"
 
 
 def log_derivation(name: str, pattern: str, description: str) -> Derivation:
     """Declare a log derivation: the :class:`Hits` of ``pattern`` over every record of a node's log.
+    Assign it to a module-level name (``PEER_DEATHS = log_derivation(...)``): discovery reads it there.
 
     A rule that lists ``name`` in ``needs`` or ``wants`` reads ``node.<name>`` (a :class:`Hits`); the
     engine gathers it in the node's one log pass whenever such a rule is selected.
     """
     if pattern.startswith("^"):
         raise ValueError(f"derivation {name}: pattern is anchored; log patterns are searched in the message")
-    return _derive(Derivation(name, description, ("log",), pattern=pattern))
+    return _derivation(Derivation(name, description, ("log",), pattern=pattern))
 
 
 def derivation(name: str, description: str, *, needs: Sequence[str]) -> Callable:
     """Declare a derivation computed by the decorated ``func(node)`` once ``needs`` are present."""
     def register(func: Callable) -> Callable:
-        _derive(Derivation(name, description, tuple(needs), func=func))
+        setattr(func, DERIVATION_ATTRIBUTE, _derivation(Derivation(name, description, tuple(needs), func=func,
+                                                                   origin=getattr(func, "__module__", ""))))
         return func
     return register
 
 
-def _derive(made: Derivation) -> Derivation:
-    from hadoctor.snapshot.registry import DATUMS
+def _derivation(made: Derivation) -> Derivation:
+    from hadoctor.datums import DATUMS
 
     if not _NAME.match(made.name) or made.name in DATUMS:
         raise ValueError(f"derivation name {made.name!r} must be lower_case and not a datum's name")
-    made.origin = getattr(made.func, "__module__", "") if made.func else ""
-    DERIVATIONS[made.name] = made
     return made
+
+
+def derivations_of(module: Any) -> List[Derivation]:
+    """The derivations a module defines: module-level Derivation values and decorated functions."""
+    found: List[Derivation] = []
+    for value in list(vars(module).values()):
+        made = getattr(value, DERIVATION_ATTRIBUTE, None) if callable(value) else value
+        if isinstance(made, Derivation) and made not in found:
+            found.append(made)
+    return found
 
 
 def rule(code: str, title: str, *, severity: str, needs: Sequence[str], doc: RuleDoc,
@@ -281,28 +289,26 @@ class NodeView:
         self.derived: Dict[str, Any] = {}
 
     def __getattr__(self, datum: str) -> Any:
-        from hadoctor.snapshot.registry import DATUMS
+        from hadoctor.datums import DATUMS
 
         if datum.startswith("_") or datum == "derived":
             raise AttributeError(datum)
-        if datum in DERIVATIONS:
-            if datum not in self.derived:  # a rule must name what it reads, or selection could starve it
-                raise AttributeError(f"derivation {datum!r} was not computed: list it in the rule's needs or wants")
+        if datum in self.derived:
             found = self.derived[datum]
             return found.value if found.present else None
         if datum not in DATUMS and datum != "suppressions":  # a typo must not read as "missing data"
-            raise AttributeError(f"no datum {datum!r}; known: {', '.join(sorted(DATUMS))}")
+            raise AttributeError(f"no datum {datum!r} (known: {', '.join(sorted(DATUMS))}), and no derivation of "
+                                 "that name was computed: a rule lists every derivation it reads in needs or wants")
         return self._snapshot.find(datum)
 
     def has(self, datum: str) -> bool:
-        if datum in DERIVATIONS:
-            found = self.derived.get(datum)
-            return found is not None and found.present
+        if datum in self.derived:
+            return self.derived[datum].present
         return self._snapshot.has(datum)
 
     def missing_reason(self, datum: str) -> str:
         """Why ``datum`` (a datum or a derivation) is absent on this node."""
-        found = self.derived.get(datum) if datum in DERIVATIONS else self._snapshot.data.get(datum)
+        found = self.derived.get(datum) or self._snapshot.data.get(datum)
         return found.missing if found is not None else "not collected"
 
     def source(self, datum: str) -> str:

@@ -10,8 +10,8 @@ DEAD = pattern("hb.node_dead")
 PEER_SEEN = pattern("hb.status_update", status="up|active|init")
 
 # shared derivations (rules read them by name, whatever else is selected)
-log_derivation("peer_deaths", DEAD, "every 'node X: is dead' record of the log (group node: who was declared dead)")
-log_derivation("restarts", START_PATTERN, "every start (or restart exec) of heartbeat in the log")
+PEER_DEATHS = log_derivation("peer_deaths", DEAD, "every 'node X: is dead' record of the log (group node: who was declared dead)")
+RESTARTS = log_derivation("restarts", START_PATTERN, "every start (or restart exec) of heartbeat in the log")
 
 
 @log_rule(

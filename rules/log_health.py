@@ -57,7 +57,7 @@ def respawn_trouble(node, hits):
 STALL_MS = r"[5-9]\d\d|[1-9]\d{3,}"
 STALLED = pattern("glue.dispatch_delayed", ms=STALL_MS)
 
-log_derivation("stalls", STALLED, "every dispatch delay of half a second or more (groups what, ms)")
+STALLS = log_derivation("stalls", STALLED, "every dispatch delay of half a second or more (groups what, ms)")
 
 
 @log_rule(

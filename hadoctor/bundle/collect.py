@@ -59,7 +59,7 @@ from hadoctor.remote import (
     quote,
 )
 from hadoctor.parsers.asterisk import SERVICE_FILES
-from hadoctor.snapshot.registry import (
+from hadoctor.datums import (
     ASTERISK_DIR,
     AUTHKEYS_PATH,
     DATUMS,
@@ -114,7 +114,7 @@ def inventory_script(root: str, nonce: str) -> str:
 
 
 #: (item name, output file, tool that must exist ('' none), command for `sh -c`): every datum's commands
-#: (hadoctor.snapshot.registry: the live loader runs the same ones), then what only a bundle keeps for people
+#: (hadoctor.datums: the live loader runs the same ones), then what only a bundle keeps for people
 COMMANDS: Tuple[Tuple[str, str, str, str], ...] = tuple((c.item, c.file, c.tool, c.sh) for c in all_commands()) + (
     ("routes", "routes.txt", "", "if command -v ip >/dev/null 2>&1; then ip route show table all; ip -6 route show "
                                  "table all; else netstat -rn; fi"),

@@ -9,7 +9,7 @@ from hadoctor.bundle import AUTHKEYS_META_SHAPE
 from hadoctor.jsondoc import load
 from hadoctor.parsers.authkeys import AuthKey, Authkeys
 from hadoctor.parsers.base import Problem, to_int
-from hadoctor.snapshot.registry import ABSENT, ASTERISK_DIR, AUTHKEYS_PATH, DATUMS, FAILED, bundle_files
+from hadoctor.datums import ABSENT, ASTERISK_DIR, AUTHKEYS_PATH, DATUMS, FAILED, bundle_files
 
 
 def authkeys_from_meta(data: bytes, path: str = "authkeys.json") -> Authkeys:

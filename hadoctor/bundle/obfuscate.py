@@ -190,17 +190,20 @@ def obfuscate_tree(staging, manifest: dict, nodes) -> Tuple[dict, dict]:
     import os
     from pathlib import Path
 
-    from hadoctor.snapshot.loader import load_node_folder
-    from hadoctor.snapshot.registry import NODEINFO_PATH
+    from hadoctor.datums import DATUMS, NODEINFO_PATH
 
     staging = Path(staging)
     ob = Obfuscator()
     folders = sorted(p for p in staging.iterdir() if p.is_dir())
-    # the node folders read as check reads them (the registry's files and parsers), only what names things
-    loaded = {f: load_node_folder(f, only=("haresources", "addresses", "ha_cf", "uname", "hosts")) for f in folders}
 
     def parsed(folder: Path, datum: str):
-        return loaded[folder].find(datum)
+        """The datum's model from the folder's first present file: the registry's file names and parser."""
+        spec = DATUMS[datum]
+        for name in spec.files:
+            f = folder / name
+            if f.is_file():
+                return spec.parse_function()(f.read_bytes(), str(f))
+        return None
     member_names = {n.lower() for n in nodes}
     for folder in folders:               # VIPs first: an address's first role wins
         haresources = parsed(folder, "haresources")

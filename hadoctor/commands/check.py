@@ -59,12 +59,15 @@ def _run(target: Optional[str], *, fmt: str, select: List[str], ignore: List[str
     from hadoctor.snapshot.loader import load_target
 
     from hadoctor.engine.runner import data_needed
-    from hadoctor.snapshot.registry import CORE_DATA
+    from hadoctor.datums import CORE_DATA
 
     # the selected rules' data, and the core data whose absence makes the exit code 3
-    only = data_needed(rules)
+    from hadoctor.engine.discovery import all_derivations
+
+    derivations = all_derivations(rules_dirs)
+    only = data_needed(rules, derivations)
     cluster = load_target(target, root=root, only=None if only is None else only | set(CORE_DATA))
-    report = run(cluster, rules, suppressions=supps, catalogue=catalogue)
+    report = run(cluster, rules, suppressions=supps, catalogue=catalogue, derivations=derivations)
     code = exit_code(report, fail_on)
     if fmt == "json":
         from hadoctor.report.findings_json import write_report

@@ -17,7 +17,7 @@ class Options:
 def run(options: Options) -> int:
     from hadoctor.inputs import read_config
     from hadoctor.report.snapshot_view import problems_of, render_parsed
-    from hadoctor.snapshot.registry import DATUMS
+    from hadoctor.datums import DATUMS
 
     kind, path = options.kind, options.path
     name = {"ha.cf": "ha_cf"}.get(kind, kind)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from hadoctor.errors import InputError
-from hadoctor.snapshot.registry import AUTHKEYS_PATH
+from hadoctor.datums import AUTHKEYS_PATH
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 
 from hadoctor.errors import InputError
 from hadoctor.parsers.hacf import DEFAULT_UDPPORT
-from hadoctor.snapshot.registry import AUTHKEYS_PATH, HACF_PATH
+from hadoctor.datums import AUTHKEYS_PATH, HACF_PATH
 
 
 @dataclass(frozen=True)

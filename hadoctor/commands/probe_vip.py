@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 from hadoctor.errors import InputError, UsageError
-from hadoctor.snapshot.registry import HARESOURCES_PATH
+from hadoctor.datums import HARESOURCES_PATH
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Dict, Iterable, List, Optional
 
 from hadoctor import rulekit
-from hadoctor.rulemodel import Rule
+from hadoctor.rulemodel import Derivation, Rule
 from hadoctor.errors import UsageError
 
 ENTRY_POINT_GROUP = "hadoctor.rules"
@@ -50,6 +50,8 @@ def _import_file(path: Path, namespace: str) -> List[Rule]:
     rules = rulekit.rules_of(module)
     for r in rules:
         r.origin = str(path)
+    for d in rulekit.derivations_of(module):
+        d.origin = str(path)
     _LOADED[key] = module
     return rules
 
@@ -64,22 +66,41 @@ def load_dir(folder: Path, namespace: str) -> List[Rule]:
     return rules
 
 
-def _entry_point_rules() -> List[Rule]:
+def _entry_point_modules() -> List[ModuleType]:
     try:
         from importlib.metadata import entry_points
     except ImportError:  # pragma: no cover
         return []
     eps = entry_points()
     selected: Iterable = eps.select(group=ENTRY_POINT_GROUP) if hasattr(eps, "select") else eps.get(ENTRY_POINT_GROUP, [])
-    rules: List[Rule] = []
+    modules: List[ModuleType] = []
     for ep in selected:
         try:
             loaded = ep.load()
-            module = loaded if isinstance(loaded, ModuleType) else importlib.import_module(ep.module)
+            modules.append(loaded if isinstance(loaded, ModuleType) else importlib.import_module(ep.module))
         except Exception as exc:
             raise UsageError(f"rule plugin {ep.name} ({ep.value}) failed to load: {exc}") from exc
-        rules.extend(rulekit.rules_of(module))
-    return rules
+    return modules
+
+
+def _entry_point_rules() -> List[Rule]:
+    return [r for module in _entry_point_modules() for r in rulekit.rules_of(module)]
+
+
+def all_derivations(extra_dirs: Optional[List[str]] = None) -> Dict[str, Derivation]:
+    """Every shared derivation by name, read off the same modules as the rules (loaded once)."""
+    all_rules(extra_dirs)
+    modules = [_LOADED[str(path.resolve())]
+               for folder in [builtin_rules_dir()] + [Path(f) for f in extra_dirs or []]
+               for path in sorted(folder.glob("*.py")) if str(path.resolve()) in _LOADED]
+    found: Dict[str, Derivation] = {}
+    for module in modules + _entry_point_modules():
+        for made in rulekit.derivations_of(module):
+            other = found.get(made.name)
+            if other is not None and other is not made:
+                raise UsageError(f"derivation {made.name} is defined twice: {other.origin} and {made.origin}")
+            found[made.name] = made
+    return found
 
 
 def all_rules(extra_dirs: Optional[List[str]] = None) -> List[Rule]:

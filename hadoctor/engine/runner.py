@@ -14,7 +14,7 @@ from hadoctor.rulemodel import SEVERITY_RANK, Derivation, Evidence, Finding, Out
 from hadoctor.parsers.suppressions import Suppression
 from hadoctor.errors import InputError
 from hadoctor.linear import compile_bounded
-from hadoctor.rulekit import DERIVATIONS, ClusterView, Hits, NodeView
+from hadoctor.rulekit import ClusterView, Hits, NodeView
 from hadoctor.snapshot.model import ClusterSnapshot
 
 #: Logs smaller than this are parsed whole; larger ones go through the literal prefilter.
@@ -51,13 +51,13 @@ class Report:
 
 def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[Suppression] = (),
         today: Optional[date] = None, catalogue: Optional[List[Rule]] = None,
-        strict: Optional[bool] = None) -> Report:
+        derivations: Optional[Dict[str, Derivation]] = None, strict: Optional[bool] = None) -> Report:
     """Run ``rules`` (the selected ones) over ``cluster``.
 
     Every rule's verdict is the same whatever else is selected: the derivations the rules name are
     computed for them, and HDR001 (a suppression matching nothing) is judged against the rules each
     suppression names, taken from ``catalogue`` (default: every discovered rule) and run unreported
-    when they are not selected. ``strict``: a crashing rule raises (None: ask HADOCTOR_STRICT now);
+    when they are not selected. ``derivations``: by name (default: every discovered one). ``strict``: a crashing rule raises (None: ask HADOCTOR_STRICT now);
     otherwise it becomes a skip finding saying it crashed.
     """
     started = time.perf_counter()
@@ -77,7 +77,11 @@ def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[S
     hidden: List[Rule] = []
     if any(r.code == "HDR001" for r in engine_rules) and all_supps:
         hidden = _named_by_suppressions(all_supps, rules, catalogue)
-    findings = _evaluate(view, groups, checked + hidden, notes, strict)
+    if derivations is None:
+        from hadoctor.engine.discovery import all_derivations
+
+        derivations = all_derivations()
+    findings = _evaluate(view, groups, checked + hidden, notes, derivations, strict)
     verdicts = _apply_suppressions(findings, all_supps, today or date.today(),
                                    {r.code for r in checked + hidden})
     hidden_codes = {r.code for r in hidden}
@@ -98,12 +102,12 @@ ENGINE_FAMILY = "HDR"
 
 
 def _evaluate(view: ClusterView, groups: List[ClusterView], rules: List[Rule], notes: List[str],
-              strict: bool) -> List[Finding]:
+              derivations: Dict[str, Derivation], strict: bool) -> List[Finding]:
     findings: List[Finding] = []
     node_rules = [r for r in rules if r.scope == "node" and not r.is_log_rule]
     log_rules = [r for r in rules if r.is_log_rule]
     cluster_rules = [r for r in rules if r.scope == "cluster"]
-    wanted = needed_derivations(rules)
+    wanted = needed_derivations(rules, derivations)
     for node in view.nodes:
         findings.extend(_run_log_rules(log_rules, node, notes, strict, [d for d in wanted if d.is_log_derivation]))
         for d in wanted:
@@ -132,12 +136,12 @@ def _named_by_suppressions(supps: List[Suppression], selected: List[Rule],
 
 # --- shared derivations ----------------------------------------------------------------------------
 
-def needed_derivations(rules: Iterable[Rule]) -> List[Derivation]:
+def needed_derivations(rules: Iterable[Rule], derivations: Dict[str, Derivation]) -> List[Derivation]:
     """The derivations ``rules`` name in needs/wants, with those they are built from, builders first."""
     ordered: List[Derivation] = []
 
     def visit(name: str, trail: Tuple[str, ...]) -> None:
-        d = DERIVATIONS.get(name)
+        d = derivations.get(name)
         if d is None or d in ordered:
             return
         if name in trail:
@@ -152,15 +156,19 @@ def needed_derivations(rules: Iterable[Rule]) -> List[Derivation]:
     return ordered
 
 
-def data_needed(rules: Iterable[Rule]) -> Optional[set]:
+def data_needed(rules: Iterable[Rule], derivations: Optional[Dict[str, Derivation]] = None) -> Optional[set]:
     """The data (datum names) ``rules`` and the derivations they name read: what the loader must load.
     None (everything) when an HDR rule is selected: HDR001 runs the rules suppressions name."""
     rules = list(rules)
     if any(r.family == ENGINE_FAMILY for r in rules):
         return None
     names = {n for r in rules for n in r.needs + r.wants}
-    names |= {n for d in needed_derivations(rules) for n in d.needs}
-    return names - set(DERIVATIONS)
+    if derivations is None:
+        from hadoctor.engine.discovery import all_derivations
+
+        derivations = all_derivations()
+    names |= {n for d in needed_derivations(rules, derivations) for n in d.needs}
+    return names - set(derivations)
 
 
 def _derive(d: Derivation, node: NodeView, strict: bool) -> None:

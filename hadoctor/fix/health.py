@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from hadoctor.snapshot.registry import AUTHKEYS_PATH, HACF_PATH
+from hadoctor.datums import AUTHKEYS_PATH, HACF_PATH
 from hadoctor.fix import keyfile, nodescript
 from hadoctor.fix.inspect import NodeState, hacf_pending
 from hadoctor.fix.keyfile import KeyFileError

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from hadoctor.snapshot.registry import AUTHKEYS_PATH, HACF_PATH
+from hadoctor.datums import AUTHKEYS_PATH, HACF_PATH
 from hadoctor.errors import UsageError
 from hadoctor.fix import nodescript
 from hadoctor.fix.model import FixOptions, FixProgress, Refused

@@ -33,7 +33,7 @@ from typing import Dict, List, Optional, Sequence
 
 from hadoctor.fix.keyfile import HEREDOC_EOF, posix_cksum
 from hadoctor.remote import SCRIPT_HEADER, quote
-from hadoctor.snapshot.registry import AUTHKEYS_PATH, HA_DIR
+from hadoctor.datums import AUTHKEYS_PATH, HA_DIR
 
 JOURNAL_NAME = "hadoctor-fix.json"
 NEXT_NAME = ".authkeys.hadoctor-next"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from hadoctor.snapshot.registry import AUTHKEYS_PATH
+from hadoctor.datums import AUTHKEYS_PATH
 from hadoctor.fix import keyfile, nodescript
 from hadoctor.fix.inspect import NodeState
 from hadoctor.fix.keyfile import NewKey

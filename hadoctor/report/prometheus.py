@@ -66,7 +66,7 @@ def _num(value: float) -> str:
 
 
 def render_prometheus(results: List[ClusterResult], version: str) -> str:
-    from hadoctor.snapshot.registry import CORE_DATA
+    from hadoctor.datums import CORE_DATA
 
     samples: Dict[str, List[str]] = {name: [] for name, _ in _FAMILIES}
 

@@ -79,7 +79,7 @@ def cluster_label(target: Optional[str], node_names: List[str]) -> str:
 
 def from_report(report, cluster, *, target: Optional[str], exit_code: int, log_states: Optional[list] = None,
                 data_time: Optional[float] = None) -> ClusterResult:
-    from hadoctor.snapshot.registry import CORE_DATA
+    from hadoctor.datums import CORE_DATA
 
     names = []
     for node in cluster.nodes:
@@ -101,7 +101,7 @@ def from_error(target: Optional[str], message: str, exit_code: int) -> ClusterRe
 
 def exit_code(report, fail_on: str) -> int:
     """1 for a finding at or above ``fail_on``; else 3 when a node lacks core data; else 0."""
-    from hadoctor.snapshot.registry import CORE_DATA
+    from hadoctor.datums import CORE_DATA
 
     if report.at_or_above(fail_on):
         return EXIT_FINDINGS

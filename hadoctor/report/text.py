@@ -11,7 +11,7 @@ from typing import List
 from hadoctor.rulemodel import Finding
 from hadoctor.engine.runner import Report
 from hadoctor.terminal import hang, safe
-from hadoctor.snapshot.registry import CORE_DATA
+from hadoctor.datums import CORE_DATA
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 EVIDENCE_SHOWN = 6

@@ -1,6 +1,6 @@
 """Build snapshots from a target: the live host, or a folder with one sub-folder per node.
 
-Where each datum comes from is said once, by its spec in :mod:`hadoctor.snapshot.registry`; this module
+Where each datum comes from is said once, by its spec in :mod:`hadoctor.datums`; this module
 follows the specs (a parser on the first present file, the live host's file, command alternatives or
 reader) and has one function for each datum the registry marks special. A datum that cannot be read is
 recorded as missing with the reason and its kind (absent, unreadable, failed); it never aborts the
@@ -22,7 +22,7 @@ from hadoctor.inputs import read_bytes, read_config, under_root
 from hadoctor.remote import local_node_name
 from hadoctor.snapshot.logsource import LogSource
 from hadoctor.snapshot.model import ClusterSnapshot, NodeSnapshot
-from hadoctor.snapshot.registry import (
+from hadoctor.datums import (
     ABSENT,
     AUTHKEYS_PATH,
     ASTERISK_DIR,

@@ -1,7 +1,7 @@
 """Snapshots: everything known about one node, and about the cluster.
 
 A :class:`NodeSnapshot` maps each logical datum name (``ha_cf``, ``haresources``,
-``authkeys``, ``log``, ``addresses``, ...; see :mod:`hadoctor.snapshot.registry`)
+``authkeys``, ``log``, ``addresses``, ...; see :mod:`hadoctor.datums`)
 to a :class:`Datum` holding either a parsed value and where it came from, or the
 reason it is missing. Rules ask for data by name; a missing datum makes them skip.
 """
@@ -46,7 +46,7 @@ class NodeSnapshot:
         self.data[name] = Datum(name, value, source)
 
     def mark_missing(self, name: str, reason: str, source: str = "", kind: str = "absent") -> None:
-        """Record why ``name`` is missing; ``kind`` is absent, unreadable or failed (hadoctor.snapshot.registry)."""
+        """Record why ``name`` is missing; ``kind`` is absent, unreadable or failed (hadoctor.datums)."""
         self.data[name] = Datum(name, None, source, reason or "not collected", kind)
 
     def has(self, name: str) -> bool:

@@ -25,7 +25,7 @@ from hadoctor.engine import discovery
 from hadoctor.engine.runner import Report, data_needed, run
 from hadoctor.rulemodel import FAMILIES
 from hadoctor.snapshot.loader import load_target
-from hadoctor.snapshot.registry import CORE_DATA
+from hadoctor.datums import CORE_DATA
 from tests.conftest import FIXTURES, REPO, corpus_files
 from tests.rules.scenario import healthy_cluster, write_cluster
 
@@ -81,9 +81,12 @@ def _verdicts(report: Report) -> Dict[str, list]:
 _FULL: Dict[str, object] = {}  # target -> its snapshot with every datum (loaded once: a capture decodes slowly)
 
 
+DERIVATIONS = discovery.all_derivations()
+
+
 def _run(target: str, rules, select, ignore=()) -> Dict[str, list]:
     chosen = discovery.select_rules(rules, select, list(ignore))
-    only = data_needed(chosen)  # what check loads for these rules
+    only = data_needed(chosen, DERIVATIONS)  # what check loads for these rules
     if only is None:
         if target not in _FULL:
             _FULL.clear()
@@ -91,7 +94,7 @@ def _run(target: str, rules, select, ignore=()) -> Dict[str, list]:
         cluster = _FULL[target]
     else:
         cluster = load_target(target, only=only | set(CORE_DATA))
-    return _verdicts(run(cluster, chosen, today=TODAY, catalogue=rules))
+    return _verdicts(run(cluster, chosen, today=TODAY, catalogue=rules, derivations=DERIVATIONS))
 
 
 @pytest.fixture(scope="module")

@@ -112,7 +112,7 @@ _SPECS = (
     DatumSpec("packages", "installed package versions (dpkg-query -W or rpm -qa)",
               "hadoctor.parsers.packages:parse_packages", ("packages.txt",),
               commands=(Command("packages", "packages.txt", _SH_PACKAGES),)),
-    DatumSpec("uname", "the node's `uname -n`", "hadoctor.snapshot.registry:parse_uname", ("uname-n.txt",),
+    DatumSpec("uname", "the node's `uname -n`", "hadoctor.datums:parse_uname", ("uname-n.txt",),
               commands=(Command("uname -n", "uname-n.txt", "uname -n", "uname"),)),
     DatumSpec("hosts", "/etc/hosts", "hadoctor.parsers.hosts:parse_hosts", ("hosts",), (HOSTS_PATH,),
               bundle_copy=True),
