@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from hadoctor.datums import HACF_PATH, HARESOURCES_PATH
 from hadoctor.drill import analysis, nodeside
 from hadoctor.drill.observer import DEFAULT_INTERVAL, Observer
 from hadoctor.errors import HadoctorError, UsageError
@@ -110,9 +111,9 @@ def _node_state(shell: Shell, result: RunResult) -> NodeState:
         if parts:
             st.peers[parts[0].lower()] = parts[1].strip().lower() if len(parts) > 1 else ""
     if "hacf" in out.files:
-        st.hacf = parse_hacf(out.files["hacf"], "/etc/ha.d/ha.cf")
+        st.hacf = parse_hacf(out.files["hacf"], HACF_PATH)
     if "haresources" in out.files:
-        st.haresources = parse_haresources(out.files["haresources"], "/etc/ha.d/haresources")
+        st.haresources = parse_haresources(out.files["haresources"], HARESOURCES_PATH)
     if "ipa" in out.files:
         st.addresses = parse_ip_addr(out.files["ipa"], f"{shell.node}: ip addr")
     if "lock" in out.files:
@@ -262,7 +263,7 @@ class Drill:
             if st.uname and st.uname.lower() != name.lower():
                 refuse.append(f"{name}: the host reached as {name} calls itself {st.uname!r} (uname -n): wrong host?")
             if st.hacf is None:
-                refuse.append(f"{name}: cannot read /etc/ha.d/ha.cf")
+                refuse.append(f"{name}: cannot read {HACF_PATH}")
             else:
                 declared = {n.lower() for n in st.hacf.node_names}
                 if declared and declared != {n.lower() for n in names}:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from hadoctor.datums import HACF_PATH, HARESOURCES_PATH
 from hadoctor.fix.nodescript import CL_STATUS_PATHS, HEARTBEAT_PATHS
 from hadoctor.remote import SCRIPT_HEADER, quote
 
@@ -74,8 +75,8 @@ def inspect_script(log_paths: Iterable[str] = ()) -> str:
     say rscstatus "$("$CL" rscstatus 2>/dev/null | head -n 1)"
   fi
   dumpcmd ipa ip addr show
-  dump hacf /etc/ha.d/ha.cf
-  dump haresources /etc/ha.d/haresources
+  dump hacf {quote(HACF_PATH)}
+  dump haresources {quote(HARESOURCES_PATH)}
   dump lock "$LOCK"
   if command -v iptables >/dev/null 2>&1; then
     say fw_rules "$(iptables -S 2>/dev/null | grep -c {FIREWALL_TAG})"
