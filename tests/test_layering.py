@@ -154,3 +154,23 @@ def test_no_import_cycle_between_packages():
         detail.append([f"{m} -> {t}" for m in sorted(graph) if package_of(m) in inside
                        for t in sorted(graph[m]) if package_of(t) in inside and package_of(t) != package_of(m)])
     assert not detail
+
+
+def reachable(graph: Graph, start: str) -> Set[str]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for target in graph.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def test_reading_a_bundle_does_not_import_the_collector():
+    """check BUNDLE, snapshot BUNDLE, timeline ... read bundles; only bundle create collects."""
+    graph = module_graph()
+    for reader in ("hadoctor.snapshot.loader", "hadoctor.bundle.archive", "hadoctor.commands.check",
+                   "hadoctor.commands.snapshot", "hadoctor.commands.timeline"):
+        assert "hadoctor.bundle.collect" not in reachable(graph, reader), reader
+    assert "hadoctor.bundle.collect" in reachable(graph, "hadoctor.commands.bundle_create")
