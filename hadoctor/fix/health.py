@@ -89,7 +89,7 @@ def _hacf_problems(name: str, info: NodeState, refuse: List[str], warn: List[str
     if differs:
         shown = ", ".join(f"{k} {v!r} in the file but {r!r} running" for k, v, r in differs)
         refuse.append(
-            f"{name}: /etc/ha.d/ha.cf differs from what the running heartbeat read ({shown}; cl_status "
+            f"{name}: {HACF_PATH} differs from what the running heartbeat read ({shown}; cl_status "
             f"hbparameter), whatever its mtime says (copied with cp -p?): a reload for the new key would "
             f"restart heartbeat on {name} with that change, in the middle of the key switch. Reload heartbeat "
             f"first (heartbeat -r) so the change is applied knowingly, or --force")
