@@ -18,7 +18,7 @@ from typing import Callable, Iterable, List, Tuple
 import pytest
 
 from hadoctor.parsers import (asterisk, authkeys, bootservices, firewall, hacf, haresources, hblog, hosts,
-                              interfaces, packages, scripts)
+                              interfaces, mysql, packages, scripts)
 from hadoctor.linear import compile_bounded
 from tests.fuzz.shapes import CHARS, shapes
 
@@ -84,6 +84,11 @@ PARSERS = {
                                                                b"eth0", b"          inet addr:")),
     "ip -j a": (lambda d: interfaces.parse_ip_json(d, "i"), (b'[{"ifname":"', b'[{"addr_info":[{"local":"')),
     "detect format": (lambda d: interfaces.parse_interfaces(d, "i"), (b"1: eth0: <UP> mtu ",)),
+    "mysql slave status": (lambda d: mysql.parse_replica_status(d, "s"), (b"      Master_Host: ", b"*** 1. row",
+                                                                         b"Last_Error: ", b"  ")),
+    "mysql master status": (lambda d: mysql.parse_master_status(d, "m"), (b"File\t", b"| ", b"Position: ")),
+    "mysql variables": (lambda d: mysql.parse_variables(d, "v"), (b"server_id\t", b"| ")),
+    "my.cnf": (lambda d: mysql.parse_mycnf(d, "my.cnf"), (b"[mysqld]\nserver-id = ", b"!include ", b"password=")),
 }
 
 
