@@ -45,18 +45,6 @@ class Attention(HadoctorError):
 
 
 @dataclass
-class FixOptions:
-    nodes: Sequence[str] = ()
-    dry_run: bool = False
-    yes: bool = False
-    force: bool = False
-    ssh: SshOptions = SshOptions()
-    root: str = "/"
-    fmt: str = "text"
-    capture: Optional[bool] = None     # None: when root and this host is a member
-
-
-@dataclass
 class RotationReport:
     """How the run ended and what it saw: the JSON document on stdout (schema hadoctor-fix/1)."""
 
