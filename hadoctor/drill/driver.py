@@ -475,8 +475,26 @@ class Drill:
             return self.wait_for(lambda: any(h != away_from for h in (self.holders_now() or [])), timeout)
         return self.wait_for(lambda: any(h != away_from for h in self.node_holders()), timeout, poll=1.0)
 
+    def settle_hold_s(self) -> float:
+        """How long the end state must hold before it counts: when a partition heals, heartbeat restarts
+        on both nodes a few seconds later and gives every resource up, so a state seen once right after
+        the heal is not the end state."""
+        return max(10.0, self.report.deadtime_s + 2 * self.report.keepalive_s)
+
     def wait_settled(self, owner: str, timeout: float) -> bool:
-        """Until ``owner`` alone holds the VIP, every node sees every node active and the services answer."""
+        """Until ``owner`` alone holds the VIP, every node sees every node active and the services answer,
+        and all of that has held for :meth:`settle_hold_s`."""
+        hold = self.settle_hold_s()
+        since: Optional[float] = None
+
+        def held() -> bool:
+            nonlocal since
+            if not done():
+                since = None
+                return False
+            since = since if since is not None else time.monotonic()
+            return time.monotonic() - since >= hold
+
         def done() -> bool:
             arp = self.holders_now()
             if arp is not None and arp != [owner]:
@@ -488,7 +506,7 @@ class Drill:
                 if not st.running or any(st.peers.get(p.lower()) not in ("active", "up") for p in self.opts.nodes):
                     return False
             return self.services_answer()
-        return self.wait_for(done, timeout, poll=1.0)
+        return self.wait_for(held, timeout + hold, poll=1.0)
 
     def node_holders_cached(self, states: Dict[str, NodeState]) -> List[str]:
         return sorted(n for n, st in states.items() if st.holds(self.report.vip))
