@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,13 +43,20 @@ REPO = Path(__file__).resolve().parents[2]
 SALT = b"fx-test-salt"
 
 
-@pytest.fixture(scope="module")
-def lab():
-    with Lab(f"{SESSION_PREFIX}fx", subnet="10.250.80", second_nic=False) as lab:
+@contextmanager
+def fix_lab(tag: str, subnet: str):
+    """A running two-node cluster (node01 holds the VIP) whose node02 runs sshd: fix runs on node01."""
+    with Lab(f"{SESSION_PREFIX}{tag}", subnet=subnet, second_nic=False) as lab:
         lab.configure()
         lab.start_all()
         assert lab.wait_holders(["node01"], 60) is not None, lab.log("node01")[-3000:]
         lab.start_sshd("node02")
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with fix_lab("fx", "10.250.80") as lab:
         yield lab
 
 

@@ -20,20 +20,16 @@ import time
 
 import pytest
 
-from .conftest import LAB_OK, LAB_WHY, SESSION_PREFIX
+from .conftest import LAB_OK, LAB_WHY
 from .hblab import Lab
-from .test_fix_authkeys import assert_valid_and_equal, backups, journal, node_file, run_fix
+from .test_fix_authkeys import assert_valid_and_equal, backups, fix_lab, journal, node_file, run_fix
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(not LAB_OK, reason=LAB_WHY or "lab")]
 
 
 @pytest.fixture(scope="module")
 def lab():
-    with Lab(f"{SESSION_PREFIX}fr", subnet="10.250.82", second_nic=False) as lab:
-        lab.configure()
-        lab.start_all()
-        assert lab.wait_holders(["node01"], 60) is not None, lab.log("node01")[-3000:]
-        lab.start_sshd("node02")
+    with fix_lab("fr", "10.250.82") as lab:
         yield lab
 
 
