@@ -35,6 +35,13 @@ NODEINFO_PATH = HA_DIR + "/nodeinfo"
 RESOURCE_DIR = SEARCH_DIRS[0]
 HOSTS_PATH = "/etc/hosts"
 ASTERISK_DIR = "/etc/asterisk"
+#: MySQL/MariaDB option files: /etc/my.cnf then /etc/mysql/my.cnf (the server reads both, in this order), then
+#: the include folders Debian, Ubuntu and RHEL packages name (their *.cnf in name order)
+MYCNF_PATHS = ("/etc/my.cnf", "/etc/mysql/my.cnf")
+MYCNF_DIRS = ("/etc/mysql/conf.d", "/etc/mysql/mariadb.conf.d", "/etc/mysql/mysql.conf.d", "/etc/my.cnf.d")
+#: the node's own mysql client credentials, in order: ~/.my.cnf (the client reads it by itself), else
+#: Debian's maintenance account. A credential never reaches argv, a snapshot or a bundle.
+MYSQL_CLIENT_CONFIG = "/etc/mysql/debian.cnf"
 
 #: heartbeat and its companions, as Debian (dpkg) and RHEL (rpm) name them
 PACKAGES = ("heartbeat", "cluster-glue", "resource-agents", "libheartbeat2", "pacemaker", "cluster-glue-libs",
@@ -91,6 +98,26 @@ _SH_SCRIPTS = (f'for f in "$R"{SEARCH_DIRS[0]}/* "$R"{SEARCH_DIRS[1]}/*; do [ -f
 _SH_OS_RELEASE = ('for f in "$R"/etc/os-release "$R"/etc/redhat-release "$R"/etc/debian_version; do '
                   '[ -f "$f" ] && { echo "### ${f#"$R"}"; cat "$f"; }; done; true')
 
+
+
+def _sh_mysql(*queries: str, columns: bool = True) -> str:
+    """POSIX sh asking the local MySQL/MariaDB server, the statements tried in order (the first the server
+    accepts answers): the node's own client and credentials, batch output, a short connect timeout."""
+    tries = [f'"$@" --batch --connect-timeout=5{"" if columns else " -N"} -e \'{q}\'' for q in queries]
+    return ("M=$(command -v mysql || command -v mariadb) || { echo 'no mysql or mariadb client (MySQL not "
+            "installed)' >&2; exit 127; }; "
+            f'if [ -f "$HOME/.my.cnf" ]; then set -- "$M"; elif [ -r {MYSQL_CLIENT_CONFIG} ]; then '
+            f'set -- "$M" --defaults-file={MYSQL_CLIENT_CONFIG}; else set -- "$M"; fi; '
+            + " 2>/dev/null || ".join(tries))
+
+
+# my.cnf and its include folders as one file, each part after a `### PATH` line (a comment to the server);
+# never debian.cnf (it holds a password and is no server configuration)
+_SH_MYCNF = (f'for f in {" ".join(chr(34) + "$R" + chr(34) + p for p in MYCNF_PATHS)} '
+             + " ".join(f'"$R"{d}/*.cnf' for d in MYCNF_DIRS)
+             + '; do [ -f "$f" ] || continue; echo "### ${f#"$R"}"; cat "$f"; n=1; done; '
+             f'[ -n "$n" ] || {{ echo "no {" or ".join(MYCNF_PATHS)} (MySQL not configured here)" >&2; exit 1; }}')
+
 _SPECS = (
     DatumSpec("ha_cf", "heartbeat's main configuration (ha.cf)", "hadoctor.parsers.hacf:parse_hacf",
               ("ha.cf",), (HACF_PATH,)),
@@ -133,6 +160,23 @@ _SPECS = (
     DatumSpec("os_release", "the distribution (/etc/os-release, else redhat-release or debian_version)",
               "hadoctor.parsers.osrelease:parse_os_release", ("os-release.txt",),
               commands=(Command("os release", "os-release.txt", _SH_OS_RELEASE),)),
+    # MariaDB's multi-source form first, then MySQL 8.0.22+/MariaDB 10.5+'s spelling, then the classic one
+    # (MySQL 8.4 refuses it). An empty answer: this server is no replica (a datum without channels).
+    DatumSpec("mysql_replica", "MySQL/MariaDB replication state (SHOW SLAVE STATUS\\G or SHOW REPLICA STATUS\\G); "
+              "empty: not a replica", "hadoctor.parsers.mysql:parse_replica_status", ("mysql-slave-status.txt",),
+              commands=(Command("mysql slave status", "mysql-slave-status.txt", _sh_mysql(
+                  "SHOW ALL SLAVES STATUS\\G", "SHOW REPLICA STATUS\\G", "SHOW SLAVE STATUS\\G")),)),
+    DatumSpec("mysql_master", "MySQL/MariaDB binary log position (SHOW MASTER STATUS); empty: binary log off",
+              "hadoctor.parsers.mysql:parse_master_status", ("mysql-master-status.txt",),
+              commands=(Command("mysql master status", "mysql-master-status.txt", _sh_mysql(
+                  "SHOW MASTER STATUS", "SHOW BINARY LOG STATUS")),)),
+    DatumSpec("mysql_variables", "MySQL/MariaDB server variables (mysql -N -e 'SHOW GLOBAL VARIABLES')",
+              "hadoctor.parsers.mysql:parse_variables", ("mysql-variables.txt",),
+              commands=(Command("mysql variables", "mysql-variables.txt", _sh_mysql("SHOW GLOBAL VARIABLES",
+                                                                                    columns=False)),)),
+    DatumSpec("my_cnf", "MySQL/MariaDB option files (my.cnf, then its include folders' *.cnf, each after a "
+              "`### PATH` line), passwords masked", "hadoctor.parsers.mysql:parse_mycnf", ("my.cnf",),
+              commands=(Command("my.cnf", "my.cnf", _SH_MYCNF),)),
 )
 
 DATUMS: Dict[str, DatumSpec] = {spec.name: spec for spec in _SPECS}

@@ -16,6 +16,7 @@ FAMILIES = {
     "PKG": "package versions",
     "SEC": "security: authkeys and secrets",
     "SVC": "services behind the VIP",
+    "MYS": "MySQL/MariaDB replication between the nodes",
     "HDR": "hadoctor itself: suppressions",
 }
 

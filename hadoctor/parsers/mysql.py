@@ -410,8 +410,13 @@ class MyCnf:
                 "includes": [list(i) for i in self.includes], "problems": [str(p) for p in self.problems]}
 
 
+#: the line before each file where my.cnf and its included files come as one (a comment to the server)
+PART_MARK = "### /"
+
+
 def parse_mycnf(data: bytes, path: str) -> MyCnf:
-    """One option file (``[group]``, ``name = value``, bare flags, ``#``/``;`` comments, ``!include``).
+    """An option file (``[group]``, ``name = value``, bare flags, ``#``/``;`` comments, ``!include``), or
+    several in reading order, each after a ``### /PATH`` line (as a bundle and the live host collect them).
 
     >>> cnf = parse_mycnf(b"[client]\\npassword = s3cr3t\\n[mysqld]\\nserver-id = 2\\nlog-bin\\n"
     ...                   b"!includedir /etc/mysql/conf.d/\\n", "my.cnf")
@@ -419,14 +424,25 @@ def parse_mycnf(data: bytes, path: str) -> MyCnf:
     ('2', None, Secret(****))
     >>> cnf.includes
     [('!includedir', '/etc/mysql/conf.d/', 6)]
+    >>> both = parse_mycnf(b"### /etc/mysql/my.cnf\\n[mysqld]\\nserver-id = 1\\n### /etc/mysql/conf.d/r.cnf\\n"
+    ...                    b"server-id = 3\\n[mysqld]\\nserver-id = 2\\n", "my.cnf")
+    >>> both.files, both.server_option("server_id").value, both.server_option("server_id").line
+    (['/etc/mysql/my.cnf', '/etc/mysql/conf.d/r.cnf'], '2', 7)
+    >>> [p.message for p in both.problems]
+    ['option before any [group]']
     """
-    out = MyCnf(path, files=[path])
+    out = MyCnf(path)
     group = ""
+    parts: List[str] = []
     for number, text in numbered_lines(data):
         if len(text) > MAX_CONFIG_LINE:
             out.problems.append(Problem(path, number, "line too long", code="line-too-long"))
             continue
         stripped = text.strip()
+        if text.startswith(PART_MARK):  # the collector's next file (hadoctor.datums): it starts outside any group
+            group = ""
+            parts.append(text[len(PART_MARK) - 1:].strip())
+            continue
         if not stripped or stripped[0] in "#;":
             continue
         if stripped.startswith("!include"):
@@ -453,6 +469,7 @@ def parse_mycnf(data: bytes, path: str) -> MyCnf:
             raw = _unquote(_drop_comment(m.group(2)))
             value = Secret(raw) if _SECRET_OPTION.search(name) else raw
         out.options.append(MyCnfOption(group, name, value, path, number))
+    out.files = parts or [path]
     return out
 
 

@@ -30,7 +30,8 @@ from tests.conftest import FIXTURES, REPO, corpus_files
 from tests.rules.scenario import healthy_cluster, write_cluster
 
 TODAY = date(2026, 6, 1)  # suppressions' until= dates are judged against a fixed day
-BOOKS = ("tests.rules.test_log_rules", "tests.rules.test_config_rules", "tests.rules.test_node_rules")
+BOOKS = ("tests.rules.test_log_rules", "tests.rules.test_config_rules", "tests.rules.test_node_rules",
+         "tests.rules.test_mysql_rules")
 
 SUPPRESSIONS = healthy_cluster({"node01": {"ha.cf": (
     "logfile /var/log/heartbeat.log\nkeepalive 1\ndeadtime 10\nwarntime 5\ninitdead 10\nudpport 694\n"

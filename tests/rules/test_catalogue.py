@@ -8,7 +8,8 @@ import re
 
 from hadoctor.engine import discovery
 
-MODULES = ("tests.rules.test_log_rules", "tests.rules.test_config_rules", "tests.rules.test_node_rules")
+MODULES = ("tests.rules.test_log_rules", "tests.rules.test_config_rules", "tests.rules.test_node_rules",
+           "tests.rules.test_mysql_rules")
 #: the engine raises these itself (suppressions); tests/test_cli.py covers them end to end
 ENGINE_CODES = {"HDR001", "HDR002"}
 
@@ -29,7 +30,7 @@ def test_every_rule_fires_and_stays_quiet_somewhere():
 def test_rules_are_documented():
     for r in discovery.all_rules():
         assert re.fullmatch(r"[A-Z]{3}\d{3}", r.code)
-        assert r.family in ("CFG", "LOG", "NET", "XND", "PKG", "SEC", "SVC", "HDR")
+        assert r.family in ("CFG", "LOG", "NET", "XND", "PKG", "SEC", "SVC", "MYS", "HDR")
         assert len(r.title) > 10 and len(r.doc.meaning) > 40 and len(r.doc.why) > 20 and len(r.doc.fix) > 20, r.code
 
 

@@ -1,0 +1,123 @@
+"""MySQL data from a real MariaDB server: the live loader and a bundle's sh collector both ask it through the
+mysql client with the node's own client configuration (here a ~/.my.cnf in a temporary HOME naming the
+server's socket and a password), and neither stores the credential.
+
+Needs Debian's mariadb-server (test.sh installs it, never enabled); the server runs on a temporary
+datadir and socket, with networking off."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.bundle.test_bundle import HADOCTOR, make_root
+
+PASSWORD = "Cl1entPw-never-stored"
+pytestmark = pytest.mark.skipif(not (shutil.which("mariadbd") and shutil.which("mariadb-install-db")),
+                                reason="needs Debian's mariadb-server (test.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mysql")
+    data, sock, home = tmp / "data", tmp / "sock", tmp / "home"
+    user = ["--user=root"] if os.geteuid() == 0 else []
+    subprocess.run(["mariadb-install-db", "--no-defaults", *user, f"--datadir={data}",
+                    "--auth-root-authentication-method=normal"], check=True, capture_output=True, timeout=120)
+    proc = subprocess.Popen(["mariadbd", "--no-defaults", *user, f"--datadir={data}", f"--socket={sock}",
+                             "--skip-networking", "--server-id=42", f"--log-bin={data}/n1-bin",
+                             f"--pid-file={tmp}/pid", f"--log-error={tmp}/err.log"])
+    for _ in range(100):
+        if sock.exists():
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("mariadbd did not start: " + (tmp / "err.log").read_text())
+    client = shutil.which("mariadb") or shutil.which("mysql")
+    subprocess.run([client, "--no-defaults", "-uroot", f"--socket={sock}", "-e",
+                    f"SET PASSWORD FOR root@localhost = PASSWORD('{PASSWORD}')"], check=True, timeout=30)
+    home.mkdir()
+    (home / ".my.cnf").write_text(f"[client]\nuser = root\npassword = {PASSWORD}\nsocket = {sock}\n")
+    os.chmod(home / ".my.cnf", 0o600)
+    yield home
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+def test_live_loader_asks_the_server_with_the_nodes_client_config(server, monkeypatch, tmp_path):
+    from hadoctor.snapshot.loader import load_live
+
+    monkeypatch.setenv("HOME", str(server))
+    node = load_live(str(tmp_path)).nodes[0]
+    variables, master, replica = (node.get(n) for n in ("mysql_variables", "mysql_master", "mysql_replica"))
+    assert variables.number("server_id") == 42 and variables.flag("log_bin") is True
+    assert master.file == "n1-bin.000001" and master.position and master.position > 0
+    assert replica.channels == [] and not replica.problems  # not a replica: an empty answer, not missing data
+    for name in ("mysql_variables", "mysql_master", "mysql_replica"):
+        assert PASSWORD not in node.source(name)
+    assert not node.has("my_cnf") and "no /etc/my.cnf or /etc/mysql/my.cnf" in node.data["my_cnf"].missing
+
+
+def test_live_my_cnf_reads_the_include_folders_below_root(tmp_path):
+    from hadoctor.snapshot.loader import load_live
+
+    (tmp_path / "etc/mysql/conf.d").mkdir(parents=True)
+    (tmp_path / "etc/mysql/my.cnf").write_text("[mysqld]\nserver-id = 1\n!includedir /etc/mysql/conf.d/\n")
+    (tmp_path / "etc/mysql/conf.d/replication.cnf").write_text("[mysqld]\nserver-id = 7\npassword = x\n")
+    (tmp_path / "etc/mysql/debian.cnf").write_text("[client]\npassword = DebianCnfPw\n")
+    cnf = load_live(str(tmp_path), only=("my_cnf",)).nodes[0].get("my_cnf")
+    assert cnf.files == ["/etc/mysql/my.cnf", "/etc/mysql/conf.d/replication.cnf"]
+    opt = cnf.server_option("server_id")
+    assert (opt.value, opt.line) == ("7", 7)  # the included file wins; line 7 of the collected my.cnf
+    assert "DebianCnfPw" not in repr(cnf.to_dict())
+
+
+def test_bundle_collects_mysql_and_my_cnf_masked(server, tmp_path):
+    root = make_root(tmp_path)
+    (root / "etc/mysql/conf.d").mkdir(parents=True)
+    (root / "etc/mysql/my.cnf").write_text("[client]\npassword = MyCnfPw-masked\n[mysqld]\nserver-id = 42\n"
+                                           "!includedir /etc/mysql/conf.d/\n")
+    (root / "etc/mysql/conf.d/replication.cnf").write_text("[mysqld]\nlog-bin = n1-bin\npassword=Inc1udedPw\n")
+    (root / "etc/mysql/debian.cnf").write_text("[client]\npassword = DebianCnfPw\n")
+    out = tmp_path / "b.tar.gz"
+    env_home = dict(os.environ, HOME=str(server))
+    proc = _hd_env(env_home, "bundle", "create", "-q", "--root", root, "--node", "node01", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    with tarfile.open(out) as tar:
+        files = {m.name.split("/", 1)[1]: tar.extractfile(m).read() for m in tar.getmembers() if m.isreg()}
+    everything = b"".join(files.values())
+    for secret in (PASSWORD, "MyCnfPw-masked", "Inc1udedPw", "DebianCnfPw"):
+        assert secret.encode() not in everything, secret
+    assert b"server_id\t42" in files["node01/mysql-variables.txt"]
+    assert files["node01/mysql-master-status.txt"].startswith(b"File\tPosition")
+    assert b"server-id = 42" in files["node01/my.cnf"]
+    assert b"### /etc/mysql/conf.d/replication.cnf\n[mysqld]\nlog-bin = n1-bin" in files["node01/my.cnf"]
+    assert not any("debian.cnf" in name for name in files) and b"debian.cnf" not in files["node01/my.cnf"]
+    check = _hd_env(env_home, "check", "--format", "json", "--select", "MYS", out)
+    assert "Traceback" not in check.stderr
+    findings = [f for f in json.loads(check.stdout)["findings"] if f["code"].startswith("MYS")]
+    assert any(f["code"] == "MYS005" for f in findings)  # judged: the bundle's variables were read
+    assert not [f for f in findings if f["status"] == "skip" and f["code"] in ("MYS001", "MYS002", "MYS005")]
+
+
+def _hd_env(env, *args):
+    env = dict(env, NO_COLOR="1", COLUMNS="200")
+    return subprocess.run(HADOCTOR + [str(a) for a in args], capture_output=True, text=True, env=env, timeout=180)
+
+
+def test_no_server_gives_the_reason(monkeypatch, tmp_path):
+    from hadoctor.snapshot.loader import load_live
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".my.cnf").write_text(f"[client]\nsocket = {tmp_path}/no-such.sock\n")
+    node = load_live(str(tmp_path)).nodes[0]
+    assert not node.has("mysql_variables")
+    assert "ERROR 2002" in node.data["mysql_variables"].missing or "no mysql" in node.data["mysql_variables"].missing
