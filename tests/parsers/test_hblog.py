@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import json
 import os
 import random
 import re
+import sys
 import tracemalloc
 from datetime import datetime, timedelta
 from unittest import mock
@@ -610,6 +612,19 @@ PREFILTERS = [
 ]
 
 
+@contextlib.contextmanager
+def small_limits(**limits):
+    """Set the parser's limits in every module of it that reads them (each module binds the names it imports)."""
+    modules = [m for name, m in sorted(sys.modules.items()) if name.startswith("hadoctor.parsers.hblog")]
+    with contextlib.ExitStack() as stack:
+        for name, value in limits.items():
+            holders = [m for m in modules if hasattr(m, name)]
+            assert holders, name
+            for module in holders:
+                stack.enter_context(mock.patch.object(module, name, value))
+        yield
+
+
 @settings(max_examples=160, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2 ** 32), st.integers(1, 400), st.integers(0, len(PREFILTERS) - 1),
        st.sampled_from([0, 60, 320, 10 ** 9]))
@@ -619,8 +634,8 @@ def test_prefilter_path_equals_full_path_filtered_by_the_same_regex(seed, size, 
     rx = PREFILTERS[which]
     # small limits so that short examples cross them: long lines, continuation lines and bytes
     # dense: how often a block is parsed line by line (0 never, 10**9 whenever a line matches)
-    with mock.patch.multiple(hblog, MAX_LOG_LINE=100, MAX_CONTINUATION_LINES=3, MAX_CONTINUATION_BYTES=160,
-                             LOOKAHEAD_BYTES=size * 3, DENSE_BYTES_PER_CANDIDATE=dense):
+    with small_limits(MAX_LOG_LINE=100, MAX_CONTINUATION_LINES=3, MAX_CONTINUATION_BYTES=160,
+                      LOOKAHEAD_BYTES=size * 3, DENSE_BYTES_PER_CANDIDATE=dense):
         expected = filtered_full(data, rx, chunked(data, size), reference=mtime)
         got = list(iter_records(chunked(data, size), "f", reference=mtime, prefilter=rx))
         assert_covers(list(iter_records(chunked(data, size), "f", reference=REF)), data)
