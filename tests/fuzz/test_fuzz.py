@@ -61,25 +61,61 @@ PARSERS = {
 }
 
 
-def _timed(func: Callable[[bytes], object], data: bytes) -> None:
+#: a by-hand run names a file here to get, per target, the cases run and its slowest ones (JSON lines)
+_STATS_FILE = os.environ.get("HADOCTOR_FUZZ_STATS")
+_STATS: dict = {}
+
+
+def _record(target: str, took: float, size: int) -> None:
+    entry = _STATS.setdefault(target, {"target": target, "cases": 0, "bytes": 0, "slowest_s": 0.0,
+                                       "slowest_bytes": 0, "worst_s_per_100kb_over_10kb": 0.0})
+    entry["cases"] += 1
+    entry["bytes"] += size
+    if took > entry["slowest_s"]:
+        entry["slowest_s"], entry["slowest_bytes"] = took, size
+    if size >= 10_000:  # per 100 KB is meaningless for a few bytes (a 1 ms call on 10 bytes is "10 s")
+        entry["worst_s_per_100kb_over_10kb"] = max(entry["worst_s_per_100kb_over_10kb"], took * 100_000 / size)
+    if entry["cases"] % 5000 == 0:
+        _flush_stats()
+
+
+def _flush_stats() -> None:
+    if _STATS_FILE:
+        with open(_STATS_FILE, "a", encoding="utf-8") as out:
+            for entry in _STATS.values():
+                out.write(json.dumps({**entry, "pid": os.getpid(), "at": time.time()}) + "\n")
+
+
+def _timed(func: Callable[[bytes], object], data: bytes, target: str = "", expected=()) -> None:
+    """Call ``func(data)``; an exception of ``expected`` is an answer, any other fails the test. The call
+    must not cost more than PER_100KB seconds per 100 KB."""
     start = time.perf_counter()
-    func(data)
+    try:
+        func(data)
+    except expected:
+        pass
     took = time.perf_counter() - start
+    if _STATS_FILE:
+        _record(target or getattr(func, "__name__", "?"), took, len(data))
     # under 0.2 s is noise on a shared machine (a first call, a collection), whatever the size
     assert took < 0.2 or took * 100_000 / max(len(data), 1) < PER_100KB, f"{took:.3f} s for {len(data)} bytes"
+
+
+def teardown_module(module) -> None:
+    _flush_stats()
 
 
 @FUZZ
 @given(name=st.sampled_from(sorted(PARSERS)), data=_TEXT)
 def test_parsers_never_raise(name, data):
-    _timed(PARSERS[name], data)  # parsers never raise: any exception fails the test
+    _timed(PARSERS[name], data, name)  # parsers never raise: any exception fails the test
 
 
 @FUZZ
 @given(data=_TEXT)
 def test_log_line_parser_never_raises(data):
     for line in data.split(b"\n")[:5]:
-        hblog.parse_line(line)
+        _timed(hblog.parse_line, line, "log line")
 
 
 _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
@@ -96,22 +132,19 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | s
 def test_our_json_files_are_checked_not_trusted(doc):
     data = json.dumps(doc).encode()
     for shape in (MANIFEST_SHAPE, AUTHKEYS_META_SHAPE):
-        try:
-            load(data, "x.json", shape)
-        except InputError:
-            pass
+        _timed(lambda d: load(d, "x.json", shape), data, "json shapes", InputError)
     for reader in (authkeys_from_meta, from_listen_json):
-        try:
-            reader(data, "x.json")
-        except InputError:
-            pass
+        _timed(lambda d: reader(d, "x.json"), data, "json readers", InputError)
 
 
 @FUZZ
 @given(data=_TEXT)
 def test_no_credential_form_survives_masking(data):
-    for masked in (mask_text(data)[0], mask_conf(data)[0]):
-        assert not list(credential_forms(masked)), masked
+    masked = []
+    for mask in (mask_text, mask_conf):
+        _timed(lambda d: masked.append(mask(d)[0]), data, "masking")
+    for text in masked:
+        assert not list(credential_forms(text)), text
 
 
 @FUZZ
@@ -119,10 +152,7 @@ def test_no_credential_form_survives_masking(data):
     lambda lines: b">>>\n" + b"\n".join(lines) + b"\n<<<\n"), st.lists(_LINE, max_size=20).map(
     lambda lines: b"###\n" + b"".join(b"%d:%s," % (len(x), x) for x in lines) + b"%%%")))
 def test_wire_decoder_raises_only_its_error(data):
-    try:
-        _timed(decode, data)
-    except WireDecodeError:
-        pass
+    _timed(decode, data, "wire decoder", WireDecodeError)
 
 
 @FUZZ
@@ -130,19 +160,13 @@ def test_wire_decoder_raises_only_its_error(data):
 def test_pcap_reader_raises_only_input_errors(data):
     head = b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + b"\0" * 8 + b"\xff\xff\x00\x00\x01\x00\x00\x00"
     for blob in (data, head + data):
-        try:
-            list(read_pcap(blob))
-        except InputError:
-            pass
+        _timed(lambda d: list(read_pcap(d)), blob, "pcap", InputError)
 
 
 @FUZZ
 @given(text=st.one_of(st.text(max_size=30), st.from_regex(r"\s*[0-9]{1,30}\s*[smhdw]\s*", fullmatch=True)))
 def test_time_bounds_are_usage_errors_at_worst(text):
-    try:
-        parse_bound(text, "--since")
-    except UsageError:
-        pass
+    _timed(lambda d: parse_bound(d.decode(), "--since"), text.encode(), "--since", UsageError)
 
 
 @FUZZ
