@@ -44,6 +44,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from hadoctor import __version__
 from hadoctor.bundle import AUTHKEYS_META, FORMAT, redact
+from hadoctor.bundle.nodemask import sh_function
 from hadoctor.bundle.logs import ROTATED_SUFFIX, is_syslog_target, keyvalues, log_targets, resolve_bound, trim_log
 from hadoctor.bundle.pack import hostlike, pack, scrub_tree
 from hadoctor.errors import InputError, UsageError
@@ -88,9 +89,13 @@ def _sections(nonce: str, items: Sequence[Tuple[str, str]]) -> str:
             "sect() { printf '@@%s begin %s\\n' \"$N\" \"$1\"; }",
             "endsect() { printf '\\n@@%s end %s %s\\n' \"$N\" \"$1\" \"$2\"; }",
             "catf() { sect \"$1\"; if [ -f \"$2\" ]; then cat \"$2\" 2>&1; endsect \"$1\" $?; "
+            "else echo \"no such file: $2\"; endsect \"$1\" missing; fi; }",
+            # the same, masked on the node (nodemask)
+            "catm() { sect \"$1\"; if [ -f \"$2\" ]; then { hd_mask < \"$2\"; } 2>&1; endsect \"$1\" $?; "
             "else echo \"no such file: $2\"; endsect \"$1\" missing; fi; }"]
     for name, code in items:
-        body.append(code if code.startswith("catf ") else f"sect {name}; {{ {code} ; }} 2>&1; endsect {name} $?")
+        body.append(code if code.startswith(("catf ", "catm ")) else
+                    f"sect {name}; {{ {code} ; }} 2>&1; endsect {name} $?")
     return "\n".join(body) + "\n"
 
 
@@ -100,17 +105,18 @@ def inventory_script(root: str, nonce: str) -> str:
         ("uname", "uname -n"),
         ("clock", "d=$(date +%s.%N 2>/dev/null); case \"$d\" in *N*|*.|'') d=$(date +%s);; esac; echo \"$d\"; "
                   "date '+%Y-%m-%d %H:%M:%S %z'"),
-        ("nodeinfo", f'catf nodeinfo "$R{NODEINFO_PATH}"'),
-        ("ha.cf", f'catf ha.cf "$R{HACF_PATH}"'),
-        ("haresources", f'catf haresources "$R{HARESOURCES_PATH}"'),
-        ("logd.cf", 'catf logd.cf "$R/etc/logd.cf"'),
+        ("masking", 'echo "$HD_MASK"'),
+        ("nodeinfo", f'catm nodeinfo "$R{NODEINFO_PATH}"'),
+        ("ha.cf", f'catm ha.cf "$R{HACF_PATH}"'),
+        ("haresources", f'catm haresources "$R{HARESOURCES_PATH}"'),
+        ("logd.cf", 'catm logd.cf "$R/etc/logd.cf"'),
         ("syslog.conf", 'for f in "$R/etc/syslog.conf" "$R/etc/rsyslog.conf" "$R"/etc/rsyslog.d/*.conf; do '
-                        '[ -f "$f" ] && { echo "### $f"; cat "$f"; }; done; true'),
+                        '[ -f "$f" ] && { echo "### $f"; hd_mask < "$f"; }; done; true'),
         ("authkeys", f'catf authkeys "$R{AUTHKEYS_PATH}"'),
         ("authkeys.stat", f'f="$R{AUTHKEYS_PATH}"; if [ -e "$f" ]; then stat -c \'%a %U %G\' "$f" 2>/dev/null '
                           '|| ls -ld "$f" | awk \'{print $1, $3, $4}\'; fi'),
     ]
-    return SCRIPT_HEADER + f"R={r}\n" + _sections(nonce, items)
+    return SCRIPT_HEADER + f"R={r}\n" + sh_function() + _sections(nonce, items)
 
 
 #: (item name, output file, tool that must exist ('' none), command for `sh -c`): every datum's commands
@@ -140,7 +146,7 @@ def collect_script(root: str, *, stamp: Optional[str], log_bases: Sequence[str],
     lines = [SCRIPT_HEADER, f"R={r}", f"CT={int(command_timeout)}", "umask 077",
              'T=$(mktemp -d 2>/dev/null) || { T=/tmp/hadoctor-bundle.$$; mkdir "$T" || exit 70; }',
              "trap 'rm -rf \"$T\"' EXIT HUP INT TERM",
-             'mkdir "$T/out"; : > "$T/meta"; : > "$T/logs"',
+             'mkdir "$T/out" "$T/f"; : > "$T/meta"; : > "$T/logs"',
              'if command -v timeout >/dev/null 2>&1; then TO="timeout $CT"; else TO=""; fi',
              "now() { d=$(date +%s%N 2>/dev/null); case \"$d\" in ''|*[!0-9]*) d=$(( $(date +%s) * 1000000000 ));; "
              "esac; echo \"$d\"; }",
@@ -151,17 +157,35 @@ def collect_script(root: str, *, stamp: Optional[str], log_bases: Sequence[str],
              " return; fi\n"
              "  t0=$(now); $TO sh -c \"$4\" sh \"$R\" > \"$T/out/$2\" 2> \"$T/err\"; rc=$?; t1=$(now)\n"
              "  st=ok; [ $rc -ne 0 ] && st=error; [ -n \"$TO\" ] && [ $rc -eq 124 ] && st=timeout\n"
-             "  e=$(head -n 3 \"$T/err\" | tr '\\t\\n' '  ')\n"
+             "  if [ -s \"$T/out/$2\" ]; then if hd_mask < \"$T/out/$2\" > \"$T/m\"; then mv \"$T/m\" \"$T/out/$2\"; "
+             "else rm -f \"$T/m\"; printf 'unmasked\\t%s\\n' \"out/$2\" >> \"$T/logs\"; fi; fi\n"
+             "  e=$(head -n 3 \"$T/err\" | hd_mask | tr '\\t\\n' '  ')\n"
              "  printf '%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' \"$1\" \"$2\" \"$st\" \"$rc\" $((t1 - t0)) \"$e\" \"$4\" "
              ">> \"$T/meta\"\n"
              "}",
-             'R="$R"; export R']
+             'R="$R"; export R',
+             sh_function(),
+             # copy FILE masked (same mtime) below $T/f, decompressed and compressed again when it was; what
+             # cannot be masked here goes as it is, noted, and the collector masks it
+             "hd_copy() {\n"
+             "  d=\"$T/f$1\"; mkdir -p \"${d%/*}\" || return 1; rm -f \"$T/bad\"\n"
+             "  case \"$1\" in\n"
+             "    *.gz) z=gzip;; *.bz2) z=bzip2;; *.xz|*.zst|*.lz4|*.lzma|*.Z) z=raw;; *) z=;; esac\n"
+             "  if [ -z \"$z\" ]; then hd_mask < \"$1\" > \"$d\" || : > \"$T/bad\"\n"
+             "  elif [ \"$z\" != raw ] && command -v \"$z\" >/dev/null 2>&1 && command -v gzip >/dev/null 2>&1; then\n"
+             "    { \"$z\" -dc \"$1\" || : > \"$T/bad\"; } | { hd_mask || : > \"$T/bad\"; } "
+             "| { gzip -1c || : > \"$T/bad\"; } > \"$d\"\n"
+             "  else : > \"$T/bad\"; fi\n"
+             "  if [ -e \"$T/bad\" ] || [ \"$HD_MASK\" = none ]; then\n"
+             "    printf 'unmasked\\t%s\\n' \"$1\" >> \"$T/logs\"; cp \"$1\" \"$d\" || { rm -f \"$d\"; return 1; }; fi\n"
+             "  touch -r \"$1\" \"$d\" 2>/dev/null; return 0\n"
+             "}"]
     for name, out, tool, code in COMMANDS:
         lines.append(f"item {quote(name)} {quote(out)} {quote(tool)} {quote(code)}")
     lines.append("set --")
-    lines.append("takef() { if [ -f \"$R$2\" ] && [ -r \"$R$2\" ]; then printf 'file\\t%s\\t%s\\n' \"$1\" \"$2\" "
-                 ">> \"$T/logs\"; return 0; fi; printf 'nofile\\t%s\\t%s\\n' \"$1\" \"$2\" >> \"$T/logs\"; "
-                 "return 1; }")
+    lines.append("takef() { if [ -f \"$R$2\" ] && [ -r \"$R$2\" ] && hd_copy \"$R$2\"; then "
+                 "printf 'file\\t%s\\t%s\\n' \"$1\" \"$2\" >> \"$T/logs\"; return 0; fi; "
+                 "printf 'nofile\\t%s\\t%s\\n' \"$1\" \"$2\" >> \"$T/logs\"; return 1; }")
     for label, path in files:
         lines.append(f"P=\"$R\"{quote(path)}; takef {quote(label)} {quote(path)} && set -- \"$@\" \"${{P#/}}\"")
     if stamp:
@@ -175,8 +199,10 @@ def collect_script(root: str, *, stamp: Optional[str], log_bases: Sequence[str],
             "if [ ! -r \"$f\" ]; then printf 'unreadable\\t%s\\n' \"$f\" >> \"$T/logs\"; continue; fi; "
             "if [ -f \"$T/since\" ] && [ -z \"$(find \"$f\" -prune -newer \"$T/since\" 2>/dev/null)\" ]; then "
             "printf 'old\\t%s\\n' \"$f\" >> \"$T/logs\"; continue; fi; "
+            "hd_copy \"$f\" || { printf 'unreadable\\t%s\\n' \"$f\" >> \"$T/logs\"; continue; }; "
             "printf 'log\\t%s\\n' \"$f\" >> \"$T/logs\"; set -- \"$@\" \"${f#/}\"; done")
-    tar = 'tar cf - -C "$T" meta logs out -C / "$@"'
+    # meta, logs and out/ first (the collector reads the logs' origin before the logs), then the copies
+    tar = 'tar cf - -C "$T" meta logs out -C "$T/f" "$@"'
     if compress:
         lines.append("if command -v gzip >/dev/null 2>&1; then " + tar + " | gzip -1 -c; else " + tar + "; fi")
     else:
@@ -233,11 +259,13 @@ class NodeResult:
     secrets: Set[str] = field(default_factory=set)   # never written: scrubbed from every member
     stonith: Set[str] = field(default_factory=set)   # stonith_host parameters (scrubbed when password-long)
     names: Set[str] = field(default_factory=set)
+    #: masking on the node: how ("sed -E", "sed -r", "none") and what went unmasked (the collector masked it)
+    masking: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"where": self.where, "status": self.status, "reason": self.reason or None,
                 "duration_s": round(self.duration_s, 3), "clock": self.clock, "window": self.window,
-                "items": self.items, "logs": self.logs}
+                "masking": self.masking, "items": self.items, "logs": self.logs}
 
 
 class Progress:
@@ -343,6 +371,8 @@ class NodeCollector:
         except (IndexError, ValueError):
             self.result.clock = {"error": clock.decode("utf-8", "replace")[:200]}
         (self.dir / "date.txt").write_text(json.dumps(self.result.clock) + "\n")
+        how = get("masking")[1].decode("utf-8", "replace").strip()
+        self.result.masking = {"on_node": how if how in ("sed -E", "sed -r") else "none", "unmasked_on_node": []}
         self.since = resolve_bound(self.since, node_now)
         self.until = resolve_bound(self.until, node_now)
         self.result.window = {"since": self.since.isoformat(sep=" ") if self.since else None,
@@ -587,6 +617,9 @@ class NodeCollector:
                                size=f.stat().st_size if f.exists() else None)
                 continue
             path = rest[len(root):] if root and rest.startswith(root + "/") else rest
+            if kind == "unmasked":
+                self.result.masking.setdefault("unmasked_on_node", []).append(path)
+                continue
             if kind in ("old", "unreadable"):
                 self.result.logs.append({"source": path, "member": None, "why": self._why(path),
                                          "status": "outside window" if kind == "old" else "unreadable"})

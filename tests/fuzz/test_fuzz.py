@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from typing import Callable
 
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from hadoctor.bundle import AUTHKEYS_META_SHAPE, MANIFEST_SHAPE
 from hadoctor.bundle.manifest_view import authkeys_from_meta
+from hadoctor.bundle.nodemask import sed_program
 from hadoctor.bundle.redact import credential_forms, mask_conf, mask_text
 from hadoctor.errors import InputError, UsageError
 from hadoctor.jsondoc import load
@@ -145,6 +147,18 @@ def test_no_credential_form_survives_masking(data):
         _timed(lambda d: masked.append(mask(d)[0]), data, "masking")
     for text in masked:
         assert not list(credential_forms(text)), text
+
+
+@FUZZ
+@given(data=_TEXT)
+def test_no_credential_form_survives_the_nodes_sed(data):
+    """The node's own masking (the sed program generated from the same forms, GNU sed here): a superset."""
+    out = []
+    _timed(lambda d: out.append(subprocess.run(["sed", "-E", "-e", sed_program()], input=d, capture_output=True,
+                                               env={"LC_ALL": "C", "PATH": os.environ["PATH"]}, timeout=60)),
+           data, "node sed")
+    assert out[0].returncode == 0, out[0].stderr
+    assert not list(credential_forms(out[0].stdout)), out[0].stdout
 
 
 @FUZZ
