@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import time
 from typing import Callable
@@ -88,15 +89,22 @@ def _flush_stats() -> None:
                 out.write(json.dumps({**entry, "pid": os.getpid(), "at": time.time()}) + "\n")
 
 
-def _timed(func: Callable[[bytes], object], data: bytes, target: str = "", expected=()) -> None:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(func: Callable[[bytes], object], data: bytes, target: str = "", expected=(),
+           clock: Callable[[], float] = time.process_time) -> None:
     """Call ``func(data)``; an exception of ``expected`` is an answer, any other fails the test. The call
-    must not cost more than PER_100KB seconds per 100 KB."""
-    start = time.perf_counter()
+    must not cost more than PER_100KB seconds of CPU per 100 KB (CPU, not wall time: a by-hand run at
+    nice 19 on a busy machine waits for the CPU without costing more)."""
+    start = clock()
     try:
         func(data)
     except expected:
         pass
-    took = time.perf_counter() - start
+    took = clock() - start
     if _STATS_FILE:
         _record(target or getattr(func, "__name__", "?"), took, len(data))
     # under 0.2 s is noise on a shared machine (a first call, a collection), whatever the size
@@ -156,7 +164,7 @@ def test_no_credential_form_survives_the_nodes_sed(data):
     out = []
     _timed(lambda d: out.append(subprocess.run(["sed", "-E", "-e", sed_program()], input=d, capture_output=True,
                                                env={"LC_ALL": "C", "PATH": os.environ["PATH"]}, timeout=60)),
-           data, "node sed")
+           data, "node sed", clock=_children_cpu)
     assert out[0].returncode == 0, out[0].stderr
     assert not list(credential_forms(out[0].stdout)), out[0].stdout
 
