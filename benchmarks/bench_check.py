@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -24,39 +23,15 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from logpass import catalogue_size, ere, log_patterns  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / "out"
 EXAMPLE = REPO / "examples" / "healthy"
 HADOCTOR = [sys.executable, "-m", "hadoctor"]
-
-
-def ere(pattern: str) -> str:
-    """Python regex -> POSIX ERE for grep -E (the constructs our log patterns use)."""
-    pattern = re.sub(r"\(\?P<[A-Za-z_]\w*>", "(", pattern).replace("(?:", "(")
-    return (pattern.replace(r"\d", "[0-9]").replace(r"\S", "[^[:space:]]").replace(r"\s", "[[:space:]]")
-            .replace(r"\w", "[[:alnum:]_]").replace(r"\"", '"'))
-
-
-def log_patterns() -> list:
-    """What check's log pass looks for: every log rule's patterns (a rule's line prefilter instead of
-    patterns that match any message: the catch-all LOG090) and the log derivations."""
-    sys.path.insert(0, str(REPO))
-    from hadoctor.engine import discovery
-
-    found = []
-    for r in discovery.all_rules():
-        if not r.is_log_rule:
-            continue
-        found += list(r.context.values()) + ([r.line_prefilter] if r.line_prefilter else list(r.patterns.values()))
-    return [p for p in dict.fromkeys(found) if p]
-
-
-def catalogue_size() -> int:
-    """Messages the catch-all can identify (the whole catalogue, loaded by check when a log has complaints)."""
-    from hadoctor import catalogue
-
-    return len(catalogue.messages())
 
 
 def measured(argv, env=None) -> tuple:
