@@ -47,12 +47,22 @@ def capture_verdicts(notes: CaptureNotes, ports: Sequence[int]) -> List[dict]:
                          "detail": f"{notes.truncated} of {notes.packets} heartbeat datagram(s) were cut by the "
                                    "capture's snapshot length, so they cannot be decoded or verified; capture "
                                    "again with the whole packet: tcpdump -s 0 -w FILE udp"})
-    if notes.fragments:
+    if notes.reassembled:
+        verdicts.append({"level": "info", "what": "IP fragments reassembled",
+                         "detail": f"{notes.reassembled} heartbeat message(s) were larger than the MTU and came "
+                                   "in IP fragments (reassembled here): a firewall rule that drops fragments, or "
+                                   "a smaller MTU on the path, loses exactly these messages"})
+    problems = notes.reassembly
+    why = [f"{problems[k]} {text}" for k, text in (
+        ("incomplete", "whose fragments did not all arrive"),
+        ("overlapping", "with overlapping or conflicting fragments (dropped, as the receiving kernel drops them)"),
+        ("cut", "with a fragment cut by the capture's snapshot length"),
+        ("dropped", "past the reassembly limits or with malformed fragments")) if problems.get(k)]
+    if why:
         verdicts.append({"level": "warning", "what": "IP fragments not reassembled",
-                         "detail": f"{notes.fragments} IP fragment(s) in the capture were not read: a heartbeat "
-                                   "message larger than the MTU travels in fragments (a big haresources or many "
-                                   "nodes); reassemble first (e.g. Wireshark's 'Export Specified Packets') or "
-                                   "capture on the receiving host's loopback"})
+                         "detail": "UDP datagram(s) in fragments that could not be put together: " + "; ".join(why)
+                                   + ". A heartbeat message among them is not read; capture again with the "
+                                   "whole packet (tcpdump -s 0) on the receiving host"})
     return verdicts
 
 

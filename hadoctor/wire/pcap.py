@@ -2,8 +2,9 @@
 
 Both byte orders, microsecond and nanosecond magic; link types Ethernet (1, with 802.1Q/ad
 tags), Linux cooked SLL (113) and SLL2 (276), raw IP (101, 228, 229), BSD loopback (0, 108).
-IPv4 and IPv6 (hop-by-hop, routing and destination-option headers skipped). IP fragments are
-not reassembled: they are counted in ``stats["fragments"]`` and skipped. A file that is not a
+IPv4 and IPv6 (hop-by-hop, routing and destination-option headers skipped). IP fragments of UDP
+datagrams are reassembled (:mod:`hadoctor.wire.ipfrag`, bounded; overlapping fragments drop their
+datagram), and the whole datagram comes out at its last fragment's time. A file that is not a
 pcap, or that is cut short, raises :class:`PcapError` (an InputError: exit 2, no traceback);
 packets read before the damage have already been yielded.
 
@@ -12,7 +13,7 @@ packets read before the damage have already been yielded.
 ...     + struct.pack(">HHHH", 40000, 694, 13, 0) + b"hello"
 >>> pcap = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + struct.pack("<IIII", 5, 250000, 47, 47) + frame
 >>> [tuple(p) for p in read_pcap(pcap)]
-[(5.25, '192.168.0.1', 40000, '192.168.0.2', 694, b'hello', False)]
+[(5.25, '192.168.0.1', 40000, '192.168.0.2', 694, b'hello', False, False)]
 >>> read_pcap(b"\\x0a\\x0d\\x0d\\x0a....").__next__()
 Traceback (most recent call last):
   ...
@@ -30,6 +31,7 @@ from typing import BinaryIO, Dict, Iterator, NamedTuple, Optional, Tuple, Union
 
 from hadoctor.errors import InputError
 from hadoctor.inputs import open_regular
+from hadoctor.wire.ipfrag import Reassembler
 
 LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
@@ -63,7 +65,8 @@ class PcapError(InputError):
 
 
 class UdpPacket(NamedTuple):
-    """One UDP datagram. ``truncated``: the capture holds less than the UDP length (snaplen)."""
+    """One UDP datagram. ``truncated``: the capture holds less than the UDP length (snaplen);
+    ``reassembled``: it came in IP fragments."""
 
     ts: float
     src: str
@@ -72,13 +75,16 @@ class UdpPacket(NamedTuple):
     dport: int
     payload: bytes
     truncated: bool = False
+    reassembled: bool = False
 
 
 class PcapReader:
     """Iterate the UDP datagrams of a classic pcap (``bytes``, a path, or a binary file).
 
-    After iterating, ``stats`` counts ``records``, ``udp``, ``not_udp`` (other protocols,
-    ARP, ...), ``fragments`` and ``malformed`` (frames too short for their headers).
+    After iterating, ``stats`` counts ``records``, ``udp`` (datagrams, reassembled ones included),
+    ``not_udp`` (other protocols, ARP, ...), ``fragments`` (IP fragments of UDP datagrams) and
+    ``malformed`` (frames too short for their headers); ``reassembly.stats`` what became of the
+    fragmented datagrams (:class:`hadoctor.wire.ipfrag.Reassembler`).
     """
 
     def __init__(self, source: Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO],
@@ -91,6 +97,7 @@ class PcapReader:
         self.snaplen = 0
         self.version = (0, 0)
         self.stats: Dict[str, int] = {"records": 0, "udp": 0, "not_udp": 0, "fragments": 0, "malformed": 0}
+        self.reassembly = Reassembler()
 
     def _error(self, reason: str) -> PcapError:
         return PcapError(self.name, reason)
@@ -115,8 +122,10 @@ class PcapReader:
 
     def __iter__(self) -> Iterator[UdpPacket]:
         handle, close = self._open()
+        self.reassembly = Reassembler()  # each pass starts afresh
         try:
             yield from self._records(handle)
+            self.reassembly.finish()
         finally:
             if close:
                 handle.close()
@@ -230,13 +239,21 @@ class PcapReader:
             self.stats["not_udp"] += 1
             return None
         flags_frag = int.from_bytes(frame[offset + 6:offset + 8], "big")
+        addresses = frame[offset + 12:offset + 20]
+        ip_end = min(len(frame), offset + total)
+        start = offset + ihl
+        whole = None
         if flags_frag & 0x3FFF:  # MF set or a non-zero fragment offset
             self.stats["fragments"] += 1
-            return None
-        src = _ntop(socket.AF_INET, frame[offset + 12:offset + 16])
-        dst = _ntop(socket.AF_INET, frame[offset + 16:offset + 20])
-        ip_end = min(len(frame), offset + total) if total else len(frame)
-        return self._udp_header(frame, offset + ihl, ip_end, src, dst, ts)
+            # the datagram: addresses, protocol (UDP here) and identification
+            key = (4, addresses, frame[offset + 4:offset + 6])
+            whole = self.reassembly.add(key, (flags_frag & 0x1FFF) * 8, bool(flags_frag & 0x2000),
+                                        frame[start:ip_end], ts, cut=ip_end < offset + total)
+            if whole is None:
+                return None
+            frame, start, ip_end = whole, 0, len(whole)
+        src, dst = _ntop(socket.AF_INET, addresses[:4]), _ntop(socket.AF_INET, addresses[4:])
+        return self._udp_header(frame, start, ip_end, src, dst, ts, whole is not None)
 
     def _ipv6(self, frame: bytes, offset: int, ts: float) -> Optional[UdpPacket]:
         if len(frame) < offset + 40 or frame[offset] >> 4 != 6:
@@ -247,23 +264,35 @@ class PcapReader:
         dst = _ntop(socket.AF_INET6, frame[offset + 24:offset + 40])
         declared_end = offset + 40 + payload_len
         pos = offset + 40
+        whole = None
         for _ in range(8):  # extension headers
             if nxt in (0, 43, 60):
                 if len(frame) < pos + 2:
                     return self._malformed()[0]
                 nxt, pos = frame[pos], pos + 8 + frame[pos + 1] * 8
-            elif nxt == 44:
+            elif nxt == 44 and whole is None:  # the Fragment header (RFC 8200 4.5)
+                if len(frame) < pos + 8:
+                    return self._malformed()[0]
+                nxt, offset_m = frame[pos], int.from_bytes(frame[pos + 2:pos + 4], "big")
+                if nxt not in (17, 60):
+                    break
                 self.stats["fragments"] += 1
-                return None
+                end = min(len(frame), declared_end)
+                key = (6, frame[offset + 8:offset + 40], frame[pos + 4:pos + 8])
+                whole = self.reassembly.add(key, offset_m & 0xFFF8, bool(offset_m & 1), frame[pos + 8:end], ts,
+                                            cut=end < declared_end)
+                if whole is None:
+                    return None
+                frame, pos, declared_end = whole, 0, len(whole)  # the rest of the headers, then UDP
             else:
                 break
         if nxt != 17:
             self.stats["not_udp"] += 1
             return None
-        return self._udp_header(frame, pos, min(len(frame), declared_end), src, dst, ts)
+        return self._udp_header(frame, pos, min(len(frame), declared_end), src, dst, ts, whole is not None)
 
     def _udp_header(self, frame: bytes, pos: int, captured_end: int, src: str, dst: str,
-                    ts: float) -> Optional[UdpPacket]:
+                    ts: float, reassembled: bool = False) -> Optional[UdpPacket]:
         if captured_end < pos + 8:
             return self._malformed()[0]
         sport, dport, length = struct.unpack_from(">HHH", frame, pos)
@@ -271,7 +300,7 @@ class PcapReader:
             return self._malformed()[0]
         want = pos + length
         payload = frame[pos + 8:min(want, captured_end)]
-        return UdpPacket(ts, src, sport, dst, dport, payload, want > captured_end)
+        return UdpPacket(ts, src, sport, dst, dport, payload, want > captured_end, reassembled)
 
 
 def read_pcap(source: Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO],
@@ -295,12 +324,15 @@ HEARTBEAT_MARKERS = (b">>>\n", b"###\n")
 
 class CaptureNotes:
     """What a capture says about itself while :func:`heartbeat_packets` reads it: heartbeat messages on
-    ports not asked for, datagrams cut by the snapshot length, IP fragments (not reassembled)."""
+    ports not asked for, datagrams cut by the snapshot length, IP fragments: the heartbeat messages
+    ``reassembled`` from them and what became of the fragmented datagrams (``reassembly``)."""
 
     def __init__(self) -> None:
         self.packets = 0
         self.truncated = 0
         self.fragments = 0
+        self.reassembled = 0
+        self.reassembly: Dict[str, int] = {}
         self.other_ports: Dict[int, int] = {}
 
 
@@ -317,5 +349,7 @@ def heartbeat_packets(source: Union[str, bytes], ports, notes: Optional[CaptureN
             notes.other_ports[packet.dport] = notes.other_ports.get(packet.dport, 0) + 1
         notes.packets += 1
         notes.truncated += packet.truncated
+        notes.reassembled += packet.reassembled
         yield packet
     notes.fragments = reader.stats["fragments"]
+    notes.reassembly = dict(reader.reassembly.stats)

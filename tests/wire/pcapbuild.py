@@ -49,3 +49,27 @@ def pcap(records: Iterable[Tuple[float, bytes]], linktype: int = 1, order: str =
         frac = round((ts - sec) * (1e9 if nano else 1e6))
         out.append(struct.pack(order + "IIII", sec, frac, len(data), len(data)) + data)
     return b"".join(out)
+
+
+def ipv4_fragment(src: str, dst: str, ident: int, offset: int, more: bool, data: bytes, proto: int = 17) -> bytes:
+    """One IPv4 fragment: ``data`` (a slice of the UDP datagram) at byte ``offset`` (a multiple of 8)."""
+    flags = (offset // 8) | (0x2000 if more else 0)
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident, flags, 64, proto, 0,
+                       socket.inet_aton(src), socket.inet_aton(dst)) + data
+
+
+def ipv6_fragment(src: str, dst: str, ident: int, offset: int, more: bool, data: bytes, nxt: int = 17) -> bytes:
+    """One IPv6 packet with a Fragment header carrying ``data`` at byte ``offset``."""
+    frag = struct.pack(">BBHI", nxt, 0, offset | (1 if more else 0), ident)
+    return struct.pack(">IHBB16s16s", 6 << 28, len(frag) + len(data), 44, 64,
+                       socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)) + frag + data
+
+
+def udp_datagram(sport: int, dport: int, payload: bytes) -> bytes:
+    return struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def split(datagram: bytes, size: int):
+    """``(offset, more, slice)`` pieces of at most ``size`` bytes (a multiple of 8), as a sender cuts them."""
+    size -= size % 8
+    return [(at, at + size < len(datagram), datagram[at:at + size]) for at in range(0, len(datagram), size)]
