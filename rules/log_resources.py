@@ -52,6 +52,7 @@ def findif_failure(node, hits):
     levels=("error", "crit"),
     context={"start": START_PATTERN, "findif": FINDIF_FAILURE,
              "missing": pattern("rm.missing_script"),
+             "drbd": pattern("drbd.failed", "drbd.giving_up"),
              "stop": pattern("rm.stop_retry", "rm.not_lsb", "rm.stop_must_succeed", "rm.reboot_avoided")},
     doc=Doc(
         meaning="ResourceManager ran a resource script (its start while acquiring a group, its stop while "
@@ -68,11 +69,13 @@ def findif_failure(node, hits):
 )
 def resource_start_failed(node, hits):
     rscs = hits["giving_up"].values.get("rsc", {})
-    explained = (hits["findif"].count and all(_looks_like_ip(r) for r in rscs)) or (
-        hits["missing"].count and not hits["rc"].count)
-    if explained:
-        return  # LOG001 / LOG004 name the cause
     scripts = hits["rc"].values.get("script", {})
+    explained = (hits["findif"].count and all(_looks_like_ip(r) for r in rscs)) or (
+        hits["missing"].count and not hits["rc"].count) or (
+        hits["drbd"].count and all(s.endswith("/drbddisk") for s in scripts)
+        and all(r.startswith("drbddisk") for r in rscs))
+    if explained:
+        return  # LOG001 / LOG004 / LOG005 name the cause
     op = _operation(hits)
     what = ", ".join(rscs) if op == "start" and rscs else ", ".join(scripts) or ", ".join(rscs) or "a resource"
     lines = hits["giving_up"].count + hits["rc"].count + hits["ocf"].count
@@ -139,6 +142,48 @@ def missing_resource_script(node, hits):
     scripts = ", ".join(hits["missing"].values.get("script", {}))
     yield fail(f"cannot locate resource script(s): {scripts}", hits["missing"].evidence(node),
                when="now" if in_current_run(hits, "missing") else "past")
+
+
+@log_rule(
+    "LOG005", "drbddisk could not make its DRBD resource Primary (start) or Secondary (stop)",
+    severity="error",
+    patterns={"failed": pattern("drbd.failed"),
+              "giving_up": pattern("drbd.giving_up"),
+              "stop": pattern("drbd.stop_retry")},
+    levels=("error", "crit", "info"),
+    context={"start": START_PATTERN},
+    doc=Doc(
+        meaning="The drbddisk resource script (drbddisk::r0 in haresources) runs `drbdadm primary` when the "
+                "group starts (6 tries, a second apart) and `drbdadm secondary` when it stops (3 tries), and "
+                "DRBD refused. ResourceManager sends drbdadm's own message to debugfile only; the log shows "
+                "the return code.",
+        why="A failed start gives the whole group up (the file system on the DRBD device cannot be mounted, "
+            "the service stays down on both nodes); a failed stop is retried and may end in a reboot.",
+        fix="On this node look at `cat /proc/drbd` (DRBD 8) or `drbdadm status` (DRBD 9) and run `drbdadm "
+            "primary <res>` by hand to see DRBD's reason. Start: the peer is still Primary (it did not "
+            "release, or the nodes are split-brained: resolve it with `drbdadm connect --discard-my-data` "
+            "on the victim), the local disk is not UpToDate (Inconsistent during a resync, Outdated by "
+            "dopd/fence-peer, Diskless), or the resource is not up (`drbdadm up <res>`; module loaded). "
+            "Stop: the device is still in use (a mount: list Filesystem after drbddisk in the haresources "
+            "line so it stops first; a process: `fuser -vm /dev/drbd0`).",
+        links=("https://github.com/LINBIT/drbd-utils/blob/master/scripts/drbddisk",),
+    ),
+)
+def drbddisk_failed(node, hits):
+    names = set(hits["giving_up"].values.get("rsc", {})) | set(hits["stop"].values.get("rsc", {}))
+    resources = ", ".join(sorted(n.partition("::")[2] or "all" for n in names)) or "its resource"
+    rcs = ", ".join(hits["failed"].values.get("rc", {}))
+    ops = []
+    if hits["giving_up"].count:
+        ops.append("start (Primary) failed: heartbeat gave the group up")
+    if hits["stop"].count:
+        ops.append(f"stop (Secondary) failed and was retried {hits['stop'].count} time(s)")
+    if not ops:
+        ops.append(f"drbddisk failed {hits['failed'].count} time(s)")
+    when = "now" if any(in_current_run(hits, k) for k in ("failed", "giving_up", "stop")) else "past"
+    yield fail(f"drbddisk {resources}: " + "; ".join(ops) + (f" (return code {rcs})" if rcs else ""),
+               hits["failed"].evidence(node, 1) + hits["giving_up"].evidence(node, 1) + hits["stop"].evidence(node, 1),
+               when=when)
 
 
 def _looks_like_ip(token: str) -> bool:

@@ -19,10 +19,12 @@ module                            messages of
 :mod:`.heartbeat`                 heartbeat 3.0.6 daemon (``heartbeat/*.c``), HBcomm and HBauth
                                   plugins, and what 2.1.x writes differently
 :mod:`.scripts`                   ResourceManager, mach_down, req_resource, hb_standby, harc
+:mod:`.clients`                   ipfail and dopd (heartbeat 3.0.6 / 2.1 contrib), run from respawn
 :mod:`.glue`                      cluster-glue 1.0.12: libplumb, ha_logd, lrmd
 :mod:`.stonith`                   cluster-glue's stonith library and plugins
 :mod:`.agents`                    resource-agents 4.12 / 3.9.5: IPaddr, IPaddr2, findif,
                                   Filesystem, SendArp, MailTo, ocf-shellfuncs
+:mod:`.drbd`                      DRBD's drbddisk script, as ResourceManager logs it
 ================================  =============================================================
 
 >>> pattern("hb.node_dead")
@@ -47,7 +49,7 @@ __all__ = ["Message", "M", "pattern", "literal", "gate", "message", "messages", 
 CATCH_ALL = "LOG090"
 LEVELS = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
 #: Packages the ``source`` field names (``package:path``).
-PACKAGES = ("heartbeat-3.0.6", "heartbeat-2.1", "glue-1.0.12", "agents-4.12", "agents-3.9.5")
+PACKAGES = ("heartbeat-3.0.6", "heartbeat-2.1", "glue-1.0.12", "agents-4.12", "agents-3.9.5", "drbd-utils-9")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def M(name: str, level: str, source: str, regex: str, sample: str, *, rule: Opti
 
 _CURATED: Optional[Dict[str, Message]] = None
 _ALL: Optional[Dict[str, Message]] = None
-_PACKAGES = ("heartbeat", "scripts", "glue", "stonith", "agents")
+_PACKAGES = ("heartbeat", "drbd", "scripts", "clients", "glue", "stonith", "agents")
 
 
 def _table(modules) -> Dict[str, Message]:

@@ -1083,6 +1083,124 @@ def _log090_quiet(report):
 
 
 # ===================================================================================================
+# drbddisk (log_resources LOG005) and the respawned clients ipfail and dopd (log_clients LOG038, LOG039)
+# ===================================================================================================
+
+# drbddisk's start fails (DRBD refuses Primary: peer still Primary, or local disk not UpToDate); the lines
+# are ResourceManager's (heartbeat/lib/ResourceManager.in doscript/acquireresourcegroup), resource-agents
+# 3.9 layout as in corpus logs/009-011 where drbddisk::mysql0 is in the group
+DRBD_START = [
+    ra39("07:41:27", "ResourceManager(default)[16525]",
+         "info: Acquiring resource group: node01 IPaddr::10.250.0.4/24/eth0 drbddisk::r0 Filesystem::/dev/drbd0::/data::ext4"),
+    ra39("07:41:27", "ResourceManager(default)[16525]", "info: Running /etc/ha.d/resource.d/drbddisk r0 start"),
+    ra39("07:41:33", "ResourceManager(default)[16525]", "ERROR: Return code 1 from /etc/ha.d/resource.d/drbddisk"),
+    ra39("07:41:33", "ResourceManager(default)[16525]", "CRIT: Giving up resources due to failure of drbddisk::r0"),
+    ra39("07:41:33", "ResourceManager(default)[16525]",
+         "info: Releasing resource group: node01 IPaddr::10.250.0.4/24/eth0 drbddisk::r0 Filesystem::/dev/drbd0::/data::ext4"),
+]
+
+
+@scenario("LOG005 drbddisk cannot make r0 Primary; LOG002 leaves it to LOG005",
+          logs(log(hb("07:41:00", START), *DRBD_START)),
+          fires={"LOG005": ["node01"]}, quiet=["LOG002", "LOG001", "LOG004"])
+def _log005_fires(report):
+    f = one(report, "LOG005")
+    assert (f.severity, f.when) == ("error", "now")
+    assert f.message == "drbddisk r0: start (Primary) failed: heartbeat gave the group up (return code 1)"
+    cites(f, "Return code 1 from /etc/ha.d/resource.d/drbddisk", "Giving up resources due to failure of drbddisk::r0")
+
+
+@scenario("LOG005 drbddisk's stop keeps failing (the device is still in use)",
+          logs(log(hb("07:41:00", START),
+                   ra("07:50:01", "ResourceManager(default)[300]", "info: Running /etc/ha.d/resource.d/drbddisk r0 stop"),
+                   ra("07:50:04", "ResourceManager(default)[300]", "ERROR: Return code 1 from /etc/ha.d/resource.d/drbddisk"),
+                   ra("07:50:05", "ResourceManager(default)[300]", "info: Retrying failed stop operation [drbddisk::r0]"),
+                   ra("07:50:09", "ResourceManager(default)[300]", "info: Retrying failed stop operation [drbddisk::r0]"))),
+          fires={"LOG005": ["node01"]}, quiet=["LOG002"])
+def _log005_stop(report):
+    f = one(report, "LOG005")
+    assert f.message == "drbddisk r0: stop (Secondary) failed and was retried 2 time(s) (return code 1)"
+
+
+@scenario("LOG005 quiet when another script fails (LOG002 names it); drbddisk only ran",
+          logs(node02=log(hb("07:41:00", START, node="node02"),
+                          ra39("07:41:27", "ResourceManager(default)[16525]",
+                               "info: Running /etc/ha.d/resource.d/drbddisk r0 start"), *MYSQLD)),
+          fires={"LOG002": ["node02"]}, quiet=["LOG005"])
+def _log005_quiet(report):
+    assert one(report, "LOG002", "node02").message.startswith("start of mysqld failed")
+
+
+# ipfail on the node that lost its ping node (corpus logs/015 prodlb02: "Link prodlb01/eth0 now has status
+# dead", "We are dead. :<"; contrib/ipfail/ipfail.c LinkStatus/msg_ping_nodes/giveup)
+def ipf(time: str, text: str, node: str = "node01") -> str:
+    return f"Nov 25 {time} {node} ipfail: [1698]: info: {text}"
+
+
+IPFAIL_LOSER = [
+    ipf("12:06:07", "Link Status update: Link node02/eth0 now has status dead"),
+    ipf("12:06:08", "We are dead. :<"),
+    ipf("12:06:08", "Asking other side for ping node count."),
+    ipf("12:06:09", "Giving up because we were told that we have less ping nodes."),
+    ipf("12:06:09", "Delayed giveup in 4 seconds."),
+    ipf("12:06:13", "giveup() called (timeout worked)"),
+]
+IPFAIL_WINNER = [
+    ipf("12:06:07", "Link Status update: Link node01/eth0 now has status dead", node="node02"),
+    ipf("12:06:08", "Checking remote count of ping nodes.", node="node02"),
+    ipf("12:06:09", "Telling other node that we have more visible ping nodes.", node="node02"),
+]
+
+
+@scenario("LOG038 ipfail gives node01's resources to node02 (node01 lost its ping node)",
+          logs(log(hb("12:00:00", START), *IPFAIL_LOSER),
+               log(hb("12:00:00", START, node="node02"), *IPFAIL_WINNER)),
+          fires={"LOG038": ["node01", "node02"]})
+def _log038_fires(report):
+    f = one(report, "LOG038")
+    assert (f.status, f.severity, f.when) == ("fail", "warning", "now")
+    assert f.message == ("ipfail found fewer visible ping nodes here than on the peer after link eth0 to node02 "
+                         "died, and gave them up (1 time(s))")
+    cites(f, "Giving up because we were told that we have less ping nodes.", "We are dead. :<")
+    assert one(report, "LOG038", "node02").status == "info"
+
+
+@scenario("LOG038 quiet when the ping node counts are balanced",
+          logs(log(hb("12:00:00", START), ipf("12:06:07", "Link Status update: Link node02/eth0 now has status dead"),
+                   ipf("12:06:08", "Checking remote count of ping nodes."),
+                   ipf("12:06:09", "Ping node count is balanced."), ipf("12:06:09", "No giveup timer to abort."))),
+          quiet=["LOG038", "LOG039"])
+def _log038_quiet(report):
+    assert not shown(report, "LOG038")
+
+
+@scenario("LOG039 ipfail exits at start: auto_failback legacy (contrib/ipfail/ipfail.c main)",
+          logs(log(hb("12:00:00", START),
+                   "Nov 25 12:00:02 node01 ipfail: [2260]: ERROR: auto_failback set to incompatible legacy option.",
+                   "Nov 25 12:00:03 node01 ipfail: [2270]: ERROR: auto_failback set to incompatible legacy option.")),
+          fires={"LOG039": ["node01"]}, quiet=["LOG090", "LOG038"])
+def _log039_legacy(report):
+    f = one(report, "LOG039")
+    assert (f.severity, f.when) == ("warning", "now")
+    assert f.message == "ipfail exits at start: auto_failback is legacy, ipfail needs on or off (2 time(s))"
+
+
+@scenario("LOG039 dopd cannot outdate a peer whose drbd.conf name is no heartbeat node; sign-on refused",
+          logs(log(hb("12:00:00", START),
+                   "Nov 25 12:00:02 node01 /usr/lib/heartbeat/dopd: [2261]: ERROR: Cannot sign on with heartbeat",
+                   "Nov 25 12:00:02 node01 /usr/lib/heartbeat/dopd: [2261]: ERROR: REASON: hb_api_signon: Can't "
+                   "initiate connection to heartbeat",
+                   "Nov 25 12:10:00 node01 /usr/lib/heartbeat/dopd: [2300]: WARN: drbd peer node02.example.com was "
+                   "not found")),
+          fires={"LOG039": ["node01", "node01"]})
+def _log039_dopd(report):
+    messages = sorted(f.message for f in shown(report, "LOG039"))
+    assert messages == [
+        "dopd cannot outdate the DRBD peer node02.example.com: not a heartbeat node of this cluster (1 time(s))",
+        "dopd could not sign on to heartbeat (1 time(s)): hb_api_signon: Can't initiate connection to heartbeat"]
+
+
+# ===================================================================================================
 
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_log_scenario(tmp_path, sc):
@@ -1090,8 +1208,8 @@ def test_log_scenario(tmp_path, sc):
     sc["check"](report)
 
 
-LOG_CODES = ["LOG001", "LOG002", "LOG003", "LOG004", "LOG010", "LOG011", "LOG012", "LOG013", "LOG020", "LOG021",
-             "LOG030", "LOG031", "LOG032", "LOG033", "LOG034", "LOG035", "LOG036", "LOG037",
+LOG_CODES = ["LOG001", "LOG002", "LOG003", "LOG004", "LOG005", "LOG010", "LOG011", "LOG012", "LOG013", "LOG020", "LOG021",
+             "LOG030", "LOG031", "LOG032", "LOG033", "LOG034", "LOG035", "LOG036", "LOG037", "LOG038", "LOG039",
              "LOG040", "LOG041", "LOG042", "LOG043", "LOG044", "LOG045", "LOG050", "LOG051", "LOG052", "LOG090"]
 
 
