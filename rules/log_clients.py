@@ -13,8 +13,7 @@ from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log
               "more": pattern("ipfail.more_ping")},
     context={"start": START_PATTERN,
              "called": pattern("ipfail.giveup_called"),
-             "dead": pattern("ipfail.we_are_dead"),
-             "link": pattern("ipfail.link_status", status="dead")},
+             "dead": pattern("ipfail.we_are_dead")},
     doc=Doc(
         meaning="ipfail compares how many ping nodes (ha.cf's `ping` / `ping_group` lines) each node can reach. "
                 "When a node or link dies, the node that sees fewer ping nodes gives its resources up (after "
@@ -31,14 +30,10 @@ from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log
 def ipfail_gave_up(node, hits):
     less, more = hits["less"], hits["more"]
     when = "now" if in_current_run(hits, "less") or in_current_run(hits, "more") else "past"
-    ifaces, peers = (", ".join(hits["link"].values.get(k, {})) for k in ("iface", "node"))
     if less.count:
         done = ", and gave them up" if hits["called"].count else ""
-        detail = f" after link {ifaces} to {peers} died" if ifaces else ""
-        yield fail(f"ipfail found fewer visible ping nodes here than on the peer{detail}{done} "
-                   f"({less.count} time(s))",
-                   less.evidence(node, 2) + hits["dead"].evidence(node, 1) + hits["link"].evidence(node, 1),
-                   when=when)
+        yield fail(f"ipfail found fewer visible ping nodes here than on the peer{done} ({less.count} time(s))",
+                   less.evidence(node, 2) + hits["dead"].evidence(node, 1), when=when)
     else:
         yield info(f"ipfail told the peer this node sees more ping nodes ({more.count} time(s)): the peer gave "
                    f"its resources up to this node", more.evidence(node, 2), when=when)

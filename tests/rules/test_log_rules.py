@@ -1159,8 +1159,7 @@ IPFAIL_WINNER = [
 def _log038_fires(report):
     f = one(report, "LOG038")
     assert (f.status, f.severity, f.when) == ("fail", "warning", "now")
-    assert f.message == ("ipfail found fewer visible ping nodes here than on the peer after link eth0 to node02 "
-                         "died, and gave them up (1 time(s))")
+    assert f.message == "ipfail found fewer visible ping nodes here than on the peer, and gave them up (1 time(s))"
     cites(f, "Giving up because we were told that we have less ping nodes.", "We are dead. :<")
     assert one(report, "LOG038", "node02").status == "info"
 
