@@ -105,10 +105,23 @@ def _sh_mysql(*queries: str, columns: bool = True) -> str:
     accepts answers): the node's own client and credentials, batch output, a short connect timeout."""
     tries = [f'"$@" --batch --connect-timeout=5{"" if columns else " -N"} -e \'{q}\'' for q in queries]
     return ("M=$(command -v mysql || command -v mariadb) || { echo 'no mysql or mariadb client (MySQL not "
-            "installed)' >&2; exit 127; }; "
-            f'if [ -f "$HOME/.my.cnf" ]; then set -- "$M"; elif [ -r {MYSQL_CLIENT_CONFIG} ]; then '
-            f'set -- "$M" --defaults-file={MYSQL_CLIENT_CONFIG}; else set -- "$M"; fi; '
-            + " 2>/dev/null || ".join(tries))
+            "installed)' >&2; exit 127; }; " + _SH_MYSQL_ARGS + " 2>/dev/null || ".join(tries))
+
+
+# "$@" := the client ($M) with the node's own credentials
+_SH_MYSQL_ARGS = (f'if [ -f "$HOME/.my.cnf" ]; then set -- "$M"; elif [ -r {MYSQL_CLIENT_CONFIG} ]; then '
+                  f'set -- "$M" --defaults-file={MYSQL_CLIENT_CONFIG}; else set -- "$M"; fi; ')
+#: where servers write their error log when the server does not say (log_error unset or the server down)
+MYSQL_LOGS = ("/var/log/mysql/error.log", "/var/log/mariadb/mariadb.log", "/var/log/mysqld.log")
+# the replication lines of the error log the server names (log_error, relative to datadir), else a usual one;
+# the last 2000 of them (the timeline shows them beside heartbeat's events)
+_SH_MYSQL_LOG = ("L=; M=$(command -v mysql || command -v mariadb) && { " + _SH_MYSQL_ARGS
+                 + "L=$(\"$@\" --batch --connect-timeout=5 -N -e 'SELECT @@log_error' 2>/dev/null); "
+                 "case \"$L\" in /*) ;; ''|stderr) L= ;; *) D=$(\"$@\" --batch -N -e 'SELECT @@datadir' 2>/dev/null); "
+                 "L=\"${D%/}/${L#./}\" ;; esac; }; "
+                 f'for f in "$L" {" ".join(MYSQL_LOGS)}; do [ -n "$f" ] && [ -f "$R$f" ] || continue; '
+                 'echo "### $f"; grep -E \'Slave|Replica|slave|replica\' "$R$f" | tail -n 2000; exit 0; done; '
+                 f'echo "no MySQL error log (log_error unset or not a file; no {", ".join(MYSQL_LOGS)})" >&2; exit 1')
 
 
 # my.cnf and its include folders as one file, each part after a `### PATH` line (a comment to the server);
@@ -174,6 +187,9 @@ _SPECS = (
               "hadoctor.parsers.mysql:parse_variables", ("mysql-variables.txt",),
               commands=(Command("mysql variables", "mysql-variables.txt", _sh_mysql("SHOW GLOBAL VARIABLES",
                                                                                     columns=False)),)),
+    DatumSpec("mysql_log", "MySQL/MariaDB error log: the replication threads' starts, stops and errors",
+              "hadoctor.parsers.mysqllog:parse_mysql_log", ("mysql-error-log.txt",),
+              commands=(Command("mysql error log", "mysql-error-log.txt", _SH_MYSQL_LOG),)),
     DatumSpec("my_cnf", "MySQL/MariaDB option files (my.cnf, then its include folders' *.cnf, each after a "
               "`### PATH` line), passwords masked", "hadoctor.parsers.mysql:parse_mycnf", ("my.cnf",),
               commands=(Command("my.cnf", "my.cnf", _SH_MYCNF),)),

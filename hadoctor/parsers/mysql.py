@@ -127,17 +127,24 @@ class ReplicaChannel:
     def master_server_id(self) -> Optional[int]:
         return self.number("Master_Server_Id")
 
-    def error_time(self) -> Optional[datetime]:
-        """When the last SQL (else IO) error happened: MySQL's ``Last_*_Error_Timestamp`` (``YYMMDD HH:MM:SS``,
-        the server's local time); None where the server does not say (MariaDB)."""
-        for name in ("Last_SQL_Error_Timestamp", "Last_IO_Error_Timestamp"):
+    def error_times(self) -> List[Tuple[str, int, datetime]]:
+        """(thread SQL|IO, error number, when) of each thread's last error where the server says when: MySQL's
+        ``Last_*_Error_Timestamp`` (``YYMMDD HH:MM:SS``, the server's local time); MariaDB does not say."""
+        out = []
+        for thread, name in (("SQL", "Last_SQL_Error_Timestamp"), ("IO", "Last_IO_Error_Timestamp")):
             m = _STAMP.match(self.text(name).strip())
             if m:
                 try:
-                    return datetime.strptime(m.group(0), "%y%m%d %H:%M:%S")
+                    when = datetime.strptime(m.group(0), "%y%m%d %H:%M:%S")
                 except ValueError:
                     continue
-        return None
+                out.append((thread, self.last_sql_errno if thread == "SQL" else self.last_io_errno, when))
+        return out
+
+    def error_time(self) -> Optional[datetime]:
+        """When the last SQL (else IO) error happened (see :meth:`error_times`); None where the server does not say."""
+        times = self.error_times()
+        return times[0][2] if times else None
 
     def stopped_at(self) -> str:
         """The master's binlog file and position the SQL thread applied up to (where it stopped)."""

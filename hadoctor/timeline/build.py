@@ -11,6 +11,7 @@ memory grows with the number of log lines.
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from hadoctor.errors import InputError
-from hadoctor.timeline.events import Event, events_of, prefilter_patterns
+from hadoctor.timeline.events import REPLICATION_KINDS, Event, events_of, prefilter_patterns
 from hadoctor.timeline.skew import Anchors, estimate_offset, pair_differences
 from hadoctor.timeline.spill import Section, SortedSpill, Spill
 
@@ -242,6 +243,8 @@ class _Derivation:
     # -- input
     def feed(self, ts: float, ev: Event) -> None:
         n, k = ev.node, ev.kind
+        if k in REPLICATION_KINDS:
+            return  # MySQL's, not heartbeat's: says nothing of the node's heartbeat or resources
         prev_seen = self.last_seen.get(n)
         self.last_seen[n] = ts
         if k == "hb_start":
@@ -403,19 +406,27 @@ def _node_deadtime(node) -> float:
 
 
 def _stream_node(node, source, info: NodeInfo, spill: Spill, anchors: Anchors) -> None:
-    """The one prefiltered pass over a node's log."""
+    """The one prefiltered pass over a node's log; the node's replication events join it in time order, those
+    within its heartbeat events' span (hadoctor.timeline.replication)."""
     from hadoctor.parsers.hblog import compile_prefilter
+    from hadoctor.timeline.replication import replication_events
 
     prefilter = compile_prefilter(prefilter_patterns())
     buf: List[Tuple] = []
     seq = 0
     maxts = None
     last_time = None
+    extra = collections.deque(replication_events(node, info.name))
     for record in source.records(prefilter=prefilter):
         if record.time is not None:
             last_time = record.time
         for ev in events_of(record, info.name, last_time):
             ts = to_ts(ev.time)
+            while extra and to_ts(extra[0].time) <= ts:
+                rep = extra.popleft()
+                if info.first is not None:
+                    seq += 1
+                    heapq.heappush(buf, (to_ts(rep.time), seq, rep.kind, rep.subject, rep.detail, rep.file, rep.line))
             info.events += 1
             if info.first is None or ts < info.first:
                 info.first = ts
@@ -465,7 +476,9 @@ def build_timeline(target: Optional[str], *, skew_correction: bool = True, since
     """Load the target, stream every node's log once, estimate and correct clock skew, derive intervals."""
     from hadoctor.snapshot.loader import load_target
 
-    cluster = load_target(target, root=root, only=("log", "ha_cf"))
+    from hadoctor.timeline.replication import DATA
+
+    cluster = load_target(target, root=root, only=("log", "ha_cf") + DATA)
     nodes: List[NodeInfo] = []
     spills: Dict[str, Spill] = {}
     anchors: Dict[str, Anchors] = {}

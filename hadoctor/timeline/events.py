@@ -85,8 +85,10 @@ _SPECS: List[Tuple[str, str, List[Tuple[str, Dict[str, str], str, str]]]] = [
     ("restart", "warn", [("hb.peer_restart", {}, "{node}", ""), ("hb.restart_exec", {}, "", "{_}")]),
 ]
 
+#: MySQL/MariaDB replication (hadoctor.timeline.replication: from the server's data, not heartbeat's log)
+REPLICATION_KINDS = {"repl_error": "error", "repl_stopped": "warn", "repl_started": "info"}
 #: kind -> severity (info, warn, error)
-SEVERITY = {k: sev for k, sev, _ in _SPECS}
+SEVERITY = {**{k: sev for k, sev, _ in _SPECS}, **REPLICATION_KINDS}
 #: kinds in extraction order
 KINDS = [k for k, _, _ in _SPECS]
 _COMPILED: Optional[List[Tuple[str, str, Pattern[str], str, str]]] = None

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, List, Tuple
 import pytest
 
 from hadoctor.parsers import (asterisk, authkeys, bootservices, firewall, hacf, haresources, hblog, hosts,
-                              interfaces, mysql, packages, scripts)
+                              interfaces, mysql, mysqllog, packages, scripts)
 from hadoctor.linear import compile_bounded
 from tests.fuzz.shapes import CHARS, shapes
 
@@ -89,6 +89,9 @@ PARSERS = {
     "mysql master status": (lambda d: mysql.parse_master_status(d, "m"), (b"File\t", b"| ", b"Position: ")),
     "mysql variables": (lambda d: mysql.parse_variables(d, "v"), (b"server_id\t", b"| ")),
     "my.cnf": (lambda d: mysql.parse_mycnf(d, "my.cnf"), (b"[mysqld]\nserver-id = ", b"!include ", b"password=")),
+    "mysql error log": (lambda d: mysqllog.parse_mysql_log(d, "e"), (b"2026-12-04  4:19:56 6 [ERROR] Slave SQL: ",
+                                                                    b"161125  7:20:01 [Note] Slave I/O thread ",
+                                                                    b"in log '", b"error code: ")),
 }
 
 

@@ -66,6 +66,30 @@ def test_live_loader_asks_the_server_with_the_nodes_client_config(server, monkey
     assert not node.has("my_cnf") and "no /etc/my.cnf or /etc/mysql/my.cnf" in node.data["my_cnf"].missing
 
 
+def test_live_error_log_is_the_one_the_server_names(server, monkeypatch):
+    """log_error (the fixture's server writes it in its temporary folder): read at that path, not a usual one."""
+    from hadoctor.snapshot.loader import load_live
+
+    monkeypatch.setenv("HOME", str(server))
+    client = shutil.which("mariadb") or shutil.which("mysql")
+    sql = [client, "--batch", "-e"]
+    # a replica of nothing (port 9 on loopback): its IO thread starts, fails to connect and says so
+    subprocess.run(sql + ["CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=9, MASTER_USER='x', "
+                          "MASTER_CONNECT_RETRY=1; START SLAVE"], check=True, timeout=30, env=dict(os.environ))
+    try:
+        for _ in range(100):
+            node = load_live("/", only=("mysql_log",)).nodes[0]
+            log = node.get("mysql_log")
+            if any(e.kind == "error" for e in log.entries):
+                break
+            time.sleep(0.1)
+    finally:
+        subprocess.run(sql + ["STOP SLAVE; RESET SLAVE ALL"], check=True, timeout=30, env=dict(os.environ))
+    assert not log.problems and {"started", "error"} <= {e.kind for e in log.entries}, log.entries
+    error = next(e for e in log.entries if e.kind == "error")
+    assert error.thread == "IO" and error.errno == 2003, error  # can't connect to server on '127.0.0.1'
+
+
 def test_live_my_cnf_reads_the_include_folders_below_root(tmp_path):
     from hadoctor.snapshot.loader import load_live
 
