@@ -120,10 +120,12 @@ def assert_heartbeat_alive(lab: Lab) -> None:
 
 
 class VipWatch:
-    """Samples the VIP holders every 0.2 s in a thread: any other set than [node01] is a failover."""
+    """Samples the VIP's holders every 0.2 s in a thread: any other set than ``holders`` is a failover."""
 
-    def __init__(self, lab: Lab) -> None:
+    def __init__(self, lab: Lab, holders: tuple = ("node01",), ip: str | None = None) -> None:
         self.lab = lab
+        self.want = sorted(holders)
+        self.ip = ip
         self.bad: list = []
         self.samples = 0
         self._stop = threading.Event()
@@ -131,9 +133,9 @@ class VipWatch:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            holders = self.lab.holders(fast=True)
+            holders = self.lab.holders(self.ip, fast=True)
             self.samples += 1
-            if holders != ["node01"]:
+            if sorted(holders) != self.want:
                 self.bad.append((time.strftime("%T"), holders))
             self._stop.wait(0.2)
 
