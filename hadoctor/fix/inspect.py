@@ -51,6 +51,15 @@ class NodeState:
     stage_log_offset: Optional[int] = None   # log size just before the staging reload
 
     @property
+    def revert_pending_s(self) -> Optional[float]:
+        """Seconds until the armed revert of an unconfirmed switch is due on this node (node clock;
+        negative: overdue, its watchdog is gone), None when nothing is armed."""
+        armed, now = self.out.get("armed") or "", self.out.get("now") or ""
+        if not (armed.isdigit() and now.isdigit()):
+            return None
+        return float(int(armed) - int(now))
+
+    @property
     def old_key(self):
         return self.parsed.active if self.parsed is not None else None
 

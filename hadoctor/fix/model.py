@@ -16,8 +16,9 @@ EXIT_ROLLED_BACK = 1
 EXIT_REFUSED = 2
 EXIT_ATTENTION = 4
 PAUSE_ENV = "HADOCTOR_FIX_PAUSE_AT"
-PAUSE_POINTS = ("planned", "stage-partial", "staged", "switch-ready", "switch-partial", "switched",
-                "verified", "final-partial")
+PAUSE_POINTS = ("planned", "stage-partial", "staged", "switch-ready", "switch-partial", "switch-unconfirmed",
+                "confirm-partial", "switched", "verified", "final-partial")
+RESUME_ENV = "HADOCTOR_FIX_RESUME_FILE"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class RotationReport:
     old_index: Optional[int] = None
     window_ms: Optional[float] = None
     release_spread_ms: Optional[float] = None
+    revert_deadline_s: Optional[float] = None
+    confirmed: Dict[str, List[str]] = field(default_factory=dict)   # switch/rollback -> nodes confirmed
     switch_marks: Dict[str, dict] = field(default_factory=dict)
     auth_failures: Dict[str, dict] = field(default_factory=dict)
     wire: Dict[str, dict] = field(default_factory=dict)
@@ -103,8 +106,14 @@ class FixProgress:
 
 
 def pause(point: str) -> None:
-    """Tests stop a run here (HADOCTOR_FIX_PAUSE_AT=point) to kill it mid-way."""
+    """Tests stop a run here (HADOCTOR_FIX_PAUSE_AT=point) to kill it mid-way, or to cut a connection
+    and let it go on once the file HADOCTOR_FIX_RESUME_FILE exists."""
     if os.environ.get(PAUSE_ENV) == point:
         sys.stderr.write(f"hadoctor-fix: paused at {point} pid={os.getpid()}\n")
         sys.stderr.flush()
-        time.sleep(3600)
+        resume = os.environ.get(RESUME_ENV)
+        end = time.monotonic() + 3600
+        while time.monotonic() < end:
+            if resume and os.path.exists(resume):
+                return
+            time.sleep(0.005)

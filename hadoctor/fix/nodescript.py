@@ -16,6 +16,10 @@ Writing a new authkeys (``prepare`` then ``commit``):
    then signals the daemon; a refused file leaves the daemon untouched), directory fsync; when
    heartbeat refuses the file the previous one goes back (newer mtime again) and is reloaded.
 
+A held switch with a :class:`Watchdog` (commit confirmed, docs/fix-authkeys.md#commit-confirmed) keeps
+``.authkeys.hadoctor-prev``, arms ``/var/lib/heartbeat/.hadoctor-fix.armed`` and starts a detached
+watchdog before the rename; ``confirm`` disarms it, otherwise it puts the previous file back.
+
 Backups ``authkeys.hadoctor-YYYYmmddTHHMMSS[.n]`` are created with ``set -C`` (never overwriting
 anything), mode 0600, compared with ``cmp`` and fsynced. The journal
 (``/var/lib/heartbeat/hadoctor-fix.json``, 0600) is replaced atomically the same way.
@@ -38,6 +42,9 @@ from hadoctor.datums import AUTHKEYS_PATH, HA_DIR
 JOURNAL_NAME = "hadoctor-fix.json"
 NEXT_NAME = ".authkeys.hadoctor-next"
 PREV_NAME = ".authkeys.hadoctor-prev"
+#: in /var/lib/heartbeat: the armed token (its content: the revert deadline, epoch) and the watchdog's script
+ARMED_NAME = ".hadoctor-fix.armed"
+WATCHDOG_NAME = ".hadoctor-fix.watchdog"
 HEARTBEAT_PATHS = ("/usr/libexec/heartbeat/heartbeat", "/usr/lib/heartbeat/heartbeat",
                    "/usr/lib64/heartbeat/heartbeat")
 CL_STATUS_PATHS = ("/usr/bin/cl_status", "/usr/sbin/cl_status")
@@ -47,7 +54,7 @@ _LIB = r"""
 trap '' PIPE HUP
 umask 077
 HA="$R%(ha_dir)s"; AK="$R%(authkeys)s"; NEXT="$HA/%(next)s"; PREV="$HA/%(prev)s"
-ST="$R/var/lib/heartbeat"; J="$ST/%(journal)s"
+ST="$R/var/lib/heartbeat"; J="$ST/%(journal)s"; ARM="$ST/%(armed)s"; WD="$ST/%(watchdog)s"
 say() { printf '%%s=%%s\n' "$1" "$2" 2>/dev/null; return 0; }
 fail() { say reason "$*"; say result fail; exit 1; }
 mtime() { stat -c %%Y "$1" 2>/dev/null; }
@@ -116,7 +123,7 @@ commit() {
     say t_done "$(stamp)"
     fsync "$HA"
     say mtime "$(mtime "$AK")"
-    rm -f "$PREV"
+    [ -n "${KEEP_PREV:-}" ] || rm -f "$PREV"
     return 0
   fi
   say t_done "$(stamp)"
@@ -135,7 +142,7 @@ def _lib(root: str) -> str:
     if any(c in root for c in "\n\0|\"'\\$`"):
         raise ValueError(f"unsupported characters in --root {root!r}")
     body = _LIB % {"ha_dir": HA_DIR, "authkeys": AUTHKEYS_PATH, "next": NEXT_NAME, "prev": PREV_NAME, "journal": JOURNAL_NAME,
-                   "hb_paths": " ".join(HEARTBEAT_PATHS), "hb_words": ", ".join(HEARTBEAT_PATHS)}
+                   "armed": ARMED_NAME, "watchdog": WATCHDOG_NAME, "hb_paths": " ".join(HEARTBEAT_PATHS), "hb_words": ", ".join(HEARTBEAT_PATHS)}
     return SCRIPT_HEADER + f"R={quote(root) if root else ''}\n" + body
 
 
@@ -170,6 +177,7 @@ main() {{
   dump journal "$J"
   for f in "$HA"/authkeys.hadoctor-*; do [ -f "$f" ] && say backup "$f"; done
   for f in "$NEXT" "$PREV"; do [ -e "$f" ] && say leftover "$f"; done
+  [ -f "$ARM" ] && say armed "$(head -n 1 "$ARM" 2>/dev/null)"
   [ -d "$ST" ] && say state_dir yes
   g=$( (dpkg-query -W -f '${{Version}}\\n' cluster-glue libplumb2 2>/dev/null; \\
         rpm -q --qf '%{{VERSION}}\\n' cluster-glue cluster-glue-libs 2>/dev/null) | grep -E '^[0-9]' | head -n 1)
@@ -204,12 +212,57 @@ main
 """
 
 
+@dataclass(frozen=True)
+class Watchdog:
+    """Commit confirmed for a held switch (docs/fix-authkeys.md#commit-confirmed): the node arms its own
+    revert ``deadline_s`` after ``go`` and puts the previous file back unless ``confirm`` comes first;
+    a ``go`` more than ``stale_s`` after ``ready`` (a line delivered late by a healed connection) switches
+    nothing. ``journal_reverted`` is the journal the watchdog writes when it reverts."""
+
+    deadline_s: float
+    stale_s: int
+    journal_reverted: str
+
+
+WATCHDOG_EOF = "HADOCTOR_WATCHDOG_EOF"
+
+
+def watchdog_script(root: str, switched_sum: str, wd: Watchdog) -> str:
+    """The detached process ``go`` starts (``setsid``, else ``nohup``; its own session, so neither the
+    end of the ssh session nor a kill of the session's process group reaches it). After the deadline it
+    takes the armed token with one ``rename`` (``confirm`` takes it the same way: exactly one of them
+    wins) and, when authkeys is still the switched file, puts the previous one back with a newer mtime,
+    reloads with ``heartbeat -r`` and journals it. Its argument is the session shell's pid, ended then:
+    it waits for a confirmation that can no longer count."""
+    whole = int(wd.deadline_s) + (0 if wd.deadline_s == int(wd.deadline_s) else 1)
+    return _lib(root) + f"""WAITER="${{1:-}}"
+main() {{
+  trap '' HUP INT PIPE
+  sleep {wd.deadline_s:.3f} 2>/dev/null || sleep {max(1, whole)}
+  mv -f "$ARM" "$ARM.fired" 2>/dev/null || exit 0
+  if [ -f "$PREV" ] && [ "$(sum_of "$AK")" = {quote(switched_sum)} ]; then
+    bump "$PREV" "$AK" && mv -f "$PREV" "$AK" && fsync "$HA"
+    reload revert >/dev/null 2>&1
+    journal <<'{JSON_EOF}'
+{wd.journal_reverted}
+{JSON_EOF}
+  fi
+  case "$WAITER" in ''|*[!0-9]*) ;; *) kill "$WAITER" 2>/dev/null;; esac
+  rm -f "$ARM.fired" "$PREV" "$WD"
+}}
+main
+"""
+
+
 def apply_script(root: str, content: bytes, *, journal_before: Optional[str] = None,
                  journal_after: Optional[str] = None, backup: bool = False, hold: bool = False,
-                 log_path: Optional[str] = None) -> str:
+                 log_path: Optional[str] = None, watchdog: Optional[Watchdog] = None) -> str:
     """Install ``content`` as authkeys: (backup,) journal, prepare, [hold: print ``ready`` and wait for
     ``go`` on stdin], commit with heartbeat's validating reload, journal. With ``backup`` the
-    journal text's ``@BACKUP@`` becomes the new backup's path."""
+    journal text's ``@BACKUP@`` becomes the new backup's path. With ``watchdog`` (held only), ``go``
+    arms the node's own revert before the rename, says ``switched=yes`` and waits for ``confirm``."""
+    if watchdog is not None and not hold:
+        raise ValueError("a watchdog needs a held switch")
     want = posix_cksum(content)
     log = ""
     if log_path:
@@ -234,12 +287,48 @@ def apply_script(root: str, content: bytes, *, journal_before: Optional[str] = N
     prep = (f"prep() {{\n{make_backup}{jb}"
             f"  prepare {quote(want)} {_heredoc(content, HEREDOC_EOF)}{log}  say ready yes\n}}\n")
     go = f"go() {{\n  commit\n{ja}  say result ok\n}}\n"
+    if watchdog is not None:
+        for text in (watchdog.journal_reverted,):
+            if JSON_EOF in text or WATCHDOG_EOF in text:
+                raise ValueError("journal holds the here-document delimiter")
+        wd_text = watchdog_script(root, want, watchdog)
+        if any(line == WATCHDOG_EOF for line in wd_text.splitlines()):
+            raise ValueError("watchdog holds its here-document delimiter")
+        arm_s = int(watchdog.deadline_s) + 2       # the token names a deadline a re-run waits out
+        prep = (f"prep() {{\n{make_backup}{jb}"
+                '  if [ -e "$ARM" ]; then d=$(head -n 1 "$ARM" 2>/dev/null); case "$d" in \'\'|*[!0-9]*) d=0;; esac\n'
+                '    [ "$d" -lt "$(date +%s)" ] || fail "the revert of an earlier switch is still armed ($ARM): run again in a few seconds"\n'
+                '    rm -f "$ARM"; fi\n'
+                '  newfile "$WD" || fail "cannot create $WD with mode 0600"\n'
+                f"  cat > \"$WD\" <<'{WATCHDOG_EOF}' || fail \"cannot write $WD\"\n{wd_text}{WATCHDOG_EOF}\n"
+                f"  prepare {quote(want)} {_heredoc(content, HEREDOC_EOF)}{log}"
+                "  READY_AT=$(date +%s)\n  say ready yes\n}\n")
+        go = ("go() {\n"
+              f"  late=$(( $(date +%s) - READY_AT ))\n"
+              f"  if [ \"$late\" -gt {int(watchdog.stale_s)} ]; then rm -f \"$NEXT\" \"$PREV\" \"$WD\"; "
+              "fail \"go came $late s after ready (a late delivery?): nothing was switched\"; fi\n"
+              f"  ( set -C; printf '%s\\n' \"$(( $(date +%s) + {arm_s} ))\" > \"$ARM\" ) 2>/dev/null "
+              "|| fail \"cannot arm the revert ($ARM)\"\n"
+              '  if command -v setsid >/dev/null 2>&1; then setsid sh "$WD" "$$" </dev/null >/dev/null 2>&1 &\n'
+              '  else nohup sh "$WD" "$$" </dev/null >/dev/null 2>&1 &\n  fi\n'
+              '  say armed_at "$(stamp)"\n'
+              "  KEEP_PREV=1\n  commit\n"
+              f"{ja}  say switched yes\n}}\n")
+        confirm = ("confirm() {\n"
+                   '  if mv -f "$ARM" "$ARM.confirmed" 2>/dev/null; then\n'
+                   '    rm -f "$ARM.confirmed" "$PREV" "$WD"; fsync "$ST"\n'
+                   "    say confirmed yes; say result ok\n"
+                   "  else\n    say confirmed no\n"
+                   '    fail "the confirmation came after the revert deadline: this node put its previous file back"\n'
+                   "  fi\n}\n")
+        return _lib(root) + prep + go + confirm + "prep\n"
     if hold:
         return _lib(root) + prep + go + "prep\n"
     return _lib(root) + prep + go + "prep\ngo\n"
 
 
 GO = b"go\n"
+CONFIRM = b"confirm\n"
 
 
 def log_tail_script(path: str, offset: int, limit: int = 2 * 1024 * 1024) -> str:
@@ -299,7 +388,7 @@ def cleanup_script(root: str, journal: Optional[str] = None) -> str:
     if journal is not None:
         ja = f"  journal <<'{JSON_EOF}' || say warning 'cannot update the journal'\n{journal}\n{JSON_EOF}\n"
     return _lib(root) + f"""main() {{
-  rm -f "$NEXT" "$PREV" "$ST/.{JOURNAL_NAME}.tmp"
+  rm -f "$NEXT" "$PREV" "$ST/.{JOURNAL_NAME}.tmp" "$ARM" "$ARM.fired" "$ARM.confirmed" "$WD"
 {ja}  say result ok
 }}
 main

@@ -31,8 +31,11 @@ from hadoctor.fix.model import (EXIT_ATTENTION, EXIT_REFUSED, EXIT_ROLLED_BACK, 
 from hadoctor.fix.nodescript import parse_output
 from hadoctor.fix.plan import Plan, describe, key_fp
 
-ACTIVE_STATES = ("staging", "staged", "switching", "switched", "finalizing")
+ACTIVE_STATES = ("staging", "staged", "switching", "switched", "reverted", "finalizing", "rolling-back")
 WRITE_TIMEOUT = 30.0
+#: a go arriving this many seconds after the node got ready switches nothing (a line a healed connection
+#: delivers late); hadoctor releases within a few seconds of the first ready or not at all
+STALE_GO_S = 10
 
 
 class Rotation:
@@ -101,6 +104,14 @@ class Rotation:
         shells, self.local = shells_for(opts)
         o.nodes = [s.node for s in shells]
         infos = self.infos = read_nodes(shells, opts.root, progress)
+        pending = [(n, i.revert_pending_s) for n, i in infos.items() if i.revert_pending_s is not None]
+        wait = max((s for _, s in pending), default=0.0)
+        if wait > 0:
+            # an interrupted switch's watchdogs decide first; then the live files tell what they did
+            progress.step(f"the revert of an unconfirmed switch is armed on {', '.join(n for n, _ in pending)}: "
+                          f"waiting {wait:.0f} s for it")
+            time.sleep(min(wait + 0.5, 60.0))
+            infos = self.infos = read_nodes(shells, opts.root, progress)
         unfinished = {n: i.journal for n, i in infos.items()
                       if i.journal is not None and i.journal.get("state") in ACTIVE_STATES}
         if unfinished:
@@ -247,13 +258,30 @@ class Rotation:
         pause("verified")
         return self.finalize(names)
 
+    def revert_deadline(self) -> float:
+        """How long a switched node waits for the confirmation before it reverts by itself: half of
+        min(warntime, deadtime) (docs/fix-authkeys.md#commit-confirmed), at least 0.5 s."""
+        limits = []
+        for info in self.infos.values():
+            try:
+                limits.append(min(info.hacf.warntime.value, info.hacf.deadtime.value) / 1000.0)
+            except (AttributeError, TypeError):
+                continue
+        return round(max(0.5, min(limits, default=10.0) / 2.0), 3)
+
     def switch_together(self, names: Sequence[str], stage: str, label: str,
                         contents: Optional[Dict[str, bytes]] = None) -> Tuple[bool, str]:
-        """Prepare the file on every node over held connections, then release them together."""
+        """Prepare the file on every node over held connections, release them together, and confirm
+        once every node said it switched (commit confirmed: a node not confirmed within the revert
+        deadline puts its previous file back by itself)."""
         from hadoctor.fix.session import hold_all, release
 
         o = self.report
+        # settle first: the go must follow the ready closely (a late go switches nothing)
+        self.settle(names)
         t = time.monotonic()
+        deadline_s = self.revert_deadline()
+        o.revert_deadline_s = deadline_s
         jobs = []
         # the local node last: its release has no network hop, so the nodes reload closer together
         names = sorted(names, key=lambda n: n == self.local)
@@ -262,10 +290,13 @@ class Rotation:
             content = contents[name] if contents else self.plan.files[name][stage]
             state = {"switched": "switched", "restored": "rolled-back"}.get(stage, stage)
             before = {"switched": "switching", "restored": "rolling-back"}.get(stage, stage)
+            wd = nodescript.Watchdog(deadline_s, STALE_GO_S, self._journal(name, "reverted"))
             jobs.append((info.shell, nodescript.apply_script(
                 self.opts.root, content, journal_before=self._journal(name, before),
-                journal_after=self._journal(name, state), hold=True, log_path=info.log_path)))
+                journal_after=self._journal(name, state), hold=True, log_path=info.log_path, watchdog=wd)))
         held, failed = hold_all(jobs, ready_timeout=WRITE_TIMEOUT)
+        if not failed and time.monotonic() - min(h.ready_at for h in held) > STALE_GO_S - 2:
+            failed = {held[0].node: "the nodes took too long to get ready (a go would come too late)"}
         if failed:
             for h in held:
                 h.abandon()
@@ -276,8 +307,6 @@ class Rotation:
         self.step(f"{label}-ready", t)
         if label == "switch":
             pause("switch-ready")
-        self.settle(names)
-        if label == "switch":
             self.start_watch()
         self.release_wall = time.time()
 
@@ -286,8 +315,14 @@ class Rotation:
                 pause("switch-partial")
 
         t_rel = time.monotonic()
-        release(held, between)
-        done = [h.finish(WRITE_TIMEOUT) for h in held]
+        release(held, between, close=False)
+        confirmed, why_not = self._confirm(held, t_rel + deadline_s - min(0.3, deadline_s / 4), label)
+        if why_not:
+            for h in held:
+                h.abandon()
+            # the nodes' watchdogs revert at their deadline: wait for them before anything else
+            time.sleep(max(0.0, t_rel + deadline_s + 1.0 - time.monotonic()))
+        done = [h.finish(WRITE_TIMEOUT if not why_not else 3.0) for h in held]
         self.switch_done_wall = time.time()
         for d in done:
             self.last_reload[d.node] = self.switch_done_wall
@@ -312,10 +347,42 @@ class Rotation:
             o.window_ms = split_for_window(marks)
             sent = [h.sent_at for h in held if h.sent_at]
             o.release_spread_ms = round((max(sent) - min(sent)) * 1000.0, 2) if sent else None
-        self.step(label, t_rel, window_ms=split_for_window(marks))
+        o.confirmed[label] = confirmed
+        self.step(label, t_rel, window_ms=split_for_window(marks), confirmed=confirmed)
+        if why_not:
+            return False, why_not + (f" ({'; '.join(bad)})" if bad else "")
         if bad:
             return False, "; ".join(bad)
         return True, ""
+
+    def _confirm(self, held, limit: float, label: str) -> Tuple[List[str], str]:
+        """Wait (until ``limit``, monotonic) for every node to say it switched, then confirm the remote
+        nodes, and the local one only once they all acknowledged (hadoctor dying in between leaves the
+        local node to revert: docs/fix-authkeys.md#commit-confirmed). Returns the confirmed nodes and,
+        when not all are, why."""
+        late = [h.node for h in held if h.wait_line(b"switched=yes", limit) is not True]
+        if late:
+            return [], (f"{', '.join(late)} did not say it switched within the revert deadline: "
+                        "nothing was confirmed, every switched node reverts by itself")
+        if label == "switch":
+            pause("switch-unconfirmed")
+        remote = [h for h in held if h.node != self.local]
+        local = [h for h in held if h.node == self.local]
+        confirmed: List[str] = []
+        for group in (remote, local):
+            if not group:
+                continue
+            for h in group:
+                h.send_confirm()
+            acks = {h.node: h.wait_line(b"confirmed=yes", limit) for h in group}
+            confirmed += [n for n, v in acks.items() if v is True]
+            missing = [n for n, v in acks.items() if v is not True]
+            if missing:
+                return confirmed, (f"no confirmation acknowledged by {', '.join(missing)} within the revert "
+                                   f"deadline (confirmed: {', '.join(confirmed) or 'none'})")
+            if group is remote and local and label == "switch":
+                pause("confirm-partial")
+        return confirmed, ""
 
     def switch_one_by_one(self, names: Sequence[str]) -> Tuple[bool, str]:
         o = self.report

@@ -7,7 +7,9 @@ writes one short line (``go``) to every held connection back to back, so the nod
 reload within a few milliseconds of each other over connections that are already established: no
 ssh handshake inside the switch window. If hadoctor dies before the release, the shells read end
 of file and exit with nothing changed; the release line is a single write shorter than a pipe
-buffer, so a node gets all of it or none.
+buffer, so a node gets all of it or none. With a watchdog (commit confirmed) the connection stays open
+after ``go``: the node says ``switched=yes`` (:meth:`Held.wait_line`) and waits for ``confirm``
+(:meth:`Held.send_confirm`), without which it reverts by itself.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from hadoctor.fix.nodescript import GO, Output, parse_output
+from hadoctor.fix.nodescript import CONFIRM, GO, Output, parse_output
 from hadoctor.remote import RunResult, Shell, kill_group
 
 
@@ -54,7 +56,10 @@ class Held:
         self._stdout: List[bytes] = []
         self._stderr = b""
         self.error: Optional[str] = None
-        self.sent_at: Optional[float] = None
+        self.sent_at: Optional[float] = None       # monotonic: go written
+        self.ready_at: Optional[float] = None
+        self.confirm_at: Optional[float] = None
+        self._ended = False
         try:
             self.proc = subprocess.Popen(shell.argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, start_new_session=True)
@@ -83,31 +88,53 @@ class Held:
 
     def wait_ready(self, timeout: float) -> bool:
         """True once the node printed ``ready=yes``; False on failure, end of output or timeout."""
+        ok = self.wait_line(b"ready=yes", time.monotonic() + timeout)
+        if ok is None:
+            self.error = f"not ready after {timeout:.0f} s"
+        if ok:
+            self.ready_at = time.monotonic()
+        return bool(ok)
+
+    def wait_line(self, want: bytes, deadline: float) -> Optional[bool]:
+        """True once the node printed the line ``want``; False at the end of its output (or when it
+        could not start); None when ``deadline`` (monotonic) passed first."""
         if self.proc is None or self.error:
             return False
-        deadline = time.monotonic() + timeout
+        if self._ended:
+            return False
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                self.error = f"not ready after {timeout:.0f} s"
-                return False
+                return None
             try:
                 line = self._lines.get(timeout=left)
             except queue.Empty:
                 continue
             if line is None:
+                self._ended = True
                 return False
-            if line.strip() == b"ready=yes":
+            if line.strip() == want:
                 return True
 
-    def send_go(self) -> None:
+    def send_go(self, close: bool = True) -> None:
+        """Write ``go``; without ``close`` stdin stays open for ``confirm`` (a watchdog switch)."""
         self.sent_at = time.monotonic()
+        self._send(GO, close)
+
+    def send_confirm(self) -> None:
+        self.confirm_at = time.monotonic()
+        self._send(CONFIRM, True)
+
+    def _send(self, line: bytes, close: bool) -> None:
+        if self.proc is None:
+            return
         try:
-            self.proc.stdin.write(GO)
+            self.proc.stdin.write(line)
             self.proc.stdin.flush()
-            self.proc.stdin.close()
-        except OSError as exc:
-            self.error = f"cannot release: {exc}"
+            if close:
+                self.proc.stdin.close()
+        except (OSError, ValueError) as exc:
+            self.error = self.error or f"cannot send {line.strip().decode()}: {exc}"
 
     def abandon(self) -> None:
         """Close stdin without ``go``: the node script ends having changed nothing live."""
@@ -155,9 +182,10 @@ def hold_all(jobs: Sequence[Tuple[Shell, str]], ready_timeout: float) -> Tuple[L
     return held, failed
 
 
-def release(held: Sequence[Held], between: Optional[Callable[[int], None]] = None) -> None:
-    """Send ``go`` to every held node, back to back (``between(i)`` runs after the i-th, for tests)."""
+def release(held: Sequence[Held], between: Optional[Callable[[int], None]] = None, close: bool = True) -> None:
+    """Send ``go`` to every held node, back to back (``between(i)`` runs after the i-th, for tests);
+    ``close=False`` keeps every stdin open for ``confirm``."""
     for i, h in enumerate(held):
-        h.send_go()
+        h.send_go(close)
         if between is not None:
             between(i)

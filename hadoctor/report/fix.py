@@ -40,6 +40,9 @@ def render_outcome(o: RotationReport, fmt: str) -> None:
     if o.window_ms is not None:
         line(f"switch window: {o.window_ms:.1f} ms (first rename to last reload, node clocks); "
              f"release spread {o.release_spread_ms} ms")
+    for label, nodes in o.confirmed.items():
+        line(f"{label} confirmed on {', '.join(nodes) or 'no node'} (each node reverts by itself "
+             f"{o.revert_deadline_s} s after its switch unless confirmed)")
     if o.auth_failures:
         line("auth failures logged: " + ", ".join(
             f"{n}: {v['in_window']} during / {v['after_window']} after the switch" for n, v in o.auth_failures.items()))

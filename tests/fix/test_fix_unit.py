@@ -357,6 +357,7 @@ def _cli(root, env=None, timeout=60):
 
 
 @pytest.mark.parametrize("point,action,rc", [("staged", "rolled-back", 1), ("switch-ready", "rolled-back", 1),
+                                              ("switch-unconfirmed", "rolled-back", 1),
                                               ("switched", "recover", 0), ("verified", "recover", 0)])
 def test_sigkill_then_rerun_completes_or_rolls_back(root, point, action, rc):
     proc = _cli(root, {"HADOCTOR_FIX_PAUSE_AT": point})
@@ -370,7 +371,7 @@ def test_sigkill_then_rerun_completes_or_rolls_back(root, point, action, rc):
     data = (root / "etc/ha.d/authkeys").read_bytes()
     assert not parse_authkeys(data, mode=0o600).problems
     assert json.loads((root / "var/lib/heartbeat/hadoctor-fix.json").read_text())["state"] in \
-        ("staged", "switching", "switched", "finalizing", "done")
+        ("staged", "switching", "switched", "reverted", "finalizing", "done")
     again = _cli(root)
     out, err = again.communicate(timeout=60)
     doc = json.loads(out)
@@ -493,3 +494,109 @@ def test_hacf_written_before_heartbeat_started_is_fine(root, daemon, capsys):
     rc = run_fix(FixOptions(dry_run=True, root=str(root), fmt="json"))
     doc = json.loads(capsys.readouterr().out)
     assert rc == 0 and doc["refusals"] == [] and not any("ha.cf" in w for w in doc["warnings"]), doc
+
+
+# --------------------------------------------------------------------------- commit confirmed (the node's watchdog)
+
+def _held_switch(root: Path, deadline: float = 0.6, stale: int = 10):
+    """A held switch with a watchdog on the temp root: (Held, the switched content)."""
+    from hadoctor.fix.session import Held
+
+    _, content = staged_for(root, "switched")
+    wd = nodescript.Watchdog(deadline, stale, '{"state": "reverted"}')
+    h = Held(LocalShell("n"), nodescript.apply_script(str(root), content, journal_before='{"state": "switching"}',
+                                                      journal_after='{"state": "switched"}', hold=True,
+                                                      watchdog=wd))
+    assert h.wait_ready(10), h.error
+    return h, content
+
+
+def _journal_state(root: Path):
+    return json.loads((root / "var/lib/heartbeat/hadoctor-fix.json").read_text())["state"]
+
+
+def _leftovers(root: Path):
+    return sorted(p.name for d in ("etc/ha.d", "var/lib/heartbeat") for p in (root / d).glob(".*hadoctor*"))
+
+
+def _wait_for(predicate, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_confirmed_switch_stays_and_disarms(root):
+    h, content = _held_switch(root)
+    h.send_go(close=False)
+    assert h.wait_line(b"switched=yes", time.monotonic() + 5) is True
+    h.send_confirm()
+    done = h.finish(10)
+    assert done.output.get("confirmed") == "yes" and done.output.ok, done.output.values
+    time.sleep(0.9)                     # past the deadline: nothing reverts
+    ak = root / "etc/ha.d/authkeys"
+    assert ak.read_bytes() == content and stat.S_IMODE(ak.stat().st_mode) == 0o600
+    assert _journal_state(root) == "switched"
+    assert _leftovers(root) == []
+    assert len((root / "reloads").read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize("how", ["eof", "kill-session"])
+def test_unconfirmed_switch_reverts_by_itself(root, how):
+    """No confirm: the session ends (hadoctor gone: end of input) or its whole process group is
+    SIGKILLed (as an ssh session's end or a kill would); the detached watchdog puts the previous
+    file back with a newer mtime and reloads."""
+    from hadoctor.remote import kill_group
+
+    ak = root / "etc/ha.d/authkeys"
+    h, content = _held_switch(root)
+    h.send_go(close=False)
+    assert h.wait_line(b"switched=yes", time.monotonic() + 5) is True
+    switched_mtime = ak.stat().st_mtime
+    if how == "eof":
+        h.abandon()
+    else:
+        kill_group(h.proc)
+    h.finish(5)
+    assert ak.read_bytes() == content                  # nothing reverts before the deadline
+    assert _wait_for(lambda: ak.read_bytes() == OLD, 5), ak.read_bytes()
+    assert _wait_for(lambda: _leftovers(root) == [], 3), _leftovers(root)
+    assert stat.S_IMODE(ak.stat().st_mode) == 0o600 and ak.stat().st_mtime > switched_mtime
+    assert _journal_state(root) == "reverted"
+    assert [line.split()[0] for line in (root / "reloads").read_text().splitlines()] == ["-r", "-r"]
+
+
+def test_a_confirm_after_the_deadline_is_refused_and_the_file_stays_reverted(root):
+    h, _ = _held_switch(root, deadline=0.3)
+    h.send_go(close=False)
+    assert h.wait_line(b"switched=yes", time.monotonic() + 5) is True
+    assert _wait_for(lambda: (root / "etc/ha.d/authkeys").read_bytes() == OLD, 5)
+    h.send_confirm()
+    done = h.finish(5)
+    assert done.output.get("confirmed") != "yes" and not done.output.ok
+    assert (root / "etc/ha.d/authkeys").read_bytes() == OLD
+
+
+def test_a_late_go_switches_nothing(root):
+    h, _ = _held_switch(root, stale=0)
+    time.sleep(1.2)                      # whole seconds on the node: 1 s late > 0 allowed
+    h.send_go(close=False)
+    done = h.finish(5)
+    assert not done.output.ok and "after ready" in done.output.get("reason"), done.output.values
+    assert (root / "etc/ha.d/authkeys").read_bytes() == OLD
+    assert not (root / "reloads").exists()
+    assert _leftovers(root) == []
+
+
+def test_inspect_reports_an_armed_revert(root):
+    h, _ = _held_switch(root, deadline=0.5)
+    h.send_go(close=False)
+    assert h.wait_line(b"switched=yes", time.monotonic() + 5) is True
+    r, out = sh(nodescript.inspect_script(str(root)))
+    armed = int(out.get("armed"))
+    assert 0 < armed - int(out.get("now")) <= 3
+    h.abandon()
+    h.finish(5)
+    assert _wait_for(lambda: "armed" not in sh(nodescript.inspect_script(str(root)))[1].values, 5)
