@@ -41,13 +41,14 @@ def run_fix(opts: FixOptions) -> int:
     """Rotate (or plan, with dry_run) and show the report; the exit code says how it ended."""
     from hadoctor.fix.keyfile import KeyFileError
     from hadoctor.fix.model import EXIT_ATTENTION, EXIT_REFUSED, Attention, FixProgress, Refused
-    from hadoctor.fix.rotate import Rotation
+    from hadoctor.fix.rotate import rotate
+    from hadoctor.fix.run import Run
     from hadoctor.report.fix import render_outcome
 
     progress = FixProgress()
-    rotation = Rotation(opts, progress)
+    rotation = Run(opts, progress)
     try:
-        report = rotation.run()
+        report = rotate(rotation)
     except Refused as err:
         report = rotation.report
         report.action, report.exit_code, report.message = "refused", EXIT_REFUSED, str(err)

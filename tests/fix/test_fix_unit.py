@@ -390,16 +390,17 @@ def test_sigkill_then_rerun_completes_or_rolls_back(root, point, action, rc):
                                                (("", ""), "netstring")])
 def test_procedure_from_glue_versions_when_the_wire_is_not_observed(versions, expected):
     from hadoctor.fix.model import FixProgress
-    from hadoctor.fix.rotate import Rotation
+    from hadoctor.fix.rotate import choose_procedure
+    from hadoctor.fix.run import Run
 
-    rot = Rotation(FixOptions(capture=False), FixProgress())
+    rot = Run(FixOptions(capture=False), FixProgress())
     rot.local = "n1"
     rot.infos = {}
     for name, version in zip(("n1", "n2"), versions):
         i = info(name)
         i.out.values["glue"] = [version]
         rot.infos[name] = i
-    rot.choose_procedure()
+    choose_procedure(rot)
     assert rot.report.procedure == expected, rot.report.procedure_reason
 
 

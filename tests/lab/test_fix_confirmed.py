@@ -35,7 +35,7 @@ import uuid
 
 import pytest
 
-from hadoctor.fix.rotate import STALE_GO_S
+from hadoctor.fix.switch import STALE_GO_S
 from hadoctor.parsers.authkeys import parse_authkeys
 
 from .conftest import LAB_OK, LAB_WHY
