@@ -60,6 +60,7 @@ class RotationReport:
     window_ms: Optional[float] = None
     release_spread_ms: Optional[float] = None
     revert_deadline_s: Optional[float] = None
+    release_delay_ms: Optional[float] = None    # waited for a moment without a heartbeat due (None: no capture)
     confirmed: Dict[str, List[str]] = field(default_factory=dict)   # switch/rollback -> nodes confirmed
     switch_marks: Dict[str, dict] = field(default_factory=dict)
     auth_failures: Dict[str, dict] = field(default_factory=dict)

@@ -104,6 +104,7 @@ class SenderSeen:
     last_old: Optional[float] = None        # wall time of the last packet signed with another index
     verified_new: int = 0                   # packets at the new index that verify with the model
     failed_new: int = 0
+    last_seen: Optional[float] = None       # wall time of its latest packet (any index)
 
     def to_dict(self) -> dict:
         return {"node": self.node, "packets": self.packets, "indexes": {str(k): v for k, v in self.indexes.items()},
@@ -138,6 +139,10 @@ class WireWatch:
         self._thread.join(timeout)
         return self
 
+    def last_seen(self) -> Dict[str, float]:
+        """Each node's latest packet (wall time), for the nodes heard so far."""
+        return {n: s.last_seen for n, s in list(self.senders.items()) if s.last_seen is not None}
+
     def heard_all(self) -> bool:
         return all(n in self.senders for n in self.nodes)
 
@@ -160,6 +165,7 @@ class WireWatch:
                     continue
                 seen = self.senders.setdefault(src, SenderSeen(src))
                 seen.packets += 1
+                seen.last_seen = packet.ts
                 seen.formats[decoded.format] = seen.formats.get(decoded.format, 0) + 1
                 auth = decoded.auth
                 index = auth.index if auth is not None else None
@@ -211,3 +217,29 @@ def split_for_window(marks: Sequence[Tuple[str, float, float]]) -> Optional[floa
     if not marks:
         return None
     return round((max(m[2] for m in marks) - min(m[1] for m in marks)) * 1000.0, 1)
+
+
+def quiet_delay(last_seen: Dict[str, float], nodes: Sequence[str], keepalive: float, now: float,
+                quiet: float) -> Optional[float]:
+    """How long to wait before a switch so that no node's next heartbeat falls within ``quiet`` seconds
+    after it (a packet signed with the old key and verified with the new one, or the reverse, is an
+    authentication failure; heartbeat sends every ``keepalive``, so the next sends are predictable
+    from the last ones). 0: now is fine; None: not every node was heard, no prediction.
+
+    >>> quiet_delay({"a": 10.0, "b": 10.5}, ["a", "b"], 1.0, 10.05, 0.2)      # next: a 11.0, b 10.5
+    0.0
+    >>> round(quiet_delay({"a": 10.0, "b": 10.5}, ["a", "b"], 1.0, 10.4, 0.2), 3)   # b due at 10.5
+    0.12
+    >>> quiet_delay({"a": 10.0}, ["a", "b"], 1.0, 10.4, 0.2) is None
+    True
+    """
+    if keepalive <= quiet or any(n not in last_seen for n in nodes):
+        return None
+    # each node's next send at or after now
+    upcoming = [last_seen[n] + keepalive * max(0, -(-(now - last_seen[n]) // keepalive)) for n in nodes]
+    # now, or just after one of those sends: the earliest moment with no send within ``quiet`` after it
+    for start in sorted([now] + [u + 0.02 for u in upcoming]):
+        following = [u if u > start else u + keepalive for u in upcoming]
+        if min(following) - start > quiet:
+            return round(start - now, 4)
+    return None

@@ -21,6 +21,9 @@ from hadoctor.fix.run import WRITE_TIMEOUT, Run
 #: a go arriving this many seconds after the node got ready switches nothing (a line a healed connection
 #: delivers late); hadoctor releases within a few seconds of the first ready or not at all
 STALE_GO_S = 10
+#: the switch window (first rename to last reload) is ~40 ms quiet, longer on a loaded node: release
+#: when no heartbeat is due for this long (or a share of keepalive with many nodes)
+QUIET_S = 0.4
 
 
 def revert_deadline(run: Run) -> float:
@@ -43,6 +46,8 @@ def together(run: Run, names: Sequence[str], stage: str, label: str,
     from hadoctor.fix.session import hold_all, release
 
     o = run.report
+    if label == "switch":
+        start_watch(run)          # early: the packets heard until the release time it (quiet_release)
     # settle first: the go must follow the ready closely (a late go switches nothing)
     run.settle(names)
     t = time.monotonic()
@@ -73,7 +78,7 @@ def together(run: Run, names: Sequence[str], stage: str, label: str,
     run.step(f"{label}-ready", t)
     if label == "switch":
         pause("switch-ready")
-        start_watch(run)
+        quiet_release(run, names)
     run.release_wall = time.time()
 
     def between(i: int) -> None:
@@ -120,6 +125,22 @@ def together(run: Run, names: Sequence[str], stage: str, label: str,
     if bad:
         return False, "; ".join(bad)
     return True, ""
+
+
+def quiet_release(run: Run, names: Sequence[str]) -> None:
+    """Wait (at most a keepalive) for a moment no node is about to send a heartbeat, so no packet signed
+    with one key meets a node already on the other inside the switch window (observe.quiet_delay);
+    needs the capture."""
+    from hadoctor.fix.observe import quiet_delay
+
+    if run.watch is None:
+        return
+    keepalive = run.keepalive_max()
+    quiet = min(QUIET_S, keepalive / (len(names) + 1))
+    delay = quiet_delay(run.watch.last_seen(), names, keepalive, time.time(), quiet)
+    run.report.release_delay_ms = None if delay is None else round(delay * 1000.0, 1)
+    if delay:
+        time.sleep(min(delay, keepalive))
 
 
 def _confirm(run: Run, held, limit: float, label: str) -> Tuple[List[str], str]:

@@ -44,8 +44,13 @@ def render_outcome(o: RotationReport, fmt: str) -> None:
         line(f"{label} confirmed on {', '.join(nodes) or 'no node'} (each node reverts by itself "
              f"{o.revert_deadline_s} s after its switch unless confirmed)")
     if o.auth_failures:
-        line("auth failures logged: " + ", ".join(
-            f"{n}: {v['in_window']} during / {v['after_window']} after the switch" for n, v in o.auth_failures.items()))
+        during = sum(v["in_window"] or 0 for v in o.auth_failures.values())
+        after = sum(v["after_window"] or 0 for v in o.auth_failures.values())
+        per = ", ".join(f"{n}: {v['in_window']}/{v['after_window']}" for n, v in o.auth_failures.items())
+        line(f"authentication failures logged: {during} inside the switch window (a packet signed with one key "
+             f"met a node already on the other), {after} after it (node: inside/after: {per})"
+             + (f"; released {o.release_delay_ms:.0f} ms later, when no heartbeat was due"
+                if o.release_delay_ms else ""))
     if o.wire_note:
         line(o.wire_note)
     for w in o.warnings:
