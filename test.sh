@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES="heartbeat resource-agents cluster-glue iproute2 nftables iptables tcpdump openssh-server net-tools busybox rpm chromium prometheus prometheus-node-exporter mariadb-server mariadb-client"
+DEBIAN_PACKAGES="heartbeat resource-agents cluster-glue iproute2 nftables iptables tcpdump openssh-server net-tools busybox rpm chromium prometheus prometheus-node-exporter mariadb-server mariadb-client stress-ng"
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 POLICY=/usr/sbin/policy-rc.d

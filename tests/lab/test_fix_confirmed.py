@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import subprocess
 import time
 import uuid
