@@ -323,11 +323,22 @@ class NodeView:
 
 
 class ClusterView:
-    """What a cluster-scoped rule sees: the nodes of one cluster, each a NodeView."""
+    """What a cluster-scoped rule sees: the nodes of one cluster, each a NodeView; a rule reading the
+    engine's own data (``cluster.suppression_use``) sees every node of the target."""
 
     def __init__(self, snapshot: Any, nodes: Optional[List[NodeView]] = None) -> None:
         self.snapshot = snapshot
         self.nodes: List[NodeView] = nodes if nodes is not None else [NodeView(n, self) for n in snapshot.nodes]
+        #: name -> Datum: what the engine says about the run (hadoctor.engine.runner.ENGINE_DATA), for the
+        #: rules that name it
+        self.derived: Dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "derived":
+            raise AttributeError(name)
+        if name in self.derived:
+            return self.derived[name].value
+        raise AttributeError(f"a cluster view has no {name!r}: a rule lists the engine data it reads in needs")
 
     def split_clusters(self) -> List["ClusterView"]:
         """Group the nodes into clusters by membership (a node declared in another's ha.cf belongs with it).

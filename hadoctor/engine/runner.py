@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Deque, Dict, Iterable, List, Optional, Tuple
 
-from hadoctor.rulemodel import SEVERITY_RANK, Derivation, Evidence, Finding, Outcome, Rule
+from hadoctor.rulemodel import SEVERITY_RANK, Derivation, Finding, Outcome, Rule
 from hadoctor.parsers.suppressions import Suppression
 from hadoctor.errors import InputError
 from hadoctor.linear import compile_bounded
@@ -55,9 +55,9 @@ def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[S
     """Run ``rules`` (the selected ones) over ``cluster``.
 
     Every rule's verdict is the same whatever else is selected: the derivations the rules name are
-    computed for them, and HDR001 (a suppression matching nothing) is judged against the rules each
-    suppression names, taken from ``catalogue`` (default: every discovered rule) and run unreported
-    when they are not selected. ``derivations``: by name (default: every discovered one). ``strict``: a crashing rule raises (None: ask HADOCTOR_STRICT now);
+    computed for them, and the rules reading SUPPRESSION_USE (HDR001: a suppression matching nothing) see
+    each suppression judged against the rules it names, taken from ``catalogue`` (default: every
+    discovered rule) and run unreported when they are not selected. ``derivations``: by name (default: every discovered one). ``strict``: a crashing rule raises (None: ask HADOCTOR_STRICT now);
     otherwise it becomes a skip finding saying it crashed.
     """
     started = time.perf_counter()
@@ -72,23 +72,21 @@ def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[S
     all_supps = list(suppressions)
     for node in cluster.nodes:
         all_supps.extend(node.find("suppressions") or [])
-    engine_rules = [r for r in rules if r.family == ENGINE_FAMILY]
-    checked = [r for r in rules if r.family != ENGINE_FAMILY]
+    final = [r for r in rules if _reads_engine_data(r)]
+    checked = [r for r in rules if not _reads_engine_data(r)]
     hidden: List[Rule] = []
-    if any(r.code == "HDR001" for r in engine_rules) and all_supps:
+    if all_supps and any(SUPPRESSION_USE in r.needs + r.wants for r in final):
         hidden = _named_by_suppressions(all_supps, rules, catalogue)
     if derivations is None:
         from hadoctor.engine.discovery import all_derivations
 
         derivations = all_derivations()
     findings = _evaluate(view, groups, checked + hidden, notes, derivations, strict)
-    verdicts = _apply_suppressions(findings, all_supps, today or date.today(),
-                                   {r.code for r in checked + hidden})
+    states = _apply_suppressions(findings, all_supps, today or date.today(), {r.code for r in checked + hidden})
     hidden_codes = {r.code for r in hidden}
     findings = [f for f in findings if f.code not in hidden_codes]
-    for r in engine_rules:
-        mine = [f for f in verdicts if f.code == r.code]
-        findings.extend(mine or [Finding(r.code, r.title, r.severity, "pass", "", None)])
+    if final:
+        findings.extend(_run_final_rules(final, cluster, view, states, strict))
     findings.sort(key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.code, f.node or ""))
     nodes = [{"name": n.name, "origin": n.origin, "notes": n.notes,
               "data": {k: (d.source if d.present else None) for k, d in sorted(n.data.items())},
@@ -97,8 +95,44 @@ def run(cluster: ClusterSnapshot, rules: List[Rule], *, suppressions: Iterable[S
                   time.perf_counter() - started)
 
 
-#: Rules of this family document findings the engine raises itself (suppressions); they obey select/ignore.
-ENGINE_FAMILY = "HDR"
+#: What the engine itself knows once the other rules ran, read by name like a datum (the HDR rules): each
+#: suppression with its validity and expiry (SUPPRESSION_CHECKS), and also how many findings it covered
+#: (SUPPRESSION_USE: for that the engine runs, unreported, the unselected rules a suppression names).
+SUPPRESSION_CHECKS = "suppression_checks"
+SUPPRESSION_USE = "suppression_use"
+ENGINE_DATA = {SUPPRESSION_CHECKS: "every suppression, valid or not, expired or not (SuppressionState)",
+               SUPPRESSION_USE: "every suppression with the number of findings it covered (SuppressionState)"}
+
+
+@dataclass(frozen=True)
+class SuppressionState:
+    """One suppression as the engine judged it."""
+
+    suppression: Suppression
+    problem: str = ""  # why it is not valid (then it was not applied)
+    expired: bool = False  # its until= date has passed (then it was not applied)
+    #: findings it covered; None when not counted (not valid, expired, names no rule that ran, or the
+    #: datum is SUPPRESSION_CHECKS)
+    matched: Optional[int] = None
+
+
+def _reads_engine_data(r: Rule) -> bool:
+    return any(name in ENGINE_DATA for name in r.needs + r.wants)
+
+
+def _run_final_rules(rules: List[Rule], cluster: ClusterSnapshot, view: ClusterView,
+                     states: List[SuppressionState], strict: bool) -> List[Finding]:
+    """The rules reading the engine's data run last, once, over the whole target."""
+    from hadoctor.snapshot.model import Datum
+
+    whole = ClusterView(cluster, view.nodes)
+    unjudged = [SuppressionState(s.suppression, s.problem, s.expired) for s in states]
+    whole.derived[SUPPRESSION_CHECKS] = Datum(SUPPRESSION_CHECKS, unjudged, "engine")
+    whole.derived[SUPPRESSION_USE] = Datum(SUPPRESSION_USE, states, "engine")
+    findings: List[Finding] = []
+    for r in rules:
+        findings.extend(_collect(r, None, lambda r=r: r.func(whole), strict))
+    return findings
 
 
 def _evaluate(view: ClusterView, groups: List[ClusterView], rules: List[Rule], notes: List[str],
@@ -130,7 +164,7 @@ def _named_by_suppressions(supps: List[Suppression], selected: List[Rule],
         catalogue = all_rules()
     chosen = {r.code for r in selected}
     prefixes = {c.upper() for s in supps if not s.problem for c in s.codes}
-    return [r for r in catalogue if r.code not in chosen and r.family != ENGINE_FAMILY and not r.opt_in
+    return [r for r in catalogue if r.code not in chosen and not _reads_engine_data(r) and not r.opt_in
             and any(r.code.startswith(p) for p in prefixes)]
 
 
@@ -158,11 +192,16 @@ def needed_derivations(rules: Iterable[Rule], derivations: Dict[str, Derivation]
 
 def data_needed(rules: Iterable[Rule], derivations: Optional[Dict[str, Derivation]] = None) -> Optional[set]:
     """The data (datum names) ``rules`` and the derivations they name read: what the loader must load.
-    None (everything) when an HDR rule is selected: HDR001 runs the rules suppressions name."""
+    None (everything) when a rule reads SUPPRESSION_USE: the engine then runs the rules suppressions name."""
     rules = list(rules)
-    if any(r.family == ENGINE_FAMILY for r in rules):
+    if any(SUPPRESSION_USE in r.needs + r.wants for r in rules):
         return None
     names = {n for r in rules for n in r.needs + r.wants}
+    if any(_reads_engine_data(r) for r in rules):
+        from hadoctor.snapshot.loader import SUPPRESSIBLE
+
+        names |= set(SUPPRESSIBLE)  # the files whose comments hold the suppressions
+    names -= set(ENGINE_DATA)
     if derivations is None:
         from hadoctor.engine.discovery import all_derivations
 
@@ -432,32 +471,21 @@ def _run_log_rules(rules: List[Rule], node: NodeView, notes: List[str], strict: 
 # --- suppressions ----------------------------------------------------------------------------------
 
 def _apply_suppressions(findings: List[Finding], supps: List[Suppression], today: date,
-                        codes: set) -> List[Finding]:
-    """Mark the findings suppressions cover; return the HDR findings about the suppressions themselves.
+                        codes: set) -> List[SuppressionState]:
+    """Mark the findings suppressions cover; return each suppression as judged.
 
-    ``codes`` are the rules that ran: a suppression naming none of them is not judged unused.
+    ``codes`` are the rules that ran: a suppression naming none of them is not counted (matched None).
     """
-    extra: List[Finding] = []
+    states: List[SuppressionState] = []
     for supp in supps:
-        if supp.problem:
-            extra.append(_hdr("HDR002", "suppression is not valid", f"{supp.where()}: {supp.problem}", supp))
-            continue
-        if supp.expired(today):
-            extra.append(_hdr("HDR002", "suppression has expired",
-                              f"{supp.where()}: expired on {supp.until}; it is no longer applied", supp))
+        if supp.problem or supp.expired(today):
+            states.append(SuppressionState(supp, supp.problem, not supp.problem))
             continue
         used = 0
         for f in findings:
             if f.status in ("fail", "info") and f.suppressed is None and supp.matches(f.code, f.node):
                 f.suppressed = f"{supp.reason} ({supp.where()})"
                 used += 1
-        if not used and any(c for c in supp.codes if any(code.startswith(c) for code in codes)):
-            extra.append(_hdr("HDR001", "suppression matches nothing",
-                              f"{supp.where()}: ignore={','.join(supp.codes)} matched no finding; remove it", supp))
-    return extra
-
-
-def _hdr(code: str, title: str, message: str, supp: Suppression) -> Finding:
-    return Finding(code, title, "warning", "fail", message, supp.node,
-                   [Evidence(node=supp.node, file=supp.file, line=supp.line, text=message)],
-                   "remove or correct the suppression comment")
+        judged = any(code.startswith(c) for c in supp.codes for code in codes)
+        states.append(SuppressionState(supp, matched=used if judged else None))
+    return states

@@ -317,6 +317,32 @@ def _cfg106_quiet(report):
     pass
 
 
+SUPPRESSED_HACF = HACF + "# hadoctor: ignore=CFG201 reason='no such finding here'\n"  # line 12
+
+
+@scenario("HDR001: a suppression that covers no finding",
+          node01(**{"ha.cf": SUPPRESSED_HACF}), fires={"HDR001": ["node01"]}, quiet=["HDR002"])
+def _hdr001(report):
+    f = one(report, "HDR001")
+    assert "ignore=CFG201 matched no finding" in f.message and where(f)[0][:2] == ("ha.cf", 12)
+
+
+@scenario("HDR001/HDR002 quiet: a valid suppression that covers a finding",
+          node01(**{"ha.cf": hacf(initdead="10") + "# hadoctor: ignore=CFG103 reason='short on purpose'\n"}),
+          quiet=["HDR001", "HDR002", "CFG103"])
+def _hdr_quiet(report):
+    assert any(f.code == "CFG103" and f.suppressed for f in report.findings)
+
+
+@scenario("HDR002: a suppression past its until= date, and one without a reason",
+          node01(**{"ha.cf": HACF + "# hadoctor: ignore=CFG103 reason='old' until=2020-01-01\n"
+                                    "# hadoctor: ignore=CFG101\n"}),
+          fires={"HDR002": ["node01", "node01"]}, quiet=["HDR001"])
+def _hdr002(report):
+    messages = sorted(f.message for f in shown(report, "HDR002"))
+    assert "expired on 2020-01-01" in messages[0] and "needs reason=" in messages[1], messages
+
+
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_config_scenario(tmp_path, sc):
     report = assert_scenario(tmp_path, sc)
