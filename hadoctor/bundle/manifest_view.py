@@ -25,7 +25,8 @@ def authkeys_from_meta(data: bytes, path: str = "authkeys.json") -> Authkeys:
         model.keys[k["index"]] = AuthKey(k["index"], k["method"], None, k["line"], k.get("fingerprint"))
     for p in doc.get("problems", []):
         model.problems.append(Problem(p.get("file", model.path), p.get("line", 0), p["message"],
-                                      p.get("text") or "", p.get("severity", "error"), p.get("code") or ""))
+                                      p.get("text") or "", p.get("severity", "error"),
+                                      p.get("code") or "bundle-uncoded"))
     return model
 
 

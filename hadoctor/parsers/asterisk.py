@@ -61,7 +61,7 @@ def parse_asterisk_conf(data: bytes, path: str) -> AsteriskConf:
             continue
         key, equals, value = body.partition("=")  # str methods, not a regex: linear on any line
         if not equals or not key.strip():
-            result.problems.append(Problem(path, number, "not a key = value line", shorten(text), "warning"))
+            result.problems.append(Problem(path, number, "not a key = value line", shorten(text), "warning", code="asterisk-bad-line"))
             continue
         key, value = key.strip().lower(), value[1:].strip() if value.startswith(">") else value.strip()
         result.entries.append(ConfEntry(section, key, Secret(value) if SECRET_KEYS.search(key) else value, number))

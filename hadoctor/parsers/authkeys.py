@@ -86,7 +86,7 @@ def parse_authkeys(data: bytes, path: str = "authkeys", *, mode: Optional[int] =
     """
     result = Authkeys(path, mode=mode, owner=owner, group=group)
 
-    def problem(line: int, message: str, text: str = "", severity: str = "error", code: str = "") -> None:
+    def problem(line: int, message: str, text: str = "", severity: str = "error", *, code: str) -> None:
         result.problems.append(Problem(path, line, message, text, severity, code))
 
     if mode is not None and mode & 0o044:
@@ -94,7 +94,7 @@ def parse_authkeys(data: bytes, path: str = "authkeys", *, mode: Optional[int] =
     authnum = -1
     for number, text in numbered_lines(data):
         if len(text) > MAX_CONFIG_LINE:
-            problem(number, f"line longer than {MAX_CONFIG_LINE} characters; not read")
+            problem(number, f"line longer than {MAX_CONFIG_LINE} characters; not read", code="line-too-long")
             continue
         bp = text.split("\0", 1)[0].lstrip(C_WHITESPACE)
         if not bp or bp[0] == "#":
@@ -102,7 +102,7 @@ def parse_authkeys(data: bytes, path: str = "authkeys", *, mode: Optional[int] =
         if bp[0] == "a":
             value = c_strtol(bp[4:])[0] if bp.startswith("auth") else None
             if value is None:
-                problem(number, f"Invalid auth line [{_masked(bp)}] in {path}")
+                problem(number, f"Invalid auth line [{_masked(bp)}] in {path}", code="authkeys-bad-auth-line")
             else:
                 authnum = value
                 result.auth_lines.append((value, number))
@@ -110,31 +110,31 @@ def parse_authkeys(data: bytes, path: str = "authkeys", *, mode: Optional[int] =
         index, rest = c_strtol(bp)
         words = _WORD.findall(rest, 0) if index is not None else []
         if index is None or not words:
-            problem(number, f"Auth line [{_masked(bp)}] is invalid.")
+            problem(number, f"Auth line [{_masked(bp)}] is invalid.", code="authkeys-bad-auth-line")
             continue
         method = words[0]
         key = words[1] if len(words) > 1 else None
         if not 0 <= index < MAX_AUTH:
-            problem(number, f"Invalid authnum [{index}] in {path}")
+            problem(number, f"Invalid authnum [{index}] in {path}", code="authkeys-bad-index")
             continue
         if method not in METHODS:
             shown = method if method.lower() in METHODS or method.lower() in _SHOWABLE_METHODS else "****"
-            problem(number, f"Invalid authtype [{shown}]; heartbeat knows crc, md5 and sha1")
+            problem(number, f"Invalid authtype [{shown}]; heartbeat knows crc, md5 and sha1", code="authkeys-bad-method")
             continue
         if key is not None and not METHODS[method]:
             hint = " (a '#' there is no comment: it is read as a key)" if key.startswith("#") else ""
-            problem(number, f"Auth method [{method}] doesn't use a key{hint}")
+            problem(number, f"Auth method [{method}] doesn't use a key{hint}", code="authkeys-key-unused")
             continue
         if key is None and METHODS[method]:
-            problem(number, f"Auth method [{method}] requires a key")
+            problem(number, f"Auth method [{method}] requires a key", code="authkeys-no-key")
             continue
         if len(words) > 2 and not words[2].startswith("#"):
             quoted = " (quotes are not special: they are part of the key)" if key and key[0] in "\"'" else ""
             problem(number, f"key [{index}]: {len(words) - 2} more word(s) after the key are ignored; heartbeat "
-                            f"uses only the first word as the key{quoted}", "", "warning")
+                            f"uses only the first word as the key{quoted}", "", "warning", code="authkeys-extra-words")
         if index in result.keys:
             problem(number, f"key [{index}] defined again (first on line {result.keys[index].line}); "
-                            "heartbeat keeps this one", "", "warning")
+                            "heartbeat keeps this one", "", "warning", code="authkeys-duplicate-key")
         secret = Secret(key) if key is not None else None
         result.keys[index] = AuthKey(index, method, secret, number, fingerprint(f"{method}:{key or ''}", salt))
         if index == authnum:
@@ -148,18 +148,18 @@ def _check_active(result: Authkeys, authnum: int, problem) -> None:
         lines = ", ".join(str(n) for _, n in result.auth_lines)
         signs = f"signs with key {result.active_index}" if result.active_index is not None else "finds no key"
         problem(result.auth_lines[1][1], f"{len(result.auth_lines)} auth lines (lines {lines}): heartbeat {signs}; "
-                                         "keep exactly one auth line, before the key lines", "", "warning")
+                                         "keep exactly one auth line, before the key lines", "", "warning", code="authkeys-many-auth-lines")
     if result.active_index is not None:
         return
     if authnum < 0:
-        problem(0, f"Missing auth directive in keyfile [{result.path}]")
+        problem(0, f"Missing auth directive in keyfile [{result.path}]", code="authkeys-no-auth-line")
         return
     last_line = max(n for i, n in result.auth_lines if i == authnum)
     message = f"Auth Key [{authnum}] not found in keyfile [{result.path}]"
     key = result.keys.get(authnum)
     if key is not None and key.line < last_line:
         message += "; its key line comes before the auth line"
-    problem(last_line, message)
+    problem(last_line, message, code="authkeys-key-not-found")
 
 
 def _masked(text: str) -> str:

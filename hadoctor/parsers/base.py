@@ -8,7 +8,7 @@ and the line (1-based; 0 means "the file as a whole").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional, Tuple
+from typing import Dict, Iterator, Optional, Tuple
 
 #: The longest line a config parser looks at; longer lines become a problem.
 MAX_CONFIG_LINE = 64 * 1024
@@ -21,6 +21,108 @@ _BASE_DIGITS = {2: frozenset("01"), 8: frozenset("01234567"), 10: frozenset("012
                 16: frozenset("0123456789abcdefABCDEF")}
 
 
+#: Problems past MAX_PROBLEMS_PER_LINE on one line are summed up by one problem of this code.
+TOO_MANY = "too-many-problems"
+
+#: Every kind of problem a parser reports: its stable code (as shellcheck's SC codes: stable across wording
+#: changes; a prefix names the parser, none means any parser) and what it means. docs/parser-problems.md lists
+#: them (tests/parsers/test_problem_codes.py keeps both, and every parser, in step).
+PROBLEM_CODES: Dict[str, str] = {
+    # any parser
+    "line-too-long": "a line longer than the parser reads; skipped",
+    TOO_MANY: "more problems on one line than are listed",
+    "unrendered-template": "the file still holds Jinja/ERB markers: a template, not the installed file",
+    "nul-bytes": "a line holding NUL bytes; skipped",
+    "bundle-uncoded": "a problem read back from a bundle made before problems had codes",
+    # ha.cf (hadoctor/parsers/hacf.py)
+    "hacf-bad-time": "a time value heartbeat refuses (syntax, unit, or not above 0)",
+    "hacf-obsolete": "an obsolete directive heartbeat still reads (udp, nice_failback)",
+    "hacf-unbuilt-medium": "a media plugin Debian and RHEL do not build",
+    "hacf-unknown-directive": "a directive heartbeat does not know (it refuses to start)",
+    "hacf-no-value": "a directive without its value; heartbeat ignores the line",
+    "hacf-bad-bool": "a value that is not one of heartbeat's booleans",
+    "hacf-bad-choice": "a value outside the directive's fixed set (auto_failback, logfacility, baud...)",
+    "hacf-bad-number": "a number outside the directive's range",
+    "hacf-number-tail": "a number followed by text heartbeat ignores (atoi)",
+    "hacf-port-range": "a udpport above 65535 (the plugins use it modulo 65536)",
+    "hacf-after-pacemaker": "a directive that must come before the pacemaker/crm directive",
+    "hacf-too-many": "more nodes or media than heartbeat allows",
+    "hacf-duplicate": "a directive or node given twice where heartbeat allows one",
+    "hacf-bad-env": "an env directive that is not NAME=value",
+    "hacf-bad-command": "a respawn/apiauth child command without a user or a full path",
+    "hacf-bad-apiauth": "an apiauth directive heartbeat refuses",
+    "hacf-bad-stonith": "a stonith or stonith_host directive heartbeat refuses",
+    "hacf-extra-words": "words after what the directive reads; ignored",
+    "hacf-bad-medium": "a ucast/mcast/ucast6/mcast6/ping_group line heartbeat refuses",
+    # haresources (hadoctor/parsers/haresources.py)
+    "haresources-crlf": "DOS line endings: ResourceManager keeps the CR",
+    "haresources-inline-comment": "a '#' after a resource: ResourceManager drops the rest of the line",
+    "haresources-continued-comment": "a '#' on a continued line: not a comment for ResourceManager",
+    "haresources-dangling-continuation": "the last line ends with a backslash",
+    "haresources-empty-group": "a node name with no resources",
+    "haresources-empty-argument": "an empty '::' argument: the shell drops it and later ones shift",
+    "haresources-ip-arguments": "an IPaddr/IPaddr2 resource without exactly one argument",
+    "haresources-ip-shorthand": "an odd but accepted IPaddr shorthand (empty field, trailing '/', extra field)",
+    "haresources-bad-ip": "an IPaddr address that is not an IP address",
+    "haresources-bad-netmask": "an IPaddr netmask that is not a prefix length or mask",
+    "haresources-bad-broadcast": "an IPaddr broadcast that is not an address",
+    "haresources-duplicate-key": "two resource groups starting with the same resource",
+    # authkeys (hadoctor/parsers/authkeys.py)
+    "authkeys-mode": "a file mode heartbeat refuses (readable by group or others)",
+    "authkeys-bad-auth-line": "an auth line heartbeat refuses",
+    "authkeys-bad-index": "a key index outside 1-15",
+    "authkeys-bad-method": "a method other than crc, md5 or sha1",
+    "authkeys-key-unused": "a key given to crc, which uses none",
+    "authkeys-no-key": "md5 or sha1 without a key",
+    "authkeys-extra-words": "words after the key; ignored",
+    "authkeys-duplicate-key": "a key index defined twice",
+    "authkeys-many-auth-lines": "more than one auth line",
+    "authkeys-no-auth-line": "no auth line: heartbeat does not start",
+    "authkeys-key-not-found": "the auth line names a key the file does not define",
+    # heartbeat's log (hadoctor/parsers/hblog.py)
+    "log-line-cut": "a log line too long to keep whole; cut",
+    # addresses (hadoctor/parsers/interfaces_*.py)
+    "ifaces-orphan-line": "an address or detail line before any interface header",
+    "ifaces-unrecognised": "a line or words the address parsers do not know",
+    "ifaces-bad-header": "an interface header not understood",
+    "ifaces-bad-netmask": "a netmask that is not contiguous",
+    "ifaces-bad-mtu": "an mtu that is not a number",
+    "ifaces-unknown-state": "an interface state iproute2 does not print",
+    "ifaces-bad-address": "an address line or address not understood",
+    "ifaces-no-prefix": "an address without a prefix length",
+    "ifaces-bad-label": "an address label of another interface",
+    "ifaces-bad-line": "an `ip -br` line without a name and a state",
+    "ifaces-too-many-addresses": "more addresses on one line than are read",
+    "ifaces-bad-json": "`ip -j` output that is not the JSON list it prints",
+    "ifaces-bad-entry": "an `ip -j` entry without the fields iproute2 gives",
+    "ifaces-duplicate": "an interface listed twice",
+    "ifaces-none": "no interface at all",
+    "ifaces-unknown-flag": "interface flags the kernel does not have",
+    "ifaces-lowercase-flags": "interface flags in lower case (hand-typed?)",
+    "ifaces-unknown-index": "a netlink address on an interface index not listed",
+    # packages (hadoctor/parsers/packages.py)
+    "packages-unknown-format": "a package list format not named; detected from the content",
+    "packages-none": "no package lines",
+    "packages-bad-line": "a line that is not an rpm or dpkg package line",
+    "packages-bad-version": "a version string the package manager would not write",
+    "packages-not-installed": "a dpkg package not cleanly installed",
+    "packages-duplicate": "a package installed twice (an interrupted upgrade?)",
+    # the other artefacts
+    "hosts-bad-address": "a hosts file line whose first field is no IP address",
+    "hosts-no-name": "a hosts file address without a host name",
+    "firewall-bad-line": "a line that is not iptables-save output",
+    "scripts-bad-line": "a resource script listing line not understood",
+    "scripts-unknown-mode": "a resource script listing with an unknown mode field",
+    "bootservices-bad-line": "a line that is not systemctl or chkconfig output",
+    "asterisk-bad-line": "an Asterisk configuration line that is not key = value",
+    "osrelease-no-id": "os-release without an ID= line",
+    "osrelease-empty": "no os-release, redhat-release or debian_version content",
+    "mysql-client-error": "the mysql client printed an error instead of a result",
+    "mysql-unexpected-line": "a line the MySQL status parsers do not expect",
+    "mycnf-bad-line": "a my.cnf line that is not an option, group or ! directive",
+}
+
+
 @dataclass(frozen=True)
 class Problem:
     """Something in an input that could not be understood, or that the daemon refuses."""
@@ -30,15 +132,16 @@ class Problem:
     message: str
     text: str = ""  # the offending source text, shortened; never a secret
     severity: str = "error"  # "error": heartbeat refuses it / we could not parse; "warning": odd but accepted
-    #: what kind of problem this is, stable across wording changes (as shellcheck's SC codes are): rules
-    #: divide their work by it, never by message text or line numbers. "" for the kinds no rule singles out.
+    #: what kind of problem this is, one of PROBLEM_CODES, stable across wording changes (as shellcheck's
+    #: SC codes are): rules divide their work by it, never by message text or line numbers. Every parser
+    #: gives one ("" only in models made by hand).
     code: str = ""
 
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
     def __str__(self) -> str:
-        return f"{self.where()}: {self.message}"
+        return f"{self.where()}: {self.message}" + (f" [{self.code}]" if self.code else "")
 
 
 def to_int(text: str, base: int = 10, *, clamp: bool = False) -> Optional[int]:

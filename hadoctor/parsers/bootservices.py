@@ -55,5 +55,5 @@ def parse_boot_services(data: bytes, path: str = "boot-services.txt") -> BootSer
                 result.lines[name] = number
         else:
             result.problems.append(Problem(path, number, "not a systemctl or chkconfig line", shorten(text),
-                                           "warning"))
+                                           "warning", code="bootservices-bad-line"))
     return result

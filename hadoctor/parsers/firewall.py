@@ -103,7 +103,7 @@ def _parse_iptables(data: bytes, path: str) -> FirewallRules:
         words = stripped.split()
         if words[0] not in ("-A", "-I", "--append", "--insert") or len(words) < 2:
             result.problems.append(Problem(path, number, "not an iptables-save rule line", shorten(stripped),
-                                           "warning"))
+                                           "warning", code="firewall-bad-line"))
             continue
         rule = FirewallRule("iptables", table, words[1], stripped, number, "")
         i = 2

@@ -35,7 +35,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from hadoctor.parsers.base import MAX_CONFIG_LINE, MAX_PROBLEMS_PER_LINE, Problem, numbered_lines, shorten
+from hadoctor.parsers.base import (MAX_CONFIG_LINE, MAX_PROBLEMS_PER_LINE, TOO_MANY, Problem, numbered_lines,
+                                   shorten)
 from hadoctor.parsers.timespec import C_WHITESPACE, c_atoi, c_strtol, format_ms, parse_time_ms
 from hadoctor.secrets import Secret
 
@@ -487,13 +488,13 @@ class _Reader:
         self.per_line: Dict[int, int] = {}
 
     # -- plumbing -------------------------------------------------------------------
-    def problem(self, line: int, message: str, text: str = "", severity: str = "error", code: str = "") -> None:
+    def problem(self, line: int, message: str, text: str = "", severity: str = "error", *, code: str) -> None:
         self.per_line[line] = count = self.per_line.get(line, 0) + 1
         if count <= MAX_PROBLEMS_PER_LINE:
             self.cf.problems.append(Problem(self.path, line, message, shorten(text), severity, code))
         elif count == MAX_PROBLEMS_PER_LINE + 1:
             self.cf.problems.append(Problem(self.path, line, "more problems on this line are not listed", "",
-                                            severity, code))
+                                            severity, TOO_MANY))
         if severity == "error" and self.directive is not None:
             self.directive.ok = False
 
@@ -503,14 +504,14 @@ class _Reader:
     def read(self, data: bytes) -> HaCf:
         for number, text in numbered_lines(data):
             if len(text) > MAX_CONFIG_LINE:
-                self.problem(number, f"line longer than {MAX_CONFIG_LINE} characters; not read")
+                self.problem(number, f"line longer than {MAX_CONFIG_LINE} characters; not read", code="line-too-long")
                 continue
             self.line(number, text)
         if self.template_lines:
             self.cf.problems.insert(0, Problem(
                 self.path, self.cf.template_line,
                 f"looks like an unrendered template ({self.template_lines} line(s) with Jinja/ERB markers, "
-                "not read); give the file as installed on the node", "", "error"))
+                "not read); give the file as installed on the node", "", "error", code="unrendered-template"))
         return self.cf
 
     def line(self, number: int, text: str) -> None:
@@ -546,14 +547,14 @@ class _Reader:
     def dispatch(self, d: Directive, rest: str) -> None:
         name = d.name
         if name == "udp":
-            self.problem(d.line, "directive 'udp' replaced by 'bcast'", d.raw, "warning")
+            self.problem(d.line, "directive 'udp' replaced by 'bcast'", d.raw, "warning", code="hacf-obsolete")
             for token in d.args:
                 self.token_medium("bcast", token, d, written_as="udp")
             return
         if name in UNBUILT_MEDIA:
             self.problem(d.line, f"media plugin [{name}] is not built by Debian or RHEL packages; "
                                  f"without it heartbeat says: Illegal directive [{name}] in {self.path}",
-                         d.raw, "warning")
+                         d.raw, "warning", code="hacf-unbuilt-medium")
             return
         if name not in KNOWN_DIRECTIVES:
             message = f"Illegal directive [{name}] in {self.path}"
@@ -563,11 +564,11 @@ class _Reader:
                 guess = difflib.get_close_matches(name, _SUGGESTIONS, 1, 0.75)
                 if guess:
                     message += f"; did you mean {guess[0]}?"
-            self.problem(d.line, message, d.raw)
+            self.problem(d.line, message, d.raw, code="hacf-unknown-directive")
             return
         if name in TOKEN_MEDIA:
             if not d.args:
-                self.problem(d.line, f"{name} without an argument: no medium defined", d.raw, "warning")
+                self.problem(d.line, f"{name} without an argument: no medium defined", d.raw, "warning", code="hacf-no-value")
             for token in d.args:
                 self.token_medium(name, token, d)
         elif name in LINE_MEDIA:
@@ -576,7 +577,7 @@ class _Reader:
             getattr(self, "whole_" + name)(d, rest)
         else:
             if not d.args:
-                self.problem(d.line, f"{name} without a value: heartbeat ignores the line", d.raw, "warning")
+                self.problem(d.line, f"{name} without a value: heartbeat ignores the line", d.raw, "warning", code="hacf-no-value")
             for token in d.args:
                 self.option(name, token, d)
 
@@ -591,7 +592,7 @@ class _Reader:
             value = parse_bool(token)
             if value is None:
                 self.problem(d.line, f"{name}: [{token}] is not a boolean (true/on/yes/y/1 or "
-                                     "false/off/no/n/0)", text)
+                                     "false/off/no/n/0)", text, code="hacf-bad-bool")
                 return
             if name == "crmd_spawns_pengine" and not self.before_pacemaker(name, d):
                 return
@@ -604,7 +605,7 @@ class _Reader:
             self.int_option(name, token, d)
         elif name in _CHOICES:
             if token not in _CHOICES[name]:
-                self.problem(d.line, self.choice_message(name, token), text)
+                self.problem(d.line, self.choice_message(name, token), text, code="hacf-bad-choice")
                 return
             self.record(name, token, token, d)
         else:
@@ -643,13 +644,13 @@ class _Reader:
             else:
                 limit = f"{low}-{high}" if high is not None else f"{low} or more"
                 message = f"{name}: [{token}] is not a number in {limit}"
-            self.problem(d.line, message, d.raw)
+            self.problem(d.line, message, d.raw, code="hacf-bad-number")
             return
         if c_strtol(token)[1]:
-            self.problem(d.line, f"{name}: [{token}] is read as {value}; the rest is ignored", d.raw, "warning")
+            self.problem(d.line, f"{name}: [{token}] is read as {value}; the rest is ignored", d.raw, "warning", code="hacf-number-tail")
         if name == "udpport" and value > 65535:
             self.problem(d.line, f"udpport {value} is not a UDP port; the plugins use it modulo 65536",
-                         d.raw, "warning")
+                         d.raw, "warning", code="hacf-port-range")
         self.record(name, value, token, d)
 
     @staticmethod
@@ -662,14 +663,14 @@ class _Reader:
 
     def before_pacemaker(self, name: str, d: Directive) -> bool:
         if self.pacemaker_recorded:
-            self.problem(d.line, f"If you specify {name}, it must come before the pacemaker directive", d.raw)
+            self.problem(d.line, f"If you specify {name}, it must come before the pacemaker directive", d.raw, code="hacf-after-pacemaker")
             return False
         return True
 
     def too_many(self, d: Directive, message: str) -> None:
         if self.limit_line != d.line:  # once per line, not once per word
             self.limit_line = d.line
-            self.problem(d.line, message, d.raw)
+            self.problem(d.line, message, d.raw, code="hacf-too-many")
 
     def option_node(self, token: str, d: Directive) -> None:
         if len(self.cf.nodes) + self.ping_nodes >= MAX_NODES:
@@ -679,38 +680,38 @@ class _Reader:
         for node in self.cf.nodes:
             if node.name == name:
                 self.problem(d.line, f"node [{name}] declared again (first on line {node.line}); "
-                                     "heartbeat counts it twice", d.raw, "warning")
+                                     "heartbeat counts it twice", d.raw, "warning", code="hacf-duplicate")
                 break
         self.cf.nodes.append(Node(name, token, d.line, d.index))
 
     def option_watchdog(self, token: str, d: Directive) -> None:
         if self.watchdog_line:
-            self.problem(d.line, f"Watchdog device multiply specified. (first on line {self.watchdog_line})", d.raw)
+            self.problem(d.line, f"Watchdog device multiply specified. (first on line {self.watchdog_line})", d.raw, code="hacf-duplicate")
             return
         self.watchdog_line = d.line
         self.record("watchdog", token, token, d)
 
     def option_baud(self, token: str, d: Directive) -> None:
         if self.baud_line:
-            self.problem(d.line, f"Baudrate multiply specified. (first on line {self.baud_line})", d.raw)
+            self.problem(d.line, f"Baudrate multiply specified. (first on line {self.baud_line})", d.raw, code="hacf-duplicate")
             return
         self.baud_line = d.line
         value = c_atoi(token)
         if value not in BAUD_RATES:
-            self.problem(d.line, f"invalid baudrate [{token}] specified.", d.raw)
+            self.problem(d.line, f"invalid baudrate [{token}] specified.", d.raw, code="hacf-bad-choice")
             return
         self.record("baud", value, token, d)
 
     def option_logfacility(self, token: str, d: Directive) -> None:
         if token not in FACILITIES:
-            self.problem(d.line, f"Log facility({token}) not valid", d.raw)
+            self.problem(d.line, f"Log facility({token}) not valid", d.raw, code="hacf-bad-choice")
             return
         self.record("logfacility", token, token, d)
 
     def option_auto_failback(self, token: str, d: Directive) -> None:
         value = parse_bool(token)
         if value is None and ascii_lower(token) != "legacy":
-            self.problem(d.line, f"auto_failback: [{token}] is not on, off or legacy", d.raw)
+            self.problem(d.line, f"auto_failback: [{token}] is not on, off or legacy", d.raw, code="hacf-bad-choice")
             return
         self.nice_failback = value is not None
         mode = "legacy" if value is None else ("on" if value else "off")
@@ -719,20 +720,20 @@ class _Reader:
     def option_nice_failback(self, token: str, d: Directive) -> None:
         if parse_bool(token) is None:
             self.problem(d.line, f"nice_failback: [{token}] is not a boolean; the directive is obsolete, "
-                                 "use auto_failback {on, off, legacy}", d.raw)
+                                 "use auto_failback {on, off, legacy}", d.raw, code="hacf-bad-bool")
             return
         # heartbeat 3.0.6 tests its global state here, not the value: only an earlier
         # auto_failback on/off turns nice_failback into "auto_failback off".
         mode = "off" if self.nice_failback else "legacy"
         self.problem(d.line, f"nice_failback flag is obsolete.. Use auto_failback {{on, off, legacy}} instead. "
-                             f"heartbeat applies 'auto_failback {mode}' here", d.raw, "warning")
+                             f"heartbeat applies 'auto_failback {mode}' here", d.raw, "warning", code="hacf-obsolete")
         self.record("nice_failback", parse_bool(token), token, d)
         self.cf.settings["auto_failback"] = Setting("auto_failback", mode, f"nice_failback {token}", d.line, d.index)
 
     def option_pacemaker(self, token: str, d: Directive) -> None:
         if self.pacemaker_line:
             self.problem(d.line, f"pacemaker/crm directive used multiple times! (first on line "
-                                 f"{self.pacemaker_line})", d.raw)
+                                 f"{self.pacemaker_line})", d.raw, code="hacf-duplicate")
             return
         self.pacemaker_line = d.line
         word = ascii_lower(token)
@@ -743,7 +744,7 @@ class _Reader:
             mode = "on" if flag else "off"
         else:
             self.problem(d.line, f"{d.name}: [{token}] is not on/off, respawn, minimal, manual, ccm-only "
-                                 "or valgrind", d.raw)
+                                 "or valgrind", d.raw, code="hacf-bad-choice")
             return
         self.pacemaker_recorded = True
         self.record("pacemaker", mode, token, d)
@@ -756,27 +757,27 @@ class _Reader:
     def option_autojoin(self, token: str, d: Directive) -> None:
         word = ascii_lower(token)
         if word not in ("none", "other", "any"):
-            self.problem(d.line, f"Invalid autojoin directive [{token}]", d.raw)
+            self.problem(d.line, f"Invalid autojoin directive [{token}]", d.raw, code="hacf-bad-choice")
             return
         self.record("autojoin", word, token, d)
 
     def option_env(self, token: str, d: Directive) -> None:
         name, sep, value = token.partition("=")
         if not name or not sep:
-            self.problem(d.line, f"env: invalid nvpair({token}); write NAME=value (no commas or blanks)", d.raw)
+            self.problem(d.line, f"env: invalid nvpair({token}); write NAME=value (no commas or blanks)", d.raw, code="hacf-bad-env")
             return
         self.cf.env[name] = value
 
     # -- whole-line directives --------------------------------------------------------------
     def whole_respawn(self, d: Directive, rest: str, kind: str = "respawn") -> None:
         if not d.args:
-            self.problem(d.line, f"{kind} needs a user and a command", d.raw)
+            self.problem(d.line, f"{kind} needs a user and a command", d.raw, code="hacf-bad-command")
             return
         user = d.args[0]
         command = rest.strip(C_WHITESPACE)[len(user):].strip(C_WHITESPACE)
         path = _WS_SPLIT.split(command, 1)[0]
         if not command.startswith("/"):
-            self.problem(d.line, f"Client child command [{command}] is not full pathname", d.raw)
+            self.problem(d.line, f"Client child command [{command}] is not full pathname", d.raw, code="hacf-bad-command")
             return
         self.cf.clients.append(ClientChild(kind, user, command, path, d.line, d.index))
 
@@ -785,21 +786,21 @@ class _Reader:
 
     def whole_apiauth(self, d: Directive, rest: str) -> None:
         if not d.args:
-            self.problem(d.line, "Invalid apiauth directive []", d.raw)
+            self.problem(d.line, "Invalid apiauth directive []", d.raw, code="hacf-bad-apiauth")
             return
         client, lists = d.args[0], {"uid": None, "gid": None}
         for word in d.args[1:]:
             key = word[:4]
             if key not in ("uid=", "gid="):
-                self.problem(d.line, f"Missing uid or gid in apiauth: Invalid apiauth directive [{rest}]", d.raw)
+                self.problem(d.line, f"Missing uid or gid in apiauth: Invalid apiauth directive [{rest}]", d.raw, code="hacf-bad-apiauth")
                 return
             if lists[key[:3]] is not None:
                 self.problem(d.line, f"Duplicate {key[:3]} list in apiauth: Invalid apiauth directive [{rest}]",
-                             d.raw)
+                             d.raw, code="hacf-bad-apiauth")
                 return
             lists[key[:3]] = tuple(x for x in word[4:].split(",") if x)
         if lists["uid"] is None and lists["gid"] is None:
-            self.problem(d.line, f"Invalid apiauth directive [{rest}]; give uid= or gid=", d.raw)
+            self.problem(d.line, f"Invalid apiauth directive [{rest}]; give uid= or gid=", d.raw, code="hacf-bad-apiauth")
             return
         if self.claim_apiauth(client, d, "apiauth"):
             self.cf.apiauth.append(ApiAuth(client, lists["uid"] or (), lists["gid"] or (), d.line, d.index))
@@ -812,35 +813,35 @@ class _Reader:
         line, first = earlier
         if first == "apiauth" and origin == "apiauth":
             self.problem(d.line, f"Duplicate apiauth directive for API client {client} (first on line {line})",
-                         d.raw)
+                         d.raw, code="hacf-duplicate")
         else:
             # 3.0.x refuses the overlap; 2.1.x registered a different set, so only warn
             self.problem(d.line, f"apiauth {client} is given both by '{first}' (line {line}) and by '{origin}'; "
                                  f"heartbeat 3.0.x refuses it: Duplicate apiauth directive for API client "
-                                 f"{client}", d.raw, "warning")
+                                 f"{client}", d.raw, "warning", code="hacf-duplicate")
         return False
 
     def whole_stonith(self, d: Directive, rest: str) -> None:
         if not d.args:
-            self.problem(d.line, "No Stonith type given", d.raw)
+            self.problem(d.line, "No Stonith type given", d.raw, code="hacf-bad-stonith")
             return
         config = rest.strip(C_WHITESPACE)[len(d.args[0]):].strip(C_WHITESPACE)
         if not config:
-            self.problem(d.line, "Invalid Stonith config file []: stonith needs <type> <configfile>", d.raw)
+            self.problem(d.line, "Invalid Stonith config file []: stonith needs <type> <configfile>", d.raw, code="hacf-bad-stonith")
             return
         self.cf.stonith.append(StonithDevice(d.args[0], config, d.line, d.index))
 
     def whole_stonith_host(self, d: Directive, rest: str) -> None:
         words = [w for w in _WS_SPLIT.split(rest.strip(C_WHITESPACE)) if w]
         if not words:
-            self.problem(d.line, "No Stonith hostname argument given", d.raw)
+            self.problem(d.line, "No Stonith hostname argument given", d.raw, code="hacf-bad-stonith")
             return
         if len(words) < 2:
             # heartbeat skips lines for other hosts before it looks at the type
             if words[0] == "*":
-                self.problem(d.line, "No Stonith type given", d.raw)
+                self.problem(d.line, "No Stonith type given", d.raw, code="hacf-bad-stonith")
             else:
-                self.problem(d.line, f"No Stonith type given (refused on node {words[0]} only)", d.raw, "warning")
+                self.problem(d.line, f"No Stonith type given (refused on node {words[0]} only)", d.raw, "warning", code="hacf-bad-stonith")
             return
         params = tuple(Secret(w) for w in words[2:])
         self.cf.stonith_hosts.append(StonithHost(ascii_lower(words[0]), words[1], params, d.line, d.index))
@@ -882,14 +883,14 @@ class _Reader:
     def extra_words(self, kind: str, d: Directive, used: int) -> None:
         if len(d.args) > used:
             extra = " ".join(d.args[used:])
-            self.problem(d.line, f"{kind} uses only its first {used} words; [{extra}] is ignored", d.raw, "warning")
+            self.problem(d.line, f"{kind} uses only its first {used} words; [{extra}] is ignored", d.raw, "warning", code="hacf-extra-words")
 
     def medium_ucast(self, d: Directive) -> None:
         if not d.args:
-            self.problem(d.line, "ucast needs a device and a peer: ucast <dev> <peer-ip-or-host>", d.raw)
+            self.problem(d.line, "ucast needs a device and a peer: ucast <dev> <peer-ip-or-host>", d.raw, code="hacf-bad-medium")
             return
         if len(d.args) < 2:
-            self.problem(d.line, f"ucast: [{d.args[0]}] missing target IP address/hostname", d.raw)
+            self.problem(d.line, f"ucast: [{d.args[0]}] missing target IP address/hostname", d.raw, code="hacf-bad-medium")
             return
         self.extra_words("ucast", d, 2)
         port = self.plugin_port("ucast", d)
@@ -897,15 +898,15 @@ class _Reader:
 
     def medium_ucast6(self, d: Directive) -> None:
         if not d.args:
-            self.problem(d.line, "ucast6 statement without device", d.raw)
+            self.problem(d.line, "ucast6 statement without device", d.raw, code="hacf-bad-medium")
             return
         dev = d.args[0]
         if len(d.args) < 2:
-            self.problem(d.line, f"ucast6 [{dev}] missing ucast6 address", d.raw)
+            self.problem(d.line, f"ucast6 [{dev}] missing ucast6 address", d.raw, code="hacf-bad-medium")
             return
         address = _ipv6(d.args[1].split("%", 1)[0])
         if address is None or address.is_multicast or address.is_unspecified or address.is_loopback:
-            self.problem(d.line, f"ucast6 [{dev}] bad addr [{d.args[1]}]", d.raw)
+            self.problem(d.line, f"ucast6 [{dev}] bad addr [{d.args[1]}]", d.raw, code="hacf-bad-medium")
             return
         self.extra_words("ucast6", d, 2)
         port = self.plugin_port("ucast6", d)
@@ -916,7 +917,7 @@ class _Reader:
         dev, group, port_word, ttl_word, loop_word = words[:5]
         usage = "; mcast needs: <dev> <group> <port> <ttl 0-4> <loop 0|1>"
         if not dev:
-            self.problem(d.line, "mcast without arguments" + usage, d.raw)
+            self.problem(d.line, "mcast without arguments" + usage, d.raw, code="hacf-bad-medium")
             return
         # the checks and their order are mcast.c's: the first failure is the one reported
         address = inet_aton(group) if group else None
@@ -931,7 +932,7 @@ class _Reader:
                    else f"bad loop [{loop}]" if loop > 1
                    else "")
         if failure:
-            self.problem(d.line, f"mcast [{dev}] {failure}{usage}", d.raw)
+            self.problem(d.line, f"mcast [{dev}] {failure}{usage}", d.raw, code="hacf-bad-medium")
             return
         self.extra_words("mcast", d, 5)
         self.add_medium(Medium("mcast", iface=dev, group=group, port=port, ttl=ttl, loop=loop,
@@ -942,7 +943,7 @@ class _Reader:
         dev, group, port_word, hops_word, loop_word = words[:5]
         usage = "; mcast6 needs: <dev> <group> <port> <hops 0-4> <loop 0|1>"
         if not dev:
-            self.problem(d.line, "mcast6 statement without device" + usage, d.raw)
+            self.problem(d.line, "mcast6 statement without device" + usage, d.raw, code="hacf-bad-medium")
             return
         hops, loop = c_atoi(hops_word) & 0xFF, c_atoi(loop_word) & 0xFF
         failure = ("missing mcast6 address" if not group
@@ -954,7 +955,7 @@ class _Reader:
                    else f"bad loop [{loop}]" if loop > 1
                    else "")
         if failure:
-            self.problem(d.line, f"mcast6 [{dev}] {failure}{usage}", d.raw)
+            self.problem(d.line, f"mcast6 [{dev}] {failure}{usage}", d.raw, code="hacf-bad-medium")
             return
         port = c_atoi(port_word)  # resolved later by getaddrinfo, so a service name works too
         self.extra_words("mcast6", d, 5)
@@ -963,7 +964,7 @@ class _Reader:
 
     def medium_ping_group(self, d: Directive) -> None:
         if len(d.args) < 2:
-            self.problem(d.line, "ping_group needs a name and at least one host", d.raw)
+            self.problem(d.line, "ping_group needs a name and at least one host", d.raw, code="hacf-bad-medium")
             return
         self.add_medium(Medium("ping_group", group=d.args[0], hosts=list(d.args[1:]), line=d.line, index=d.index), d)
 

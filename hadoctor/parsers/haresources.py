@@ -173,7 +173,7 @@ def parse_haresources(data: bytes, path: str = "haresources") -> HaResources:
         first = data[:data.index(b"\r\n")].count(b"\n") + 1
         problems.append(Problem(path, first, "DOS line endings: ResourceManager keeps the CR as part of the last "
                                              "word of each line (httpd becomes 'httpd\\r'); convert the file",
-                                "", "error"))
+                                "", "error", code="haresources-crlf"))
     template_lines = 0
     start = 0
     joined = ""
@@ -182,20 +182,20 @@ def parse_haresources(data: bytes, path: str = "haresources") -> HaResources:
     numbers: List[int] = []  # and that line's number
     for number, text in numbered_lines(data):
         if len(text) > MAX_CONFIG_LINE:
-            problems.append(Problem(path, number, f"line longer than {MAX_CONFIG_LINE} characters; not read"))
+            problems.append(Problem(path, number, f"line longer than {MAX_CONFIG_LINE} characters; not read", code="line-too-long"))
             continue
         if not raws:
             content, hash_, _ = text.partition("#")
             if hash_ and content.strip(" \t"):
                 problems.append(Problem(path, number, "inline comment: ResourceManager drops everything from '#', "
                                                       "heartbeat's startup check only knows comments at the start "
-                                                      "of a line", shorten(text), "warning"))
+                                                      "of a line", shorten(text), "warning", code="haresources-inline-comment"))
             start, joined, starts, numbers = number, content, [], []
         else:
             # ResourceManager strips comments before joining, so a continued line keeps its '#...'
             if "#" in text:
                 problems.append(Problem(path, number, "'#' on a continued line is not a comment for ResourceManager: "
-                                                      "its words become resources", shorten(text), "error"))
+                                                      "its words become resources", shorten(text), "error", code="haresources-continued-comment"))
             joined += text
         starts.append(len(joined) - len(text) if raws else 0)
         numbers.append(number)
@@ -206,13 +206,13 @@ def parse_haresources(data: bytes, path: str = "haresources") -> HaResources:
         template_lines += _add_group(result, joined, raws, starts, numbers)
         raws = []
     if raws:
-        problems.append(Problem(path, start, "the last line ends with '\\' but nothing follows", "", "warning"))
+        problems.append(Problem(path, start, "the last line ends with '\\' but nothing follows", "", "warning", code="haresources-dangling-continuation"))
         template_lines += _add_group(result, joined + "\\", raws, starts, numbers)
     if template_lines:
         problems.insert(0, Problem(path, result.template_line,
                                    f"looks like an unrendered template ({template_lines} line(s) with Jinja/ERB "
                                    "markers or <placeholders>, not read); give the file as installed on the node",
-                                   "", "error"))
+                                   "", "error", code="unrendered-template"))
     _check_keys(result)
     return result
 
@@ -235,7 +235,7 @@ def _add_group(result: HaResources, joined: str, raws: List[str], starts: List[i
         group.resources.append(_resource(result, word.group(), line, raw))
     if not group.resources:
         result.problems.append(Problem(result.path, start, f"resource group for [{group.node}] lists no resources",
-                                       shorten(raw), "error"))
+                                       shorten(raw), "error", code="haresources-empty-group"))
     result.groups.append(group)
     return 0
 
@@ -249,7 +249,7 @@ def _resource(result: HaResources, token: str, line: int, raw: str) -> Resource:
         if "" in args:
             result.problems.append(Problem(result.path, line, f"[{token}]: an empty '::' argument is dropped by the "
                                                               "shell, so later arguments shift", shorten(raw),
-                                           "warning"))
+                                           "warning", code="haresources-empty-argument"))
     else:
         script, args = token, []
     resource = Resource(token, script, args, line)
@@ -257,7 +257,7 @@ def _resource(result: HaResources, token: str, line: int, raw: str) -> Resource:
         if len(args) != 1:
             result.problems.append(Problem(result.path, line, f"[{token}]: {script} takes one argument "
                                                               "ip[/cidr[/nic[/broadcast]]]; its wrapper stops with "
-                                                              "a usage error", shorten(raw), "error"))
+                                                              "a usage error", shorten(raw), "error", code="haresources-ip-arguments"))
         else:
             resource.ip = _ip_spec(result, args[0], token, line, raw)
     return resource
@@ -265,8 +265,8 @@ def _resource(result: HaResources, token: str, line: int, raw: str) -> Resource:
 
 def _ip_spec(result: HaResources, arg: str, token: str, line: int, raw: str) -> IpSpec:
     """Split the shorthand as the IPaddr wrapper does: repeated slashes collapse to one."""
-    def problem(message: str, severity: str = "error") -> None:
-        result.problems.append(Problem(result.path, line, f"[{token}]: {message}", shorten(raw), severity))
+    def problem(message: str, severity: str = "error", *, code: str) -> None:
+        result.problems.append(Problem(result.path, line, f"[{token}]: {message}", shorten(raw), severity, code))
 
     address, _, rest = arg.partition("/")
     rest = rest.lstrip("/")
@@ -281,24 +281,24 @@ def _ip_spec(result: HaResources, arg: str, token: str, line: int, raw: str) -> 
             nic = first
             broadcast, _, after = after.lstrip("/").partition("/")
         if after:
-            problem(f"[{after}] after the broadcast address is ignored", "warning")
+            problem(f"[{after}] after the broadcast address is ignored", "warning", code="haresources-ip-shorthand")
     if "//" in arg:
         problem(f"empty field in '{arg}': the IPaddr wrapper squeezes the slashes and reads netmask "
-                f"{cidr or '(none)'}, nic {nic or '(none)'}", "warning")
+                f"{cidr or '(none)'}, nic {nic or '(none)'}", "warning", code="haresources-ip-shorthand")
     if arg.endswith("/"):
-        problem("trailing '/': harmless, the wrapper passes an empty last field", "warning")
+        problem("trailing '/': harmless, the wrapper passes an empty last field", "warning", code="haresources-ip-shorthand")
     spec = IpSpec(address, cidr, None, nic, broadcast or None, line)
     if spec.ip is None:
-        problem(f"IP address [{address}] not valid.")
+        problem(f"IP address [{address}] not valid.", code="haresources-bad-ip")
     if cidr:
         spec.prefix = _prefix(cidr)
         if spec.prefix is None:
-            problem(f"Invalid netmask specification [{cidr}]")
+            problem(f"Invalid netmask specification [{cidr}]", code="haresources-bad-netmask")
     if spec.broadcast:
         try:
             ipaddress.IPv4Address(spec.broadcast)
         except ValueError:
-            problem(f"Invalid broadcast address [{spec.broadcast}].")
+            problem(f"Invalid broadcast address [{spec.broadcast}].", code="haresources-bad-broadcast")
     return spec
 
 
@@ -329,4 +329,4 @@ def _check_keys(result: HaResources) -> None:
         result.problems.append(Problem(
             result.path, group.line,
             f"resource group key [{group.key}] already starts the group on line {first.line}; the first "
-            "resource of each line must be unique (ResourceManager finds groups by it)", shorten(group.raw)))
+            "resource of each line must be unique (ResourceManager finds groups by it)", shorten(group.raw), code="haresources-duplicate-key"))

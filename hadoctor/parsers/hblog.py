@@ -144,5 +144,5 @@ def parse_hblog(data: bytes, path: str, *, reference: Reference = None) -> HbLog
         model.records.append(rec)
         if rec.truncated:
             model.problems.append(Problem(path, rec.line, f"line longer than {MAX_LOG_LINE} bytes, cut",
-                                          shorten(rec.message, 60), "warning"))
+                                          shorten(rec.message, 60), "warning", code="log-line-cut"))
     return model

@@ -45,7 +45,7 @@ def parse_hosts(data: bytes, path: str = "hosts") -> HostsFile:
     result = HostsFile(path)
     for number, text in numbered_lines(data):
         if len(text) > MAX_CONFIG_LINE:
-            result.problems.append(Problem(path, number, "line too long; ignored", shorten(text)))
+            result.problems.append(Problem(path, number, "line too long; ignored", shorten(text), code="line-too-long"))
             continue
         fields = strip_comment(text).split()
         if not fields:
@@ -54,10 +54,10 @@ def parse_hosts(data: bytes, path: str = "hosts") -> HostsFile:
             address = ipaddress.ip_address(fields[0].split("%")[0])
         except ValueError:
             result.problems.append(Problem(path, number, f"not an IP address: {shorten(fields[0], 40)}",
-                                           shorten(text), "warning"))
+                                           shorten(text), "warning", code="hosts-bad-address"))
             continue
         if len(fields) < 2:
-            result.problems.append(Problem(path, number, "address without a host name", shorten(text), "warning"))
+            result.problems.append(Problem(path, number, "address without a host name", shorten(text), "warning", code="hosts-no-name"))
             continue
         result.entries.append(HostEntry(address, fields[1:], number))
     return result

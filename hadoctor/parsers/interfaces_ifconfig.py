@@ -62,10 +62,10 @@ def parse_ifconfig(data: bytes, path: str) -> InterfaceTable:
             block, label = _ifconfig_header(text, number, table, by_name, problems)
             continue
         if block is None:
-            problems.warn(number, "indented line before any interface header", text)
+            problems.warn(number, "indented line before any interface header", text, code="ifaces-orphan-line")
             continue
         if not _ifconfig_line(block, label, text, number, problems):
-            problems.warn(number, "unrecognised line", text)
+            problems.warn(number, "unrecognised line", text, code="ifaces-unrecognised")
     for iface in table.interfaces:
         _mark_secondaries(iface)
         iface.kind = iface.kind or _kind_from_text(iface)
@@ -77,7 +77,7 @@ def _ifconfig_header(text: str, number: int, table: InterfaceTable, by_name: Dic
     old = _IFC_OLD_HEADER.match(text)
     new = None if old else _IFC_NEW_HEADER.match(text)
     if not old and not new:
-        problems.add(number, "unrecognised interface header", text)
+        problems.add(number, "unrecognised interface header", text, code="ifaces-bad-header")
         return None, None
     full = (old or new).group(1)  # type: ignore[union-attr]
     base, _, alias = full.partition(":")
@@ -169,7 +169,7 @@ def _ifconfig_v4(iface: Interface, label: Optional[str], local: str, mask: Optio
     if mask is not None:
         prefix = _netmask_prefix(mask)
         if prefix is None:
-            problems.add(number, f"netmask {mask} is not a contiguous mask", text)
+            problems.add(number, f"netmask {mask} is not a contiguous mask", text, code="ifaces-bad-netmask")
             return
     addr = _ip_interface(local, str(prefix), number, text, problems)
     if addr is None:

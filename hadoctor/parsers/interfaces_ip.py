@@ -55,13 +55,13 @@ def parse_ip_addr(data: bytes, path: str) -> InterfaceTable:
         address = _IP_ADDR_LINE.match(text)
         if address:
             if current is None:
-                problems.add(number, "address line before any interface header", text)
+                problems.add(number, "address line before any interface header", text, code="ifaces-orphan-line")
             else:
                 _ip_address_line(current, address.group(1), address.group(2), number, text, problems)
             continue
         if _IP_LIFETIME.match(text):
             if current is None or not current.addresses:
-                problems.warn(number, "address lifetime line without an address before it", text)
+                problems.warn(number, "address lifetime line without an address before it", text, code="ifaces-orphan-line")
             continue
         link = _IP_LINK_LINE.match(text)
         if link and current is not None:
@@ -73,7 +73,7 @@ def parse_ip_addr(data: bytes, path: str) -> InterfaceTable:
             continue
         loose = _IP_HEADER_LOOSE.match(text)
         if loose and not text[:1].isspace():
-            problems.add(number, "interface header without a <FLAGS> list", text)
+            problems.add(number, "interface header without a <FLAGS> list", text, code="ifaces-bad-header")
             name, link_name = _split_name(loose.group(2))
             current = Interface(name, to_int(loose.group(1)), link=link_name, line=number)
             table.interfaces.append(current)
@@ -84,7 +84,7 @@ def parse_ip_addr(data: bytes, path: str) -> InterfaceTable:
             continue
         if current is not None and (first.endswith("_slave") or first == "promiscuity") and not current.addresses:
             continue  # ``ip -d``: port details (bond_slave, bridge_slave) and link counters
-        problems.warn(number, "unrecognised line", text)
+        problems.warn(number, "unrecognised line", text, code="ifaces-unrecognised")
     for iface in table.interfaces:
         iface.kind = iface.kind or _kind_from_text(iface)
     return _finish(table, problems)
@@ -99,12 +99,12 @@ def _ip_header(match: "re.Match[str]", number: int, text: str, problems: _Collec
     if "mtu" in values:
         iface.mtu = to_int(values["mtu"])
         if iface.mtu is None:
-            problems.add(number, f"mtu is not a number: {values['mtu']}", text)
+            problems.add(number, f"mtu is not a number: {values['mtu']}", text, code="ifaces-bad-mtu")
     iface.master = values.get("master")
     # iproute2mac prints 'status' where iproute2 prints 'state'
     iface.state = values.get("state") or values.get("status")
     if iface.state and iface.state not in OPER_STATES:
-        problems.warn(number, f"unknown interface state {iface.state}", text)
+        problems.warn(number, f"unknown interface state {iface.state}", text, code="ifaces-unknown-state")
     return iface
 
 
@@ -118,7 +118,7 @@ def _ip_address_line(iface: Interface, family: str, rest: str, number: int, text
                      problems: _Collector) -> None:
     words = rest.split()
     if not words:
-        problems.add(number, f"{family} line without an address", text)
+        problems.add(number, f"{family} line without an address", text, code="ifaces-bad-address")
         return
     local, _, prefix = words[0].partition("/")
     peer_text: Optional[str] = None
@@ -144,28 +144,28 @@ def _ip_address_line(iface: Interface, family: str, rest: str, number: int, text
     if "peer" in values:
         peer_text, _, prefix = values["peer"].partition("/")
     if not prefix and leftovers and family == "inet6":
-        problems.add(number, "address line not understood", text)
+        problems.add(number, "address line not understood", text, code="ifaces-bad-address")
         return
     if not prefix:
         problems.warn(number, f"address {local} has no prefix length (iproute2 always prints one); "
-                              "taken as a host address", text)
+                              "taken as a host address", text, code="ifaces-no-prefix")
     addr = _ip_interface(local, prefix or None, number, text, problems)
     if addr is None:
         return
     if (family == "inet6") != (addr.version == 6):
-        problems.add(number, f"{family} line with an IPv{addr.version} address", text)
+        problems.add(number, f"{family} line with an IPv{addr.version} address", text, code="ifaces-bad-address")
         return
     label: Optional[str] = None
     if family == "inet" and leftovers:
         label = leftovers.pop()  # IPv4 lines end with the label
         if label != iface.name and not label.startswith(iface.name + ":"):
-            problems.warn(number, f"label {label} does not belong to interface {iface.name}", text)
+            problems.warn(number, f"label {label} does not belong to interface {iface.name}", text, code="ifaces-bad-label")
     if leftovers:
-        problems.warn(number, "unrecognised word(s) in address line: " + " ".join(leftovers), text)
+        problems.warn(number, "unrecognised word(s) in address line: " + " ".join(leftovers), text, code="ifaces-unrecognised")
     peer = _ip_interface(peer_text, prefix or None, number, text, problems) if peer_text else None
     broadcast = _ip_or_none(values.get("brd"))
     if values.get("brd") and broadcast is None:
-        problems.warn(number, f"broadcast {values['brd']} is not an address", text)
+        problems.warn(number, f"broadcast {values['brd']} is not an address", text, code="ifaces-bad-address")
     iface.addresses.append(Address(addr, broadcast, values.get("scope"), _label(label, iface.name),
                                    secondary, flags, peer, number))
 
@@ -192,15 +192,15 @@ def parse_ip_brief(data: bytes, path: str) -> InterfaceTable:
         if not words:
             continue
         if len(words) < 2:
-            problems.add(number, "brief line needs at least a name and a state", text)
+            problems.add(number, "brief line needs at least a name and a state", text, code="ifaces-bad-line")
             continue
         name, link = _split_name(words[0])
         iface = Interface(name, link=link, state=words[1], line=number)
         if words[1] not in OPER_STATES:
-            problems.warn(number, f"unknown interface state {words[1]}", text)
+            problems.warn(number, f"unknown interface state {words[1]}", text, code="ifaces-unknown-state")
         rest = words[2:]
         if len(rest) > MAX_BRIEF_ADDRESSES:
-            problems.add(number, f"more than {MAX_BRIEF_ADDRESSES} addresses on one line; the rest is not read")
+            problems.add(number, f"more than {MAX_BRIEF_ADDRESSES} addresses on one line; the rest is not read", code="ifaces-too-many-addresses")
             rest = rest[:MAX_BRIEF_ADDRESSES]
         if rest and _MAC.match(rest[0]):  # ``ip -br link``: MAC then <FLAGS>
             iface.mac = rest[0].lower()
@@ -211,7 +211,7 @@ def parse_ip_brief(data: bytes, path: str) -> InterfaceTable:
         for word in rest:
             local, _, prefix = word.partition("/")
             if not prefix:
-                problems.warn(number, f"address {local} has no prefix length; taken as a host address", text)
+                problems.warn(number, f"address {local} has no prefix length; taken as a host address", text, code="ifaces-no-prefix")
             addr = _ip_interface(local, prefix or None, number, text, problems)
             if addr is not None:
                 iface.addresses.append(Address(addr, line=number))

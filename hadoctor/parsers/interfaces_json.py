@@ -38,16 +38,16 @@ def parse_ip_json(data: bytes, path: str) -> InterfaceTable:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
-        problems.add(exc.lineno, f"not valid JSON: {exc.msg}", lines[exc.lineno - 1] if exc.lineno <= len(lines) else "")
+        problems.add(exc.lineno, f"not valid JSON: {exc.msg}", lines[exc.lineno - 1] if exc.lineno <= len(lines) else "", code="ifaces-bad-json")
         return _finish(table, problems)
     except RecursionError:
-        problems.add(0, "JSON nested too deeply")
+        problems.add(0, "JSON nested too deeply", code="ifaces-bad-json")
         return _finish(table, problems)
     except ValueError:  # json refuses numbers of more than 4,300 digits
-        problems.add(0, "not valid JSON: a number too long to be one")
+        problems.add(0, "not valid JSON: a number too long to be one", code="ifaces-bad-json")
         return _finish(table, problems)
     if not isinstance(items, list):
-        problems.add(1, "expected a JSON list of interfaces (the output of ip -j addr)")
+        problems.add(1, "expected a JSON list of interfaces (the output of ip -j addr)", code="ifaces-bad-json")
         return _finish(table, problems)
     name_lines = iter(_key_lines(text, "ifname"))
     local_lines = iter(_key_lines(text, "local"))
@@ -55,12 +55,12 @@ def parse_ip_json(data: bytes, path: str) -> InterfaceTable:
         if item == {}:
             continue  # ``ip -j -4 addr`` prints {} for interfaces it filtered out
         if not isinstance(item, dict) or not isinstance(item.get("ifname"), str):
-            problems.add(0, "interface entry without an ifname", shorten(json.dumps(item)))
+            problems.add(0, "interface entry without an ifname", shorten(json.dumps(item)), code="ifaces-bad-entry")
             continue
         iface = _json_interface(item, next(name_lines, 0), problems)
         infos = item.get("addr_info") or []
         if not isinstance(infos, list):
-            problems.add(iface.line, f"addr_info of {iface.name} is not a list", shorten(json.dumps(infos)))
+            problems.add(iface.line, f"addr_info of {iface.name} is not a list", shorten(json.dumps(infos)), code="ifaces-bad-entry")
             infos = []
         for info in infos:
             line = next(local_lines, iface.line) if isinstance(info, dict) and "local" in info else iface.line
@@ -104,11 +104,11 @@ def _json_interface(item: dict, line: int, problems: _Collector) -> Interface:
 
 def _json_address(info: object, ifname: str, line: int, problems: _Collector) -> Optional[Address]:
     if not isinstance(info, dict):
-        problems.add(line, f"address entry of {ifname} is not an object", shorten(json.dumps(info)))
+        problems.add(line, f"address entry of {ifname} is not an object", shorten(json.dumps(info)), code="ifaces-bad-entry")
         return None
     local, prefix = _json_str(info.get("local")), _json_int(info.get("prefixlen"))
     if local is None or prefix is None:
-        problems.add(line, f"address entry of {ifname} lacks local or prefixlen", shorten(json.dumps(info)))
+        problems.add(line, f"address entry of {ifname} lacks local or prefixlen", shorten(json.dumps(info)), code="ifaces-bad-entry")
         return None
     addr = _ip_interface(local, str(prefix), line, local, problems)
     if addr is None:

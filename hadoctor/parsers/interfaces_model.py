@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
-from hadoctor.parsers.base import MAX_CONFIG_LINE, MAX_PROBLEMS_PER_LINE, Problem, numbered_lines, shorten
+from hadoctor.parsers.base import (MAX_CONFIG_LINE, MAX_PROBLEMS_PER_LINE, TOO_MANY, Problem, numbered_lines,
+                                   shorten)
 
 IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -209,7 +210,7 @@ class InterfaceTable:
         return {
             "path": self.path, "source_format": self.source_format,
             "interfaces": [i.to_dict() for i in self.interfaces],
-            "problems": [{"line": p.line, "message": p.message, "text": p.text, "severity": p.severity}
+            "problems": [{"line": p.line, "message": p.message, "text": p.text, "severity": p.severity, "code": p.code}
                          for p in self.problems],
         }
 
@@ -255,24 +256,25 @@ class _Collector:
         self.problems: List[Problem] = []
         self.per_line: Dict[int, int] = {}
 
-    def add(self, line: int, message: str, text: str = "", severity: str = "error") -> None:
+    def add(self, line: int, message: str, text: str = "", severity: str = "error", *, code: str) -> None:
         self.per_line[line] = count = self.per_line.get(line, 0) + 1
         if count <= MAX_PROBLEMS_PER_LINE:
-            self.problems.append(Problem(self.path, line, message, shorten(text), severity))
+            self.problems.append(Problem(self.path, line, message, shorten(text), severity, code))
         elif count == MAX_PROBLEMS_PER_LINE + 1:
-            self.problems.append(Problem(self.path, line, "more problems on this line are not listed", "", severity))
+            self.problems.append(Problem(self.path, line, "more problems on this line are not listed", "", severity,
+                                         TOO_MANY))
 
-    def warn(self, line: int, message: str, text: str = "") -> None:
-        self.add(line, message, text, "warning")
+    def warn(self, line: int, message: str, text: str = "", *, code: str) -> None:
+        self.add(line, message, text, "warning", code=code)
 
 
 def _lines(data: bytes, problems: _Collector) -> Iterable[Tuple[int, str]]:
     for number, text in numbered_lines(data):
         if len(text) > MAX_CONFIG_LINE:
-            problems.add(number, f"line longer than {MAX_CONFIG_LINE} characters; skipped", text[:80])
+            problems.add(number, f"line longer than {MAX_CONFIG_LINE} characters; skipped", text[:80], code="line-too-long")
             continue
         if "\x00" in text:
-            problems.add(number, "line contains NUL bytes; skipped", text)
+            problems.add(number, "line contains NUL bytes; skipped", text, code="nul-bytes")
             continue
         yield number, text
 
@@ -281,10 +283,10 @@ def _finish(table: InterfaceTable, problems: _Collector) -> InterfaceTable:
     seen: Dict[str, int] = {}
     for iface in table.interfaces:
         if iface.name in seen:
-            problems.warn(iface.line, f"interface {iface.name} is listed twice (first at line {seen[iface.name]})")
+            problems.warn(iface.line, f"interface {iface.name} is listed twice (first at line {seen[iface.name]})", code="ifaces-duplicate")
         seen.setdefault(iface.name, iface.line)
     if not table.interfaces:
-        problems.add(0, "no interfaces found")
+        problems.add(0, "no interfaces found", code="ifaces-none")
     table.problems = problems.problems
     return table
 
@@ -297,7 +299,7 @@ def _ip_interface(address: str, prefix: Optional[str], line: int, text: str,
             return ipaddress.ip_interface(f"{address}/{prefix}")
         return ipaddress.ip_interface(address)
     except ValueError:
-        problems.add(line, f"not a valid IP address: {address}" + (f"/{prefix}" if prefix else ""), text)
+        problems.add(line, f"not a valid IP address: {address}" + (f"/{prefix}" if prefix else ""), text, code="ifaces-bad-address")
         return None
 
 
@@ -313,9 +315,9 @@ def _check_flags(flags: List[str], line: int, text: str, problems: _Collector) -
     unknown = [f for f in flags if f.upper() not in KNOWN_LINK_FLAGS]
     lowered = [f for f in flags if f != f.upper()]
     if unknown:
-        problems.warn(line, "unknown interface flag(s): " + ", ".join(unknown), text)
+        problems.warn(line, "unknown interface flag(s): " + ", ".join(unknown), text, code="ifaces-unknown-flag")
     elif lowered:
-        problems.warn(line, "interface flags in lower case; no tool prints them so (hand-typed?)", text)
+        problems.warn(line, "interface flags in lower case; no tool prints them so (hand-typed?)", text, code="ifaces-lowercase-flags")
     return [f.upper() for f in flags]
 
 

@@ -96,7 +96,7 @@ def table_from_netlink(links: Iterable[Any], addrs: Iterable[Any], path: str = "
         iface = by_index.get(msg["index"])
         if iface is None:
             table.problems.append(Problem(path, 0, f"address on unknown interface index {msg['index']}",
-                                          severity="warning"))
+                                          severity="warning", code="ifaces-unknown-index"))
             continue
         address = _address(msg, iface.name)
         if address is not None:

@@ -85,7 +85,7 @@ def parse_os_release(data: bytes, path: str = "os-release") -> OsRelease:
         result.source = found["os-release:name"][0][1]
         if not result.id:
             result.problems.append(Problem(path, found["os-release"][0][0], "os-release has no ID= line",
-                                           shorten(found["os-release"][0][1]), "warning"))
+                                           shorten(found["os-release"][0][1]), "warning", code="osrelease-no-id"))
     elif "redhat-release" in found:
         number, first = next((n, t.strip()) for n, t in found["redhat-release"] if t.strip())
         version = _VERSION.search(first)
@@ -96,5 +96,5 @@ def parse_os_release(data: bytes, path: str = "os-release") -> OsRelease:
         result.id, result.version_id, result.source = "debian", first, found["debian_version:name"][0][1]
     else:
         result.problems.append(Problem(path, 0, "no os-release, redhat-release or debian_version content", "",
-                                       "warning"))
+                                       "warning", code="osrelease-empty"))
     return result

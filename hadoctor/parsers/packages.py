@@ -351,14 +351,14 @@ def parse_packages(data: bytes, path: str, fmt: Optional[str] = None) -> Package
     result = PackageList(path, fmt if fmt in SCHEMES else detect_packages_format(data))
     problems = result.problems
     if fmt is not None and fmt not in SCHEMES:
-        problems.append(Problem(path, 0, f"unknown package format {fmt!r}; detected from the content"))
+        problems.append(Problem(path, 0, f"unknown package format {fmt!r}; detected from the content", code="packages-unknown-format"))
     if result.fmt is None:
-        problems.append(Problem(path, 0, "no package lines found (expected rpm -qa or dpkg-query -W output)"))
+        problems.append(Problem(path, 0, "no package lines found (expected rpm -qa or dpkg-query -W output)", code="packages-none"))
         return result
     for number, text in numbered_lines(data):
         if len(text) > MAX_CONFIG_LINE:
             problems.append(Problem(path, number, f"line longer than {MAX_CONFIG_LINE} characters; skipped",
-                                    shorten(text[:80])))
+                                    shorten(text[:80]), code="line-too-long"))
             continue
         if not text.strip():
             continue
@@ -366,14 +366,14 @@ def parse_packages(data: bytes, path: str, fmt: Optional[str] = None) -> Package
         if parsed is None:
             continue
         if isinstance(parsed, str):
-            problems.append(Problem(path, number, parsed, shorten(text)))
+            problems.append(Problem(path, number, parsed, shorten(text), code="packages-bad-line"))
             continue
         name, version_text, arch, note = parsed
         version, issues = _split_version(version_text, result.fmt)
         for issue in issues:
-            problems.append(Problem(path, number, f"{name}: {issue}", shorten(text), "warning"))
+            problems.append(Problem(path, number, f"{name}: {issue}", shorten(text), "warning", code="packages-bad-version"))
         if note:
-            problems.append(Problem(path, number, f"{name}: {note}", shorten(text), "warning"))
+            problems.append(Problem(path, number, f"{name}: {note}", shorten(text), "warning", code="packages-not-installed"))
         _add(result, Package(name, version, arch, number))
     return result
 
@@ -384,7 +384,7 @@ def _add(result: PackageList, pkg: Package) -> None:
             result.problems.append(Problem(
                 result.path, pkg.line,
                 f"{pkg.name} is installed twice ({earlier.version} at line {earlier.line}, {pkg.version}); "
-                "an interrupted upgrade?", severity="warning"))
+                "an interrupted upgrade?", severity="warning", code="packages-duplicate"))
             break
     result.entries.append(pkg)
     current = result.packages.get(pkg.name)

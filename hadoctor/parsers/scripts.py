@@ -67,7 +67,7 @@ def parse_script_listing(data: bytes, path: str = "resource-scripts.txt") -> Scr
             continue
         head, target = words[0], words[-1]
         if len(words) < 2 or not target.startswith("/"):
-            result.problems.append(Problem(path, number, "not a 'x|- /path' line", shorten(text), "warning"))
+            result.problems.append(Problem(path, number, "not a 'x|- /path' line", shorten(text), "warning", code="scripts-bad-line"))
             continue
         if head in ("x", "-"):
             executable = head == "x"
@@ -76,7 +76,7 @@ def parse_script_listing(data: bytes, path: str = "resource-scripts.txt") -> Scr
         elif _LS_MODE.match(head):
             executable = "x" in head[1:10] or "s" in head[1:10]
         else:
-            result.problems.append(Problem(path, number, f"unknown mode field {head!r}", shorten(text), "warning"))
+            result.problems.append(Problem(path, number, f"unknown mode field {head!r}", shorten(text), "warning", code="scripts-unknown-mode"))
             continue
         result.scripts.append(Script(target, executable, number))
     return result

@@ -150,7 +150,14 @@ def _render_node(con, node: NodeSnapshot) -> None:
     for name, datum in sorted(node.data.items()):
         for problem in problems_of(datum.value):
             colour = "red" if problem.severity == "error" else "yellow"
-            hang(con, f"  [{colour}]{safe(problem.severity)}[/] ", f"{safe(problem.where())}: {safe(problem.message)}", 4)
+            hang(con, f"  [{colour}]{safe(problem.severity)}[/] ", _problem_line(problem), 4)
+
+
+def _problem_line(problem: Any) -> str:
+    from hadoctor.terminal import safe
+
+    code = f" [dim]{safe('[' + problem.code + ']')}[/]" if problem.code else ""
+    return f"{safe(problem.where())}: {safe(problem.message)}{code}"
 
 
 def render_parsed(kind: str, name: str, path: str, value: Any, fmt: str) -> None:
@@ -166,7 +173,7 @@ def render_parsed(kind: str, name: str, path: str, value: Any, fmt: str) -> None
     hang(con, f"[bold]{safe(path)}[/] ({kind}): ", safe(describe_datum(name, value)), 2)
     for problem in problems:
         colour = "red" if problem.severity == "error" else "yellow"
-        hang(con, f"  [{colour}]{safe(problem.severity)}[/] ", f"{safe(problem.where())}: {safe(problem.message)}", 4)
+        hang(con, f"  [{colour}]{safe(problem.severity)}[/] ", _problem_line(problem), 4)
     if not problems:
         con.print("  no problems")
 
