@@ -97,7 +97,7 @@ class NodeState:
 
 
 def _node_state(shell: Shell, result: RunResult) -> NodeState:
-    from hadoctor.fix.nodescript import parse_output
+    from hadoctor.framing import parse_output
     from hadoctor.parsers.hacf import parse_hacf
     from hadoctor.parsers.haresources import parse_haresources
     from hadoctor.parsers.interfaces import parse_ip_addr
@@ -395,7 +395,7 @@ class Drill:
     def lock_all(self) -> None:
         doc = self.journal_doc("locked")
         results = self.run_on(list(self.states), lambda _n: nodeside.lock_script(doc), INSPECT_TIMEOUT)
-        from hadoctor.fix.nodescript import parse_output
+        from hadoctor.framing import parse_output
 
         got = [n for n, r in results.items() if parse_output(r.stdout).get("result") == "ok"]
         self.locked = got
@@ -515,7 +515,7 @@ class Drill:
     def act(self, node: str, action: str) -> RunResult:
         self.say(f"{node}: {action}")
         result = self.run_on([node], lambda _n: nodeside.action_script(action, self.ports))[node]
-        from hadoctor.fix.nodescript import parse_output
+        from hadoctor.framing import parse_output
 
         out = parse_output(result.stdout)
         if out.get("result") != "ok":
@@ -653,7 +653,8 @@ class Drill:
 
     def fetch_logs(self) -> None:
         """Each node's log lines written since the drill began (heartbeat's own account of it)."""
-        from hadoctor.fix.nodescript import log_tail_script, parse_output
+        from hadoctor.fix.nodescript import log_tail_script
+        from hadoctor.framing import parse_output
 
         for name, offsets in self.marks.items():
             for path, offset in offsets.items():

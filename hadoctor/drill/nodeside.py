@@ -2,8 +2,8 @@
 
 Every script ignores SIGPIPE and SIGHUP and keeps its actions in a function called on the last
 line, so a script cut short in transit runs nothing, and one whose connection dies mid-way still
-finishes. Output uses the framing ``fix`` uses (``key=value`` lines, ``@file`` hex blocks;
-:func:`hadoctor.fix.nodescript.parse_output`).
+finishes. Output uses the framing of every node script (``key=value`` lines, ``@file`` hex frames:
+:mod:`hadoctor.framing`).
 
 The lock ``/var/lib/heartbeat/hadoctor-drill.lock`` is created exclusively (``set -C``) on every
 node before anything changes, holds the drill's journal (JSON: who runs it, what it changed, who
@@ -26,6 +26,7 @@ from typing import Iterable, Sequence
 
 from hadoctor.datums import HACF_PATH, HARESOURCES_PATH
 from hadoctor.fix.nodescript import CL_STATUS_PATHS, HEARTBEAT_PATHS
+from hadoctor.framing import SH
 from hadoctor.remote import SCRIPT_HEADER, quote
 
 LOCK_PATH = "/var/lib/heartbeat/hadoctor-drill.lock"
@@ -38,9 +39,6 @@ ACTIONS = ("standby", "takeover", "crash", "cut", "uncut", "start")
 
 _LIB = r"""trap '' PIPE HUP
 LOCK=%(lock)s
-say() { printf '%%s=%%s\n' "$1" "$2" 2>/dev/null; return 0; }
-dumpcmd() { printf '@file %%s\n' "$1"; shift; "$@" 2>/dev/null | od -An -v -tx1; printf '@end\n'; }
-dump() { if [ -f "$2" ] && [ -r "$2" ]; then dumpcmd "$1" cat "$2"; fi; }
 find_hb() { for p in %(hb)s; do [ -x "$p" ] && { printf '%%s' "$p"; return 0; }; done; return 1; }
 find_cl() { for p in %(cl)s; do [ -x "$p" ] && { printf '%%s' "$p"; return 0; }; done; return 1; }
 find_tool() { for d in %(dirs)s; do [ -x "$d/$1" ] && { printf '%%s' "$d/$1"; return 0; }; done; return 1; }
@@ -55,7 +53,7 @@ hb_pids() {
 
 
 def _lib() -> str:
-    return SCRIPT_HEADER + _LIB % {"lock": quote(LOCK_PATH), "hb": " ".join(HEARTBEAT_PATHS),
+    return SCRIPT_HEADER + SH + _LIB % {"lock": quote(LOCK_PATH), "hb": " ".join(HEARTBEAT_PATHS),
                                    "cl": " ".join(CL_STATUS_PATHS), "dirs": " ".join(TOOL_DIRS)}
 
 

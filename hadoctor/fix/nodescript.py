@@ -24,18 +24,16 @@ Backups ``authkeys.hadoctor-YYYYmmddTHHMMSS[.n]`` are created with ``set -C`` (n
 anything), mode 0600, compared with ``cmp`` and fsynced. The journal
 (``/var/lib/heartbeat/hadoctor-fix.json``, 0600) is replaced atomically the same way.
 
->>> out = parse_output(b"a=1\\nb=x=y\\na=2\\n@file authkeys\\n 61 75\\n 74 68\\n@end\\n")
->>> out.get("a"), out.all("a"), out.get("b"), out.files["authkeys"]
-('2', ['1', '2'], 'x=y', b'auth')
+Output is framed as every node script's is (:mod:`hadoctor.framing`: ``say``, ``dump``, ``dumpcmd``).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Optional, Sequence
 
 from hadoctor.fix.keyfile import HEREDOC_EOF, posix_cksum
+from hadoctor.framing import SH, Output, parse_output  # noqa: F401 (fix's modules read script output through these)
 from hadoctor.remote import SCRIPT_HEADER, quote
 from hadoctor.datums import AUTHKEYS_PATH, HA_DIR
 
@@ -55,7 +53,6 @@ trap '' PIPE HUP
 umask 077
 HA="$R%(ha_dir)s"; AK="$R%(authkeys)s"; NEXT="$HA/%(next)s"; PREV="$HA/%(prev)s"
 ST="$R/var/lib/heartbeat"; J="$ST/%(journal)s"; ARM="$ST/%(armed)s"; WD="$ST/%(watchdog)s"
-say() { printf '%%s=%%s\n' "$1" "$2" 2>/dev/null; return 0; }
 fail() { say reason "$*"; say result fail; exit 1; }
 mtime() { stat -c %%Y "$1" 2>/dev/null; }
 fmode() { stat -c %%a "$1" 2>/dev/null; }
@@ -131,9 +128,6 @@ commit() {
   reload undo
   fail "heartbeat -r refused the new file and kept running with the old one; the previous file is back"
 }
-dump() {
-  if [ -f "$2" ] && [ -r "$2" ]; then printf '@file %%s\n' "$1"; od -An -v -tx1 "$2"; printf '@end\n'; fi
-}
 """
 
 
@@ -143,7 +137,7 @@ def _lib(root: str) -> str:
         raise ValueError(f"unsupported characters in --root {root!r}")
     body = _LIB % {"ha_dir": HA_DIR, "authkeys": AUTHKEYS_PATH, "next": NEXT_NAME, "prev": PREV_NAME, "journal": JOURNAL_NAME,
                    "armed": ARMED_NAME, "watchdog": WATCHDOG_NAME, "hb_paths": " ".join(HEARTBEAT_PATHS), "hb_words": ", ".join(HEARTBEAT_PATHS)}
-    return SCRIPT_HEADER + f"R={quote(root) if root else ''}\n" + body
+    return SCRIPT_HEADER + SH + f"R={quote(root) if root else ''}\n" + body
 
 
 def _heredoc(data: bytes, eof: str) -> str:
@@ -393,47 +387,3 @@ def cleanup_script(root: str, journal: Optional[str] = None) -> str:
 }}
 main
 """
-
-
-@dataclass
-class Output:
-    """What a node script printed: ``key=value`` lines (repeatable) and ``@file`` hex blocks."""
-
-    values: Dict[str, List[str]] = field(default_factory=dict)
-    files: Dict[str, bytes] = field(default_factory=dict)
-
-    def get(self, key: str, default: Optional[str] = None) -> Optional[str]:
-        v = self.values.get(key)
-        return v[-1] if v else default
-
-    def all(self, key: str) -> List[str]:
-        return list(self.values.get(key, []))
-
-    @property
-    def ok(self) -> bool:
-        return self.get("result") == "ok"
-
-
-def parse_output(data: bytes) -> Output:
-    out = Output()
-    name: Optional[str] = None
-    hexes: List[str] = []
-    for raw in data.decode("utf-8", "replace").splitlines():
-        if name is not None:
-            if raw == "@end":
-                try:
-                    out.files[name] = bytes.fromhex("".join(hexes))
-                except ValueError:
-                    pass
-                name, hexes = None, []
-            else:
-                hexes.append(raw.replace(" ", ""))
-            continue
-        if raw.startswith("@file "):
-            name = raw[6:]
-            continue
-        if "=" in raw:
-            key, value = raw.split("=", 1)
-            if re.fullmatch(r"[a-z_]+", key):
-                out.values.setdefault(key, []).append(value)
-    return out

@@ -173,7 +173,7 @@ def test_the_lock_is_exclusive_and_keeps_the_holders_journal(tmp_path):
     assert oct(lock.stat().st_mode & 0o777) == "0o600"
     second = run(nodeside.lock_script('{"run": "second"}'))
     assert "result=locked" in second
-    from hadoctor.fix.nodescript import parse_output
+    from hadoctor.framing import parse_output
 
     assert b'"run": "first"' in parse_output(second.encode()).files["lock"]
     assert "result=ok" in run(nodeside.journal_script('{"run": "first", "state": "acting"}'))
