@@ -30,7 +30,6 @@ import gzip
 import json
 import os
 import re
-import secrets as _secrets
 import shutil
 import tarfile
 import tempfile
@@ -40,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, List, Optional, Sequence, Set, Tuple
 
 from hadoctor import __version__
 from hadoctor.bundle import AUTHKEYS_META, FORMAT, redact
@@ -48,6 +47,7 @@ from hadoctor.bundle.nodemask import sh_function
 from hadoctor.bundle.logs import ROTATED_SUFFIX, is_syslog_target, keyvalues, log_targets, resolve_bound, trim_log
 from hadoctor.bundle.pack import hostlike, pack, scrub_tree
 from hadoctor.errors import InputError, UsageError
+from hadoctor.framing import MISSING, SH, Output, parse_output
 from hadoctor.remote import (
     SCRIPT_HEADER,
     NodePlan,
@@ -84,39 +84,33 @@ STONITH_SCRUB = 8
 
 # --------------------------------------------------------------------------- the scripts
 
-def _sections(nonce: str, items: Sequence[Tuple[str, str]]) -> str:
-    body = [f"N={quote(nonce)}",
-            "sect() { printf '@@%s begin %s\\n' \"$N\" \"$1\"; }",
-            "endsect() { printf '\\n@@%s end %s %s\\n' \"$N\" \"$1\" \"$2\"; }",
-            "catf() { sect \"$1\"; if [ -f \"$2\" ]; then cat \"$2\" 2>&1; endsect \"$1\" $?; "
-            "else echo \"no such file: $2\"; endsect \"$1\" missing; fi; }",
-            # the same, masked on the node (nodemask)
-            "catm() { sect \"$1\"; if [ -f \"$2\" ]; then { hd_mask < \"$2\"; } 2>&1; endsect \"$1\" $?; "
-            "else echo \"no such file: $2\"; endsect \"$1\" missing; fi; }"]
-    for name, code in items:
-        body.append(code if code.startswith(("catf ", "catm ")) else
-                    f"sect {name}; {{ {code} ; }} 2>&1; endsect {name} $?")
-    return "\n".join(body) + "\n"
+#: dump FILE masked on the node (nodemask's hd_mask), as the framing's dump does it unmasked
+_DUMP_MASKED = ("mask_file() { hd_mask < \"$1\" 2>&1; }\n"
+                "dumpm() { if [ -f \"$2\" ] && [ -r \"$2\" ]; then dumpcmd \"$1\" mask_file \"$2\"; "
+                "else dump \"$1\" \"$2\"; fi; }\n")
 
 
-def inventory_script(root: str, nonce: str) -> str:
+def inventory_script(root: str) -> str:
+    """The first script: small files and facts as frames (:mod:`hadoctor.framing`), kept in memory here."""
     r = quote(root.rstrip("/"))
     items = [
         ("uname", "uname -n"),
         ("clock", "d=$(date +%s.%N 2>/dev/null); case \"$d\" in *N*|*.|'') d=$(date +%s);; esac; echo \"$d\"; "
                   "date '+%Y-%m-%d %H:%M:%S %z'"),
         ("masking", 'echo "$HD_MASK"'),
-        ("nodeinfo", f'catm nodeinfo "$R{NODEINFO_PATH}"'),
-        ("ha.cf", f'catm ha.cf "$R{HACF_PATH}"'),
-        ("haresources", f'catm haresources "$R{HARESOURCES_PATH}"'),
-        ("logd.cf", 'catm logd.cf "$R/etc/logd.cf"'),
+        ("nodeinfo", f'dumpm nodeinfo "$R{NODEINFO_PATH}"'),
+        ("ha.cf", f'dumpm ha.cf "$R{HACF_PATH}"'),
+        ("haresources", f'dumpm haresources "$R{HARESOURCES_PATH}"'),
+        ("logd.cf", 'dumpm logd.cf "$R/etc/logd.cf"'),
         ("syslog.conf", 'for f in "$R/etc/syslog.conf" "$R/etc/rsyslog.conf" "$R"/etc/rsyslog.d/*.conf; do '
                         '[ -f "$f" ] && { echo "### $f"; hd_mask < "$f"; }; done; true'),
-        ("authkeys", f'catf authkeys "$R{AUTHKEYS_PATH}"'),
+        ("authkeys", f'dump authkeys "$R{AUTHKEYS_PATH}"'),
         ("authkeys.stat", f'f="$R{AUTHKEYS_PATH}"; if [ -e "$f" ]; then stat -c \'%a %U %G\' "$f" 2>/dev/null '
                           '|| ls -ld "$f" | awk \'{print $1, $3, $4}\'; fi'),
     ]
-    return SCRIPT_HEADER + f"R={r}\n" + sh_function() + _sections(nonce, items)
+    body = [code if code.startswith(("dump ", "dumpm ")) else f"dumpcmd {name} eval {quote('{ ' + code + '; } 2>&1')}"
+            for name, code in items]
+    return SCRIPT_HEADER + SH + f"R={r}\n" + sh_function() + _DUMP_MASKED + "\n".join(body) + "\n"
 
 
 #: (item name, output file, tool that must exist ('' none), command for `sh -c`): every datum's commands
@@ -212,21 +206,16 @@ def collect_script(root: str, *, stamp: Optional[str], log_bases: Sequence[str],
 
 # --------------------------------------------------------------------------- parsing script output
 
-def parse_sections(data: bytes, nonce: str) -> Dict[str, Tuple[str, bytes]]:
-    """{name: (status, content)} from the inventory script's framed output."""
-    out: Dict[str, Tuple[str, bytes]] = {}
-    n = re.escape(nonce.encode())
-    for m in re.finditer(rb"@@" + n + rb" begin (\S+)\n(.*?)\n@@" + n + rb" end \1 (\S+)\n", data, re.DOTALL):
-        out[m.group(1).decode()] = (m.group(3).decode(), m.group(2))
-    return out
-
-
-def status_of(code: str) -> str:
-    if code == "0":
-        return "ok"
-    if code == "missing":
-        return "missing"
-    return "error"
+def inventory_item(out: Output, name: str) -> Tuple[str, bytes]:
+    """(status, content) of one inventory item: ok, missing or error (then the content says why)."""
+    status = out.status.get(name)
+    if status == "0":
+        return "ok", out.files.get(name, b"")
+    if status == MISSING:
+        return "missing", b"no such file"
+    if status is None:
+        return "error", b"not in the inventory's output"
+    return "error", out.files.get(name) or (b"exit status " + status.encode())
 
 
 # --------------------------------------------------------------------------- options and results
@@ -294,11 +283,11 @@ class Progress:
 
 class NodeCollector:
     def __init__(self, name: str, shell: Shell, opts: CreateOptions, staging: Path, salt: bytes,
-                 since, until, progress: Progress, nonce: str) -> None:
+                 since, until, progress: Progress) -> None:
         self.name, self.shell, self.opts = name, shell, opts
         self.dir = staging / name
         self.salt, self.since, self.until = salt, since, until
-        self.progress, self.nonce = progress, nonce
+        self.progress = progress
         self.result = NodeResult(name, shell.where)
         self.deadline = time.monotonic() + opts.timeout
 
@@ -330,7 +319,7 @@ class NodeCollector:
     def _run(self) -> None:
         self.progress.say(self.name, f"inventory ({self.shell.where})")
         t_send = time.time()
-        inv = self.shell.run(inventory_script(self.opts.root, self.nonce), timeout=self.remaining())
+        inv = self.shell.run(inventory_script(self.opts.root), timeout=self.remaining())
         t_back = time.time()
         if not inv.ok and not inv.stdout:
             remote = isinstance(self.shell, SshShell)
@@ -340,26 +329,26 @@ class NodeCollector:
             if inv.timed_out:
                 self.result.reason = f"no answer within --timeout {self.opts.timeout:g} s ({inv.reason})"
             return
-        sections = parse_sections(inv.stdout, self.nonce)
-        if "uname" not in sections:
+        out = parse_output(inv.stdout)
+        if "uname" not in out.status:
             self.result.status, self.result.reason = "failed", f"inventory script gave no output ({inv.reason})"
             return
         self.dir.mkdir(parents=True)
-        self._inventory(sections, inv, (t_send + t_back) / 2)
-        del inv, sections        # the authkeys bytes go with them
+        self._inventory(out, inv, (t_send + t_back) / 2)
+        del inv, out        # the authkeys bytes go with them
         self._collect()
         if any(i["status"] in ("timeout",) for i in self.result.items) and self.result.status == "ok":
             self.result.status = "partial"
 
     # -- inventory -------------------------------------------------------------
-    def _inventory(self, sections: Dict[str, Tuple[str, bytes]], inv: RunResult, collector_epoch: float) -> None:
+    def _inventory(self, out: Output, inv: RunResult, collector_epoch: float) -> None:
         from hadoctor.parsers.authkeys import parse_authkeys, parse_stat_line
         from hadoctor.parsers.hacf import parse_hacf
 
         def get(name: str) -> Tuple[str, bytes]:
-            return sections.get(name, ("error", b""))
+            return inventory_item(out, name)
 
-        code, clock = get("clock")
+        _status, clock = get("clock")
         lines = clock.decode("utf-8", "replace").splitlines()
         node_now = None
         try:
@@ -384,8 +373,7 @@ class NodeCollector:
                                    ("haresources", "haresources", redact.mask_text),
                                    ("logd.cf", "logd.cf", redact.mask_text),
                                    ("syslog.conf", "syslog-conf.txt", redact.mask_text)):
-            code, data = get(name)
-            status = status_of(code)
+            status, data = get(name)
             if status == "ok":
                 masked, found = masker(data)
                 self.result.secrets |= found
@@ -401,8 +389,8 @@ class NodeCollector:
                            error=data.decode("utf-8", "replace").strip()[:200])
         self.hacf = hacf
         # authkeys: parsed here, in memory; only metadata is written
-        code, keydata = get("authkeys")
-        if status_of(code) == "ok":
+        status, keydata = get("authkeys")
+        if status == "ok":
             mode = owner = group = None
             _scode, stat = get("authkeys.stat")
             try:
@@ -421,10 +409,10 @@ class NodeCollector:
                        rc=0)
             del model
         else:
-            self._item("authkeys", AUTHKEYS_META, status_of(code),
+            self._item("authkeys", AUTHKEYS_META, status,
                        error=keydata.decode("utf-8", "replace").strip()[:200])
         del keydata
-        self.logd = get("logd.cf")[1] if status_of(get("logd.cf")[0]) == "ok" else b""
+        self.logd = get("logd.cf")[1] if get("logd.cf")[0] == "ok" else b""
         self.syslog_conf = get("syslog.conf")[1]
 
     # -- collection ------------------------------------------------------------
@@ -673,13 +661,12 @@ def create(opts: CreateOptions, progress: Optional[Progress] = None,
         raise UsageError("--map-file needs --obfuscate", "add --obfuscate, or drop --map-file")
 
     salt = os.urandom(32)          # authkeys fingerprints: compare within this bundle only; never stored
-    nonce = _secrets.token_hex(8)
     started = datetime.now(timezone.utc)
     t0 = time.monotonic()
     shells = list(shells) if shells else plan.shells(opts.ssh)
     staging = Path(tempfile.mkdtemp(prefix="hadoctor-bundle-build-"))
     try:
-        collectors = [NodeCollector(shell.node, shell, opts, staging, salt, since_b, until_b, progress, nonce)
+        collectors = [NodeCollector(shell.node, shell, opts, staging, salt, since_b, until_b, progress)
                       for shell in shells]
         with ThreadPoolExecutor(max_workers=min(8, len(collectors))) as pool:
             results = list(pool.map(lambda c: c.run(), collectors))

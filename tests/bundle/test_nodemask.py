@@ -19,6 +19,7 @@ import pytest
 from hadoctor.bundle import collect
 from hadoctor.bundle.nodemask import Untranslatable, ere, sed_program, sh_function
 from hadoctor.bundle.redact import CREDENTIAL_FORMS, credential_forms
+from hadoctor.framing import parse_output
 
 #: every form, several spellings, quoted and long values, two URLs in a row (the second starts right after
 #: the first one's '@')
@@ -129,14 +130,13 @@ def _leaks(data: bytes):
 
 def test_inventory_leaves_the_node_masked(tmp_path):
     root = _root(tmp_path)
-    proc = subprocess.run(["sh", "-s"], input=collect.inventory_script(str(root), "n0nce").encode(),
+    proc = subprocess.run(["sh", "-s"], input=collect.inventory_script(str(root)).encode(),
                           capture_output=True, timeout=60)
-    sections = collect.parse_sections(proc.stdout, "n0nce")
-    assert sections["masking"][1].strip() == b"sed -E"
+    out = parse_output(proc.stdout)
+    assert out.files["masking"].strip() == b"sed -E"
     for name in ("ha.cf", "haresources", "logd.cf"):
-        status, data = sections[name]
-        assert status == "0" and not _leaks(data), (name, data)
-    assert b"node a" in sections["ha.cf"][1] and b"keykeykey" in sections["authkeys"][1]  # fingerprinted here
+        assert out.status[name] == "0" and not _leaks(out.files[name]), (name, out.files[name])
+    assert b"node a" in out.files["ha.cf"] and b"keykeykey" in out.files["authkeys"]  # fingerprinted here
 
 
 def test_collection_stream_leaves_the_node_masked(tmp_path, monkeypatch):
