@@ -218,6 +218,24 @@ def parse_uname(data: bytes, path: str = "uname -n") -> str:
     return data.decode("utf-8", "replace").strip()
 
 
+#: What a bundle keeps for people beside the data: no rule reads these (they are no datums), ``bundle create``
+#: runs them on every node as it runs the datums' commands.
+BUNDLE_EXTRAS: Tuple[Command, ...] = (
+    Command("routes", "routes.txt", "if command -v ip >/dev/null 2>&1; then ip route show table all; "
+                                    "ip -6 route show table all; else netstat -rn; fi"),
+    Command("uname -a", "uname-a.txt", "uname -a", "uname"),
+    Command("ip6tables-save", "ip6tables-save.txt", "ip6tables-save", "ip6tables-save"),
+    Command("heartbeat binaries", "ha-bin.txt",
+            "for d in /usr/lib/heartbeat /usr/lib64/heartbeat /usr/libexec/heartbeat /etc/init.d/heartbeat "
+            "/lib/systemd/system/heartbeat.service /usr/lib/systemd/system/heartbeat.service; do [ -e \"$d\" ] && "
+            "ls -ld \"$d\"; done; for b in /usr/lib/heartbeat/heartbeat /usr/lib64/heartbeat/heartbeat "
+            "/usr/libexec/heartbeat/heartbeat; do [ -x \"$b\" ] && echo \"HA_BIN $b\"; done; true"),
+    Command("cl_status", "cl_status.txt",
+            "cl_status hbstatus || exit $?; echo '## listnodes'; for n in $(cl_status listnodes); do "
+            "echo \"$n $(cl_status nodestatus \"$n\")\"; done; echo '## rscstatus'; cl_status rscstatus", "cl_status"),
+)
+
+
 def all_commands() -> List[Command]:
     """Every datum's commands, in registry order (the bundle runs them all on each node)."""
     return [c for spec in _SPECS for c in spec.commands]

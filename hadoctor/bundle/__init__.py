@@ -1,7 +1,9 @@
 """Support bundles: one archive holding every node's data, secrets masked, readable by ``check``.
 
-* :mod:`hadoctor.bundle.collect`: ``hadoctor bundle create`` (a POSIX ``sh`` script per node, run
-  here or through the system ``ssh``; the collector parses, masks and stages each node's files);
+* :mod:`hadoctor.bundle.collect`: ``hadoctor bundle create`` (runs the node scripts here or through the
+  system ``ssh``; parses, masks and stages each node's files);
+* :mod:`hadoctor.bundle.scripts`: the POSIX ``sh`` each node runs (framed with :mod:`hadoctor.framing`);
+* :mod:`hadoctor.bundle.nodemask`: masking credentials on the node, before anything leaves it;
 * :mod:`hadoctor.bundle.logs`: which logs to take from a node, trimmed to ``--since/--until``;
 * :mod:`hadoctor.bundle.pack`: scrubbing every known secret from every member, packing the archive;
 * :mod:`hadoctor.bundle.redact`: what is masked in every collected text file;

@@ -1,7 +1,7 @@
 """``hadoctor bundle create``: collect every node into one archive that ``check`` reads offline.
 
-Per node, two POSIX ``sh`` scripts run through :mod:`hadoctor.remote` (this host: ``sh -s``; other
-nodes: the system ``ssh``), the scripts on stdin, never in argv:
+Per node, two POSIX ``sh`` scripts (:mod:`hadoctor.bundle.scripts`) run through :mod:`hadoctor.remote`
+(this host: ``sh -s``; other nodes: the system ``ssh``), the scripts on stdin, never in argv:
 
 1. *inventory* (output kept in memory, never written anywhere): ``uname -n``, nodeinfo, the clock,
    ha.cf, haresources, logd.cf, the syslog configuration, authkeys and its mode. The collector
@@ -43,13 +43,12 @@ from typing import Callable, List, Optional, Sequence, Set, Tuple
 
 from hadoctor import __version__
 from hadoctor.bundle import AUTHKEYS_META, FORMAT, redact
-from hadoctor.bundle.nodemask import sh_function
 from hadoctor.bundle.logs import ROTATED_SUFFIX, is_syslog_target, keyvalues, log_targets, resolve_bound, trim_log
 from hadoctor.bundle.pack import hostlike, pack, scrub_tree
+from hadoctor.bundle.scripts import collect_script, inventory_item, inventory_script
 from hadoctor.errors import InputError, UsageError
-from hadoctor.framing import MISSING, SH, Output, parse_output
+from hadoctor.framing import Output, parse_output
 from hadoctor.remote import (
-    SCRIPT_HEADER,
     NodePlan,
     RunResult,
     Shell,
@@ -57,7 +56,6 @@ from hadoctor.remote import (
     SshShell,
     host_plan,
     local_node_name,
-    quote,
 )
 from hadoctor.parsers.asterisk import SERVICE_FILES
 from hadoctor.datums import (
@@ -66,11 +64,8 @@ from hadoctor.datums import (
     DATUMS,
     HA_DIR,
     HACF_PATH,
-    HARESOURCES_PATH,
     HOSTS_PATH,
-    NODEINFO_PATH,
     RESOURCE_DIR,
-    all_commands,
 )
 from hadoctor.timebounds import parse_bound
 
@@ -81,142 +76,6 @@ COMMAND_TIMEOUT = 20
 #: stonith_host parameters are masked in ha.cf; those this long (passwords, not logins like admin/root) that
 #: are no host name or address are also scrubbed from every other member
 STONITH_SCRUB = 8
-
-# --------------------------------------------------------------------------- the scripts
-
-#: dump FILE masked on the node (nodemask's hd_mask), as the framing's dump does it unmasked
-_DUMP_MASKED = ("mask_file() { hd_mask < \"$1\" 2>&1; }\n"
-                "dumpm() { if [ -f \"$2\" ] && [ -r \"$2\" ]; then dumpcmd \"$1\" mask_file \"$2\"; "
-                "else dump \"$1\" \"$2\"; fi; }\n")
-
-
-def inventory_script(root: str) -> str:
-    """The first script: small files and facts as frames (:mod:`hadoctor.framing`), kept in memory here."""
-    r = quote(root.rstrip("/"))
-    items = [
-        ("uname", "uname -n"),
-        ("clock", "d=$(date +%s.%N 2>/dev/null); case \"$d\" in *N*|*.|'') d=$(date +%s);; esac; echo \"$d\"; "
-                  "date '+%Y-%m-%d %H:%M:%S %z'"),
-        ("masking", 'echo "$HD_MASK"'),
-        ("nodeinfo", f'dumpm nodeinfo "$R{NODEINFO_PATH}"'),
-        ("ha.cf", f'dumpm ha.cf "$R{HACF_PATH}"'),
-        ("haresources", f'dumpm haresources "$R{HARESOURCES_PATH}"'),
-        ("logd.cf", 'dumpm logd.cf "$R/etc/logd.cf"'),
-        ("syslog.conf", 'for f in "$R/etc/syslog.conf" "$R/etc/rsyslog.conf" "$R"/etc/rsyslog.d/*.conf; do '
-                        '[ -f "$f" ] && { echo "### $f"; hd_mask < "$f"; }; done; true'),
-        ("authkeys", f'dump authkeys "$R{AUTHKEYS_PATH}"'),
-        ("authkeys.stat", f'f="$R{AUTHKEYS_PATH}"; if [ -e "$f" ]; then stat -c \'%a %U %G\' "$f" 2>/dev/null '
-                          '|| ls -ld "$f" | awk \'{print $1, $3, $4}\'; fi'),
-    ]
-    body = [code if code.startswith(("dump ", "dumpm ")) else f"dumpcmd {name} eval {quote('{ ' + code + '; } 2>&1')}"
-            for name, code in items]
-    return SCRIPT_HEADER + SH + f"R={r}\n" + sh_function() + _DUMP_MASKED + "\n".join(body) + "\n"
-
-
-#: (item name, output file, tool that must exist ('' none), command for `sh -c`): every datum's commands
-#: (hadoctor.datums: the live loader runs the same ones), then what only a bundle keeps for people
-COMMANDS: Tuple[Tuple[str, str, str, str], ...] = tuple((c.item, c.file, c.tool, c.sh) for c in all_commands()) + (
-    ("routes", "routes.txt", "", "if command -v ip >/dev/null 2>&1; then ip route show table all; ip -6 route show "
-                                 "table all; else netstat -rn; fi"),
-    ("uname -a", "uname-a.txt", "uname", "uname -a"),
-    ("ip6tables-save", "ip6tables-save.txt", "ip6tables-save", "ip6tables-save"),
-    ("heartbeat binaries", "ha-bin.txt", "", "for d in /usr/lib/heartbeat /usr/lib64/heartbeat /usr/libexec/heartbeat "
-                                             "/etc/init.d/heartbeat /lib/systemd/system/heartbeat.service "
-                                             "/usr/lib/systemd/system/heartbeat.service; do [ -e \"$d\" ] && "
-                                             "ls -ld \"$d\"; done; for b in /usr/lib/heartbeat/heartbeat "
-                                             "/usr/lib64/heartbeat/heartbeat /usr/libexec/heartbeat/heartbeat; do "
-                                             "[ -x \"$b\" ] && echo \"HA_BIN $b\"; done; true"),
-    ("cl_status", "cl_status.txt", "cl_status", "cl_status hbstatus || exit $?; echo '## listnodes'; "
-                                                "for n in $(cl_status listnodes); do echo \"$n "
-                                                "$(cl_status nodestatus \"$n\")\"; done; echo '## rscstatus'; "
-                                                "cl_status rscstatus"),
-)
-
-
-def collect_script(root: str, *, stamp: Optional[str], log_bases: Sequence[str], files: Sequence[Tuple[str, str]],
-                   command_timeout: int, compress: bool) -> str:
-    """The second script: a tar stream (meta, logs, out/*, then the named files) on stdout."""
-    r = quote(root.rstrip("/"))
-    lines = [SCRIPT_HEADER, f"R={r}", f"CT={int(command_timeout)}", "umask 077",
-             'T=$(mktemp -d 2>/dev/null) || { T=/tmp/hadoctor-bundle.$$; mkdir "$T" || exit 70; }',
-             "trap 'rm -rf \"$T\"' EXIT HUP INT TERM",
-             'mkdir "$T/out" "$T/f"; : > "$T/meta"; : > "$T/logs"',
-             'if command -v timeout >/dev/null 2>&1; then TO="timeout $CT"; else TO=""; fi',
-             "now() { d=$(date +%s%N 2>/dev/null); case \"$d\" in ''|*[!0-9]*) d=$(( $(date +%s) * 1000000000 ));; "
-             "esac; echo \"$d\"; }",
-             # item NAME FILE TOOL SCRIPT: run SCRIPT with sh -c under timeout, record status
-             "item() {\n"
-             "  if [ -n \"$3\" ] && ! command -v \"$3\" >/dev/null 2>&1; then\n"
-             "    printf '%s\\t%s\\tna\\t\\t0\\t%s\\t%s\\n' \"$1\" \"$2\" \"$3 not available\" \"$4\" >> \"$T/meta\";"
-             " return; fi\n"
-             "  t0=$(now); $TO sh -c \"$4\" sh \"$R\" > \"$T/out/$2\" 2> \"$T/err\"; rc=$?; t1=$(now)\n"
-             "  st=ok; [ $rc -ne 0 ] && st=error; [ -n \"$TO\" ] && [ $rc -eq 124 ] && st=timeout\n"
-             "  if [ -s \"$T/out/$2\" ]; then if hd_mask < \"$T/out/$2\" > \"$T/m\"; then mv \"$T/m\" \"$T/out/$2\"; "
-             "else rm -f \"$T/m\"; printf 'unmasked\\t%s\\n' \"out/$2\" >> \"$T/logs\"; fi; fi\n"
-             "  e=$(head -n 3 \"$T/err\" | hd_mask | tr '\\t\\n' '  ')\n"
-             "  printf '%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' \"$1\" \"$2\" \"$st\" \"$rc\" $((t1 - t0)) \"$e\" \"$4\" "
-             ">> \"$T/meta\"\n"
-             "}",
-             'R="$R"; export R',
-             sh_function(),
-             # copy FILE masked (same mtime) below $T/f, decompressed and compressed again when it was; what
-             # cannot be masked here goes as it is, noted, and the collector masks it
-             "hd_copy() {\n"
-             "  d=\"$T/f$1\"; mkdir -p \"${d%/*}\" || return 1; rm -f \"$T/bad\"\n"
-             "  case \"$1\" in\n"
-             "    *.gz) z=gzip;; *.bz2) z=bzip2;; *.xz|*.zst|*.lz4|*.lzma|*.Z) z=raw;; *) z=;; esac\n"
-             "  if [ -z \"$z\" ]; then hd_mask < \"$1\" > \"$d\" || : > \"$T/bad\"\n"
-             "  elif [ \"$z\" != raw ] && command -v \"$z\" >/dev/null 2>&1 && command -v gzip >/dev/null 2>&1; then\n"
-             "    { \"$z\" -dc \"$1\" || : > \"$T/bad\"; } | { hd_mask || : > \"$T/bad\"; } "
-             "| { gzip -1c || : > \"$T/bad\"; } > \"$d\"\n"
-             "  else : > \"$T/bad\"; fi\n"
-             "  if [ -e \"$T/bad\" ] || [ \"$HD_MASK\" = none ]; then\n"
-             "    printf 'unmasked\\t%s\\n' \"$1\" >> \"$T/logs\"; cp \"$1\" \"$d\" || { rm -f \"$d\"; return 1; }; fi\n"
-             "  touch -r \"$1\" \"$d\" 2>/dev/null; return 0\n"
-             "}"]
-    for name, out, tool, code in COMMANDS:
-        lines.append(f"item {quote(name)} {quote(out)} {quote(tool)} {quote(code)}")
-    lines.append("set --")
-    lines.append("takef() { if [ -f \"$R$2\" ] && [ -r \"$R$2\" ] && hd_copy \"$R$2\"; then "
-                 "printf 'file\\t%s\\t%s\\n' \"$1\" \"$2\" >> \"$T/logs\"; return 0; fi; "
-                 "printf 'nofile\\t%s\\t%s\\n' \"$1\" \"$2\" >> \"$T/logs\"; return 1; }")
-    for label, path in files:
-        lines.append(f"P=\"$R\"{quote(path)}; takef {quote(label)} {quote(path)} && set -- \"$@\" \"${{P#/}}\"")
-    if stamp:
-        lines.append(f"touch -t {quote(stamp)} \"$T/since\" 2>/dev/null || rm -f \"$T/since\"")
-    for base in log_bases:
-        _folder, name = os.path.split(base)
-        lines.append(
-            f"for f in \"$R\"{quote(base)} \"$R\"{quote(base)}.* \"$R\"{quote(base)}-*; do "
-            "[ -f \"$f\" ] || continue; "
-            f"case \"${{f##*/}}\" in {quote(name)}|{quote(name)}.[0-9]*|{quote(name)}-[0-9]*) ;; *) continue;; esac; "
-            "if [ ! -r \"$f\" ]; then printf 'unreadable\\t%s\\n' \"$f\" >> \"$T/logs\"; continue; fi; "
-            "if [ -f \"$T/since\" ] && [ -z \"$(find \"$f\" -prune -newer \"$T/since\" 2>/dev/null)\" ]; then "
-            "printf 'old\\t%s\\n' \"$f\" >> \"$T/logs\"; continue; fi; "
-            "hd_copy \"$f\" || { printf 'unreadable\\t%s\\n' \"$f\" >> \"$T/logs\"; continue; }; "
-            "printf 'log\\t%s\\n' \"$f\" >> \"$T/logs\"; set -- \"$@\" \"${f#/}\"; done")
-    # meta, logs and out/ first (the collector reads the logs' origin before the logs), then the copies
-    tar = 'tar cf - -C "$T" meta logs out -C "$T/f" "$@"'
-    if compress:
-        lines.append("if command -v gzip >/dev/null 2>&1; then " + tar + " | gzip -1 -c; else " + tar + "; fi")
-    else:
-        lines.append(tar)
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- parsing script output
-
-def inventory_item(out: Output, name: str) -> Tuple[str, bytes]:
-    """(status, content) of one inventory item: ok, missing or error (then the content says why)."""
-    status = out.status.get(name)
-    if status == "0":
-        return "ok", out.files.get(name, b"")
-    if status == MISSING:
-        return "missing", b"no such file"
-    if status is None:
-        return "error", b"not in the inventory's output"
-    return "error", out.files.get(name) or (b"exit status " + status.encode())
-
 
 # --------------------------------------------------------------------------- options and results
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hadoctor.bundle import collect
+from hadoctor.bundle import scripts
 from hadoctor.bundle.nodemask import Untranslatable, ere, sed_program, sh_function
 from hadoctor.bundle.redact import CREDENTIAL_FORMS, credential_forms
 from hadoctor.framing import parse_output
@@ -130,7 +130,7 @@ def _leaks(data: bytes):
 
 def test_inventory_leaves_the_node_masked(tmp_path):
     root = _root(tmp_path)
-    proc = subprocess.run(["sh", "-s"], input=collect.inventory_script(str(root)).encode(),
+    proc = subprocess.run(["sh", "-s"], input=scripts.inventory_script(str(root)).encode(),
                           capture_output=True, timeout=60)
     out = parse_output(proc.stdout)
     assert out.files["masking"].strip() == b"sed -E"
@@ -145,10 +145,10 @@ def test_collection_stream_leaves_the_node_masked(tmp_path, monkeypatch):
     (root / "etc/cmd-err").write_bytes(b"password=PlantErr98\n")
     # a command's output and error (the item runs with the root as $1)
     planted_cmd = ("planted", "planted.txt", "", 'cat "$1/etc/cmd-out"; cat "$1/etc/cmd-err" >&2; exit 3')
-    monkeypatch.setattr(collect, "COMMANDS", collect.COMMANDS + (planted_cmd,))
+    monkeypatch.setattr(scripts, "COMMANDS", scripts.COMMANDS + (planted_cmd,))
     files = [("hosts", "/etc/hosts"), ("services/sip.conf", "/etc/asterisk/sip.conf"),
              ("services/iax.conf", "/etc/asterisk/iax.conf")]
-    script = collect.collect_script(str(root), stamp=None, log_bases=["/var/log/ha-log"], files=files,
+    script = scripts.collect_script(str(root), stamp=None, log_bases=["/var/log/ha-log"], files=files,
                                     command_timeout=20, compress=False)
     proc = subprocess.run(["sh", "-s"], input=script.encode(), capture_output=True, timeout=120)
     seen = {}
@@ -178,7 +178,7 @@ def test_what_the_node_cannot_mask_is_sent_as_it_is_and_said(tmp_path):
     """An xz log (no decompressor of ours): sent untouched, listed as unmasked; the collector then masks."""
     root = _root(tmp_path)
     (root / "var/log/ha-log.3.xz").write_bytes(b"\xfd7zXZ\x00 not really")
-    script = collect.collect_script(str(root), stamp=None, log_bases=["/var/log/ha-log"], files=[],
+    script = scripts.collect_script(str(root), stamp=None, log_bases=["/var/log/ha-log"], files=[],
                                     command_timeout=20, compress=False)
     proc = subprocess.run(["sh", "-s"], input=script.encode(), capture_output=True, timeout=120)
     with tarfile.open(fileobj=io.BytesIO(proc.stdout), mode="r|") as tar:

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from hadoctor.bundle.collect import COMMANDS
+from hadoctor.bundle.scripts import COMMANDS
 from hadoctor import datums as registry
 from hadoctor.snapshot.loader import load_live, load_node_folder, load_target
 from hadoctor.datums import ABSENT, DATUMS, UNREADABLE
