@@ -120,6 +120,7 @@ PROBLEM_CODES: Dict[str, str] = {
     "mysql-client-error": "the mysql client printed an error instead of a result",
     "mysql-unexpected-line": "a line the MySQL status parsers do not expect",
     "mycnf-bad-line": "a my.cnf line that is not an option, group or ! directive",
+    "mysqllog-bad-time": "a MySQL error log line whose date or time is none",
 }
 
 

@@ -102,6 +102,7 @@ HOSTILE = [
     b"keepalive\ndeadtime 1x\nudpport 99999\nnode a\nnode a\nucast\nmcast eth0\nauth\nauth 1 2\n1 sha1\n16 md5 k\n",
     b"node01 IPaddr::10.0.0.999/33/eth0/1.2.3 IPaddr::a::b IPaddr::1.2.3.4//eth0/ #c\\\n",
     b"2: eth0: <up> mtu x\n    inet 1.2.3.4 brd z\n    inet6 10.0.0.1/24\n",
+    b"2026-13-45 25:19:56 6 [Note] Slave SQL thread exiting, replication stopped in log 'a' at position 4\n",
     b"[{\"ifname\": 1, \"addr_info\": 5}]\n", b"[1, {}]", b"{", b"-A INPUT garbage\n", b"ii  pkg\nzz pkg 1.0 amd64\n",
 ]
 
