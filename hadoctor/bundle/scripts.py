@@ -19,7 +19,7 @@ from typing import Optional, Sequence, Tuple
 
 from hadoctor.bundle.nodemask import sh_function
 from hadoctor.datums import AUTHKEYS_PATH, BUNDLE_EXTRAS, HACF_PATH, HARESOURCES_PATH, NODEINFO_PATH, all_commands
-from hadoctor.framing import MISSING, SH, Output
+from hadoctor.framing import CORRUPT, MISSING, SH, TOO_BIG, TRUNCATED, UNREADABLE, Output
 from hadoctor.remote import SCRIPT_HEADER, quote
 
 
@@ -138,4 +138,8 @@ def inventory_item(out: Output, name: str) -> Tuple[str, bytes]:
         return "missing", b"no such file"
     if status is None:
         return "error", b"not in the inventory's output"
+    if status == UNREADABLE:
+        return "error", b"not readable"
+    if status in (TRUNCATED, CORRUPT, TOO_BIG):
+        return "error", f"its output came back {status} (the node's output was cut short or garbled)".encode()
     return "error", out.files.get(name) or (b"exit status " + status.encode())

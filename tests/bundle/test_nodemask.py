@@ -186,3 +186,21 @@ def test_what_the_node_cannot_mask_is_sent_as_it_is_and_said(tmp_path):
     rel = str(root).lstrip("/")
     assert got[f"{rel}/var/log/ha-log.3.xz"] == b"\xfd7zXZ\x00 not really"
     assert f"unmasked\t{root}/var/log/ha-log.3.xz".encode() in got["logs"]
+
+
+def test_inventory_items_say_why_they_are_missing(tmp_path):
+    """A file not there, a file not readable (a folder here: root reads any file), a node whose output was cut
+    inside a frame: each item says which, and nothing half-read passes for the file."""
+    root = _root(tmp_path)
+    (root / "etc/logd.cf").unlink()
+    (root / "etc/ha.d/nodeinfo").unlink()
+    (root / "etc/ha.d/nodeinfo").mkdir()
+    proc = subprocess.run(["sh", "-s"], input=scripts.inventory_script(str(root)).encode(),
+                          capture_output=True, timeout=60)
+    out = parse_output(proc.stdout)
+    assert scripts.inventory_item(out, "logd.cf") == ("missing", b"no such file")
+    assert scripts.inventory_item(out, "nodeinfo") == ("error", b"not readable")
+    assert scripts.inventory_item(out, "uname")[0] == "ok"
+    cut = proc.stdout[:proc.stdout.index(b"@file authkeys\n") + 30]
+    status, why = scripts.inventory_item(parse_output(cut), "authkeys")
+    assert status == "error" and b"truncated" in why
