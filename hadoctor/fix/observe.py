@@ -219,27 +219,33 @@ def split_for_window(marks: Sequence[Tuple[str, float, float]]) -> Optional[floa
     return round((max(m[2] for m in marks) - min(m[1] for m in marks)) * 1000.0, 1)
 
 
-def quiet_delay(last_seen: Dict[str, float], nodes: Sequence[str], keepalive: float, now: float,
-                quiet: float) -> Optional[float]:
-    """How long to wait before a switch so that no node's next heartbeat falls within ``quiet`` seconds
-    after it (a packet signed with the old key and verified with the new one, or the reverse, is an
-    authentication failure; heartbeat sends every ``keepalive``, so the next sends are predictable
-    from the last ones). 0: now is fine; None: not every node was heard, no prediction.
 
-    >>> quiet_delay({"a": 10.0, "b": 10.5}, ["a", "b"], 1.0, 10.05, 0.2)      # next: a 11.0, b 10.5
-    0.0
-    >>> round(quiet_delay({"a": 10.0, "b": 10.5}, ["a", "b"], 1.0, 10.4, 0.2), 3)   # b due at 10.5
-    0.12
-    >>> quiet_delay({"a": 10.0}, ["a", "b"], 1.0, 10.4, 0.2) is None
+def next_quiet(last_seen: Dict[str, float], nodes: Sequence[str], keepalive: float, now: float,
+               quiet: float) -> Optional[str]:
+    """Is ``now`` a moment when no node's next heartbeat is due within ``quiet`` seconds (a packet signed
+    with the old key and verified with the new one, or the reverse, is an authentication failure)?
+    Heartbeat sends every ``keepalive``, so each node's next send is predicted from its last one; a send
+    overdue by less than half a keepalive counts as imminent. Returns "" (now is quiet), the node whose
+    packet to see first before asking again, or None (a node not heard: no prediction).
+
+    >>> next_quiet({"a": 10.0, "b": 9.5}, ["a", "b"], 1.0, 10.05, 0.3)      # next: b at 10.5, a at 11.0
+    ''
+    >>> next_quiet({"a": 10.0, "b": 9.5}, ["a", "b"], 1.0, 10.3, 0.3)       # b due at 10.5: wait for it
+    'b'
+    >>> next_quiet({"a": 10.0, "b": 9.98}, ["a", "b"], 1.0, 11.01, 0.3)     # both overdue: the earlier
+    'b'
+    >>> next_quiet({"a": 10.0}, ["a", "b"], 1.0, 10.4, 0.3) is None
     True
     """
     if keepalive <= quiet or any(n not in last_seen for n in nodes):
         return None
-    # each node's next send at or after now
-    upcoming = [last_seen[n] + keepalive * max(0, -(-(now - last_seen[n]) // keepalive)) for n in nodes]
-    # now, or just after one of those sends: the earliest moment with no send within ``quiet`` after it
-    for start in sorted([now] + [u + 0.02 for u in upcoming]):
-        following = [u if u > start else u + keepalive for u in upcoming]
-        if min(following) - start > quiet:
-            return round(start - now, 4)
-    return None
+    upcoming = {}
+    for n in nodes:
+        due = last_seen[n] + keepalive
+        if due < now:
+            late = now - due
+            # overdue: imminent; long overdue (a lost packet): the next period
+            due = now if late < keepalive / 2 else due + keepalive * (1 + int(late // keepalive))
+        upcoming[n] = due
+    first = min(nodes, key=lambda n: (upcoming[n], last_seen[n]))
+    return "" if upcoming[first] - now > quiet else first

@@ -128,19 +128,30 @@ def together(run: Run, names: Sequence[str], stage: str, label: str,
 
 
 def quiet_release(run: Run, names: Sequence[str]) -> None:
-    """Wait (at most a keepalive) for a moment no node is about to send a heartbeat, so no packet signed
-    with one key meets a node already on the other inside the switch window (observe.quiet_delay);
-    needs the capture."""
-    from hadoctor.fix.observe import quiet_delay
+    """Wait (at most two keepalives) for a moment no node is about to send a heartbeat, so no packet
+    signed with one key meets a node already on the other inside the switch window: when a node's send
+    is due within the quiet span, wait until the capture has *seen* that packet (its timer jitters), then
+    ask again (observe.next_quiet). Needs the capture."""
+    from hadoctor.fix.observe import next_quiet
 
     if run.watch is None:
         return
     keepalive = run.keepalive_max()
     quiet = min(QUIET_S, keepalive / (len(names) + 1))
-    delay = quiet_delay(run.watch.last_seen(), names, keepalive, time.time(), quiet)
-    run.report.release_delay_ms = None if delay is None else round(delay * 1000.0, 1)
-    if delay:
-        time.sleep(min(delay, keepalive))
+    t0 = time.monotonic()
+    end = t0 + 2 * keepalive
+    while time.monotonic() < end:
+        seen = run.watch.last_seen()
+        node = next_quiet(seen, names, keepalive, time.time(), quiet)
+        if not node:
+            break
+        before = seen[node]
+        until = min(end, time.monotonic() + keepalive)
+        while time.monotonic() < until and run.watch.last_seen().get(node) == before:
+            time.sleep(0.002)
+    else:
+        node = None
+    run.report.release_delay_ms = round((time.monotonic() - t0) * 1000.0, 1) if node == "" else None
 
 
 def _confirm(run: Run, held, limit: float, label: str) -> Tuple[List[str], str]:

@@ -601,3 +601,26 @@ def test_inspect_reports_an_armed_revert(root):
     h.abandon()
     h.finish(5)
     assert _wait_for(lambda: "armed" not in sh(nodescript.inspect_script(str(root)))[1].values, 5)
+
+
+def test_quiet_release_waits_until_the_due_heartbeat_was_seen():
+    """Node b's heartbeat is due now but comes 0.15 s late (timer jitter): the release waits to *see* it,
+    then goes while a's next one is still 0.35 s away."""
+    from hadoctor.fix.model import FixProgress
+    from hadoctor.fix.run import Run
+    from hadoctor.fix.switch import quiet_release
+
+    t0 = time.time()
+
+    class Capture:
+        def last_seen(self):
+            late = time.time() - t0 > 0.15
+            return {"a": t0 - 0.5, "b": t0 + 0.15 if late else t0 - 0.98}
+
+    run = Run(FixOptions(capture=False), FixProgress())
+    run.watch = Capture()
+    run.keepalive_max = lambda: 1.0
+    quiet_release(run, ["a", "b"])
+    waited = time.time() - t0
+    assert 0.15 <= waited < 0.4, waited
+    assert 100 <= run.report.release_delay_ms < 400     # counted from the call, a moment after t0
