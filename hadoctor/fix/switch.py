@@ -24,6 +24,8 @@ STALE_GO_S = 10
 #: the switch window (first rename to last reload) is ~40 ms quiet, longer on a loaded node: release
 #: when no heartbeat is due for this long (or a share of keepalive with many nodes)
 QUIET_S = 0.4
+#: and no sooner than this after the latest heartbeat (still queued in its receiver on a busy node)
+AFTER_PACKET_S = 0.1
 
 
 def revert_deadline(run: Run) -> float:
@@ -131,7 +133,7 @@ def quiet_release(run: Run, names: Sequence[str]) -> None:
     """Wait (at most two keepalives) for a moment no node is about to send a heartbeat, so no packet
     signed with one key meets a node already on the other inside the switch window: when a node's send
     is due within the quiet span, wait until the capture has *seen* that packet (its timer jitters), then
-    ask again (observe.next_quiet). Needs the capture."""
+    ask again (observe.next_quiet); never within AFTER_PACKET_S of the latest packet. Needs the capture."""
     from hadoctor.fix.observe import next_quiet
 
     if run.watch is None:
@@ -142,6 +144,12 @@ def quiet_release(run: Run, names: Sequence[str]) -> None:
     end = t0 + 2 * keepalive
     while time.monotonic() < end:
         seen = run.watch.last_seen()
+        # a heartbeat sent a moment ago may still wait in its receiver's queue: verified after that
+        # node's reload, it would fail; so not right after a packet either
+        recent = time.time() - max(seen.values(), default=0.0)
+        if recent < AFTER_PACKET_S:
+            time.sleep(AFTER_PACKET_S - recent)
+            continue
         node = next_quiet(seen, names, keepalive, time.time(), quiet)
         if not node:
             break
