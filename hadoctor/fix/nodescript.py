@@ -328,14 +328,15 @@ CONFIRM = b"confirm\n"
 def log_tail_script(path: str, offset: int, limit: int = 2 * 1024 * 1024) -> str:
     """The log's bytes from ``offset`` (from 0 when the file shrank: rotated), at most ``limit``."""
     p = quote(path)
-    return SCRIPT_HEADER + f"""trap '' PIPE HUP
+    return SCRIPT_HEADER + SH + f"""trap '' PIPE HUP
+tail_from() {{ tail -c +$(($1 + 1)) {p} | head -c {int(limit)}; }}
 main() {{
-  [ -f {p} ] || {{ echo 'size=-1'; echo 'result=ok'; return; }}
+  [ -f {p} ] || {{ say size -1; say result ok; return; }}
   size=$(wc -c < {p} | tr -d ' '); off={int(offset)}
   [ "$size" -ge "$off" ] || off=0
-  echo "size=$size"; echo "offset=$off"
-  echo '@file log'; tail -c +$((off + 1)) {p} | head -c {int(limit)} | od -An -v -tx1; echo '@end'
-  echo 'result=ok'
+  say size "$size"; say offset "$off"
+  dumpcmd log tail_from "$off"
+  say result ok
 }}
 main
 """
@@ -364,13 +365,12 @@ def read_marks_script(path: str, marks: Sequence[str], limit: int) -> str:
     the last 50 of them (heartbeat's logs hold raw bytes: ``grep -a``)."""
     p = quote(path)
     words = " ".join(f"-e {quote(m)}" for m in marks)
-    return SCRIPT_HEADER + f"""trap '' PIPE HUP
+    return SCRIPT_HEADER + SH + f"""trap '' PIPE HUP
+marked() {{ tail -c {int(limit)} {p} | grep -a -F {words} | tail -n 50; }}
 main() {{
-  [ -f {p} ] || {{ echo 'size=-1'; echo 'result=ok'; return; }}
-  echo '@file marks'
-  tail -c {int(limit)} {p} | grep -a -F {words} | tail -n 50 | od -An -v -tx1
-  echo '@end'
-  echo 'result=ok'
+  [ -f {p} ] || {{ say size -1; say result ok; return; }}
+  dumpcmd marks marked
+  say result ok
 }}
 main
 """
