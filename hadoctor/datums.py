@@ -24,6 +24,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
+from hadoctor.parsers.mysql import NO_CLIENT
 from hadoctor.parsers.scripts import SEARCH_DIRS
 
 #: Every path on a node hadoctor reads, named once (below --root on the live host and in bundles).
@@ -71,12 +72,19 @@ class DatumSpec:
     live_reader: str = ""  # "module:function" returning the model on the live host (no argument)
     bundle_copy: bool = False  # the bundle copies live_paths[0] as files[0] (masked)
     special: bool = False  # read by a function of its own in the loader
+    #: "module:function" taking (text, node name): the client's error output, a bundle item's error or a
+    #: node-folder file says the software is not there (absent: the rules skip with its reason) or failed
+    client_failure: str = ""
 
     def parse_function(self) -> Callable:
         return _function(self.parser)
 
     def live_function(self) -> Callable:
         return _function(self.live_reader)
+
+    def failure(self, text: str, node: str) -> Optional[Tuple[bool, str]]:
+        """``(True, reason)``: the software is not on ``node`` (absent); ``(False, error)``: it failed; None."""
+        return _function(self.client_failure)(text, node) if self.client_failure else None
 
 
 def _function(spec: str) -> Callable:
@@ -104,8 +112,13 @@ def _sh_mysql(*queries: str, columns: bool = True) -> str:
     """POSIX sh asking the local MySQL/MariaDB server, the statements tried in order (the first the server
     accepts answers): the node's own client and credentials, batch output, a short connect timeout."""
     tries = [f'"$@" --batch --connect-timeout=5{"" if columns else " -N"} -e \'{q}\'' for q in queries]
-    return ("M=$(command -v mysql || command -v mariadb) || { echo 'no mysql or mariadb client (MySQL not "
-            "installed)' >&2; exit 127; }; " + _SH_MYSQL_ARGS + " 2>/dev/null || ".join(tries))
+    return (_SH_MYSQL_CLIENT + _SH_MYSQL_ARGS + " 2>/dev/null || ".join(tries))
+
+
+#: a command exiting with this status found nothing to collect on the node (not installed, not configured);
+#: its error output says what. The datum is absent, not failed (sysexits' EX_UNAVAILABLE).
+ABSENT_STATUS = 69
+_SH_MYSQL_CLIENT = f"M=$(command -v mysql || command -v mariadb) || {{ echo '{NO_CLIENT}' >&2; exit {ABSENT_STATUS}; }}; "
 
 
 # "$@" := the client ($M) with the node's own credentials
@@ -121,7 +134,9 @@ _SH_MYSQL_LOG = ("L=; M=$(command -v mysql || command -v mariadb) && { " + _SH_M
                  "L=\"${D%/}/${L#./}\" ;; esac; }; "
                  f'for f in "$L" {" ".join(MYSQL_LOGS)}; do [ -n "$f" ] && [ -f "$R$f" ] || continue; '
                  'echo "### $f"; grep -E \'Slave|Replica|slave|replica\' "$R$f" | tail -n 2000; exit 0; done; '
-                 f'echo "no MySQL error log (log_error unset or not a file; no {", ".join(MYSQL_LOGS)})" >&2; exit 1')
+                 f'[ -n "$M" ] || {{ echo "{NO_CLIENT}" >&2; exit {ABSENT_STATUS}; }}; '
+                 f'echo "no MySQL error log (log_error unset or not a file; no {", ".join(MYSQL_LOGS)})" >&2; '
+                 f'exit {ABSENT_STATUS}')
 
 
 # my.cnf and its include folders as one file, each part after a `### PATH` line (a comment to the server);
@@ -129,7 +144,9 @@ _SH_MYSQL_LOG = ("L=; M=$(command -v mysql || command -v mariadb) && { " + _SH_M
 _SH_MYCNF = (f'for f in {" ".join(chr(34) + "$R" + chr(34) + p for p in MYCNF_PATHS)} '
              + " ".join(f'"$R"{d}/*.cnf' for d in MYCNF_DIRS)
              + '; do [ -f "$f" ] || continue; echo "### ${f#"$R"}"; cat "$f"; n=1; done; '
-             f'[ -n "$n" ] || {{ echo "no {" or ".join(MYCNF_PATHS)} (MySQL not configured here)" >&2; exit 1; }}')
+             f'[ -n "$n" ] || {{ echo "no {" or ".join(MYCNF_PATHS)} (MySQL not configured here)" >&2; exit {ABSENT_STATUS}; }}')
+
+_MYSQL_FAILURE = "hadoctor.parsers.mysql:client_failure"
 
 _SPECS = (
     DatumSpec("ha_cf", "heartbeat's main configuration (ha.cf)", "hadoctor.parsers.hacf:parse_hacf",
@@ -178,15 +195,18 @@ _SPECS = (
     DatumSpec("mysql_replica", "MySQL/MariaDB replication state (SHOW SLAVE STATUS\\G or SHOW REPLICA STATUS\\G); "
               "empty: not a replica", "hadoctor.parsers.mysql:parse_replica_status", ("mysql-slave-status.txt",),
               commands=(Command("mysql slave status", "mysql-slave-status.txt", _sh_mysql(
-                  "SHOW ALL SLAVES STATUS\\G", "SHOW REPLICA STATUS\\G", "SHOW SLAVE STATUS\\G")),)),
+                  "SHOW ALL SLAVES STATUS\\G", "SHOW REPLICA STATUS\\G", "SHOW SLAVE STATUS\\G")),),
+              client_failure=_MYSQL_FAILURE),
     DatumSpec("mysql_master", "MySQL/MariaDB binary log position (SHOW MASTER STATUS); empty: binary log off",
               "hadoctor.parsers.mysql:parse_master_status", ("mysql-master-status.txt",),
               commands=(Command("mysql master status", "mysql-master-status.txt", _sh_mysql(
-                  "SHOW MASTER STATUS", "SHOW BINARY LOG STATUS")),)),
+                  "SHOW MASTER STATUS", "SHOW BINARY LOG STATUS")),),
+              client_failure=_MYSQL_FAILURE),
     DatumSpec("mysql_variables", "MySQL/MariaDB server variables (mysql -N -e 'SHOW GLOBAL VARIABLES')",
               "hadoctor.parsers.mysql:parse_variables", ("mysql-variables.txt",),
               commands=(Command("mysql variables", "mysql-variables.txt", _sh_mysql("SHOW GLOBAL VARIABLES",
-                                                                                    columns=False)),)),
+                                                                                    columns=False)),),
+              client_failure=_MYSQL_FAILURE),
     DatumSpec("mysql_log", "MySQL/MariaDB error log: the replication threads' starts, stops and errors",
               "hadoctor.parsers.mysqllog:parse_mysql_log", ("mysql-error-log.txt",),
               commands=(Command("mysql error log", "mysql-error-log.txt", _SH_MYSQL_LOG),)),

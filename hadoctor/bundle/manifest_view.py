@@ -70,6 +70,9 @@ def apply_manifest(cluster, manifest: dict, folders: Dict[str, str]) -> None:
             tried_items = [by_file[f] for f in files if f in by_file and by_file[f].get("status") not in ("ok", "skipped")]
             reasons = [_item_reason(node.name, item) for item in tried_items]
             kind = FAILED if any(i.get("status") in ("error", "timeout") for i in tried_items) else ABSENT
+            said = [DATUMS[datum].failure(str(i.get("error") or ""), node.name) for i in tried_items]
+            if said and all(s is not None and s[0] for s in said):  # the software is not on this node
+                reasons, kind = list(dict.fromkeys(s[1] for s in said)), ABSENT
             if datum == "service_configs":
                 tried = [i for i in items if str(i.get("file", "")).startswith("services/")]
                 if tried and all(i.get("status") == "missing" for i in tried):

@@ -18,7 +18,7 @@ import os
 from typing import Optional, Sequence, Tuple
 
 from hadoctor.bundle.nodemask import sh_function
-from hadoctor.datums import AUTHKEYS_PATH, BUNDLE_EXTRAS, HACF_PATH, HARESOURCES_PATH, NODEINFO_PATH, all_commands
+from hadoctor.datums import ABSENT_STATUS, AUTHKEYS_PATH, BUNDLE_EXTRAS, HACF_PATH, HARESOURCES_PATH, NODEINFO_PATH, all_commands
 from hadoctor.framing import CORRUPT, MISSING, SH, TOO_BIG, TRUNCATED, UNREADABLE, Output
 from hadoctor.remote import SCRIPT_HEADER, quote
 
@@ -76,6 +76,7 @@ def collect_script(root: str, *, stamp: Optional[str], log_bases: Sequence[str],
              " return; fi\n"
              "  t0=$(now); $TO sh -c \"$4\" sh \"$R\" > \"$T/out/$2\" 2> \"$T/err\"; rc=$?; t1=$(now)\n"
              "  st=ok; [ $rc -ne 0 ] && st=error; [ -n \"$TO\" ] && [ $rc -eq 124 ] && st=timeout\n"
+             f"  [ $rc -eq {ABSENT_STATUS} ] && st=na\n"
              "  if [ -s \"$T/out/$2\" ]; then if hd_mask < \"$T/out/$2\" > \"$T/m\"; then mv \"$T/m\" \"$T/out/$2\"; "
              "else rm -f \"$T/m\"; printf 'unmasked\\t%s\\n' \"out/$2\" >> \"$T/logs\"; fi; fi\n"
              "  e=$(head -n 3 \"$T/err\" | hd_mask | tr '\\t\\n' '  ')\n"

@@ -177,6 +177,44 @@ class ReplicaStatus:
                 "problems": [str(p) for p in self.problems]}
 
 
+#: what the collector's sh says on a node without a mysql or mariadb client (hadoctor.datums)
+NO_CLIENT = "no mysql or mariadb client on PATH"
+_CLIENT_ERROR_TEXT = re.compile(r"ERROR (\d+) \([0-9A-Z]{5}\)[^\n]*")
+#: the client's errors that mean no server answers where the client configuration points (no socket file,
+#: nobody listening behind it, a refused or unanswered TCP connect): MySQL is not running there
+NOT_RUNNING_ERRORS = (2002, 2003)
+
+
+def client_failure(text: str, node: str) -> Optional[Tuple[bool, str]]:
+    """What the mysql client (or the collector's sh) said instead of a result, if anything: ``(True, reason)``
+    when there is no MySQL to ask on ``node`` (no client, no server: the data is absent, the rules skip),
+    ``(False, error)`` when a server is there but refused or failed (access denied, a statement it errors on).
+    ``text`` is the client's error output, a bundle item's error, or a node-folder file (output and errors
+    mixed); a result with a warning line above it is no failure.
+
+    >>> down, why = client_failure("ERROR 2002 (HY000): Can't connect to local server through socket "
+    ...                            "'/run/mysqld/mysqld.sock' (2)\\n", "node02")
+    >>> down, why[:60]
+    (True, 'MySQL is not installed/running on node02: ERROR 2002 (HY000)')
+    >>> client_failure(NO_CLIENT + "\\n", "node02")[1]
+    'MySQL is not installed/running on node02: no mysql or mariadb client on PATH'
+    >>> client_failure("ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: YES)", "n")
+    (False, "ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: YES)")
+    >>> client_failure("mysql: [Warning] Using a password on the command line interface can be insecure.\\n"
+    ...                "File\\tPosition\\nb.000001\\t4\\n", "n") is None
+    True
+    """
+    if NO_CLIENT in text:
+        return True, f"MySQL is not installed/running on {node}: {NO_CLIENT}"
+    m = _CLIENT_ERROR_TEXT.search(text)
+    if m is None:
+        return None
+    error = shorten(m.group(0).strip(), 300)
+    if int(m.group(1)) in NOT_RUNNING_ERRORS:
+        return True, f"MySQL is not installed/running on {node}: {error}"
+    return False, error
+
+
 def _client_error(path: str, number: int, text: str) -> Problem:
     return Problem(path, number, "the mysql client printed an error instead of a result", shorten(text),
                    code="mysql-client-error")

@@ -24,6 +24,7 @@ from hadoctor.snapshot.logsource import LogSource
 from hadoctor.snapshot.model import ClusterSnapshot, NodeSnapshot
 from hadoctor.datums import (
     ABSENT,
+    ABSENT_STATUS,
     AUTHKEYS_PATH,
     ASTERISK_DIR,
     DATUMS,
@@ -152,7 +153,8 @@ def _check_unique_names(cluster: ClusterSnapshot) -> None:
 def load_node_folder(folder: Path, only: Optional[Collection[str]] = None) -> NodeSnapshot:
     node = NodeSnapshot(name=folder.name, origin=f"folder {folder}")
     for spec in parsed_data(only):
-        _load_parsed(node, spec.name, _first_existing(folder, spec.files))
+        if not spec.client_failure:
+            _load_parsed(node, spec.name, _first_existing(folder, spec.files))
     if only is None or "authkeys" in only:
         meta = folder / DATUMS["authkeys"].files[1]
         if not (folder / "authkeys").exists() and meta.is_file():
@@ -163,6 +165,9 @@ def load_node_folder(folder: Path, only: Optional[Collection[str]] = None) -> No
         _load_service_configs(node, folder / DATUMS["service_configs"].files[0])
     _load_log(node, _folder_log_candidates(folder, node))
     node.name = _folder_node_name(folder, node)
+    for spec in parsed_data(only):
+        if spec.client_failure:  # after the node's name: a reason names the node
+            _load_parsed(node, spec.name, _first_existing(folder, spec.files))
     _bind_suppressions(node)
     if only is None or "wire" in only:
         _load_wire(node, folder, None)
@@ -197,6 +202,11 @@ def _read(node: NodeSnapshot, name: str, path: Optional[Path]) -> Optional[bytes
 def _load_parsed(node: NodeSnapshot, name: str, path: Optional[Path]) -> None:
     data = _read(node, name, path)
     if data is None:
+        return
+    said = DATUMS[name].failure(data.decode("utf-8", "replace"), node.name)
+    if said is not None:  # the file holds what the client said instead of a result
+        node.mark_missing(name, said[1] if said[0] else f"{path.name} holds an error, not a result: {said[1]}", str(path),
+                          ABSENT if said[0] else FAILED)
         return
     parse: Callable = DATUMS[name].parse_function()
     node.put(name, parse(data, str(path)), str(path))
@@ -419,8 +429,9 @@ def _load_reader(node: NodeSnapshot, name: str) -> None:
 def _load_commands(node: NodeSnapshot, name: str, root: str) -> None:
     """The first of the datum's commands that is available here and gives output (the bundle runs the same
     ``sh`` on every node)."""
-    failures = []
-    for command in DATUMS[name].commands:
+    spec = DATUMS[name]
+    failures, absent = [], []
+    for command in spec.commands:
         if command.tool and not shutil.which(command.tool):
             continue
         argv = ["sh", "-c", command.sh, "sh"]
@@ -431,13 +442,22 @@ def _load_commands(node: NodeSnapshot, name: str, root: str) -> None:
             failures.append(f"{command.item} failed: {exc}")
             continue
         if not proc.stdout and proc.returncode != 0:
-            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            failures.append(f"{command.item} exited {proc.returncode}: {err[0] if err else ''}")
+            text = proc.stderr.decode("utf-8", "replace")
+            said = spec.failure(text, node.name)
+            err = text.strip().splitlines()
+            if said is not None and said[0]:
+                absent.append(said[1])
+            elif said is None and proc.returncode == ABSENT_STATUS:
+                absent.append(f"{command.item}: {err[0] if err else 'nothing to collect here'}")
+            else:
+                failures.append(f"{command.item} exited {proc.returncode}: {said[1] if said else err[0] if err else ''}")
             continue
-        node.put(name, DATUMS[name].parse_function()(proc.stdout, command.item), command.item)
+        node.put(name, spec.parse_function()(proc.stdout, command.item), command.item)
         return
     if failures:
-        node.mark_missing(name, "; ".join(failures), DATUMS[name].commands[0].item, FAILED)
+        node.mark_missing(name, "; ".join(failures), spec.commands[0].item, FAILED)
+    elif absent:
+        node.mark_missing(name, "; ".join(absent), spec.commands[0].item, ABSENT)
     else:
         node.mark_missing(name, "no command to collect it on this host (" + ", ".join(
             c.tool or c.item for c in DATUMS[name].commands) + ")")

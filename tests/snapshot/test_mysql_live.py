@@ -137,11 +137,25 @@ def _hd_env(env, *args):
     return subprocess.run(HADOCTOR + [str(a) for a in args], capture_output=True, text=True, env=env, timeout=180)
 
 
-def test_no_server_gives_the_reason(monkeypatch, tmp_path):
-    from hadoctor.snapshot.loader import load_live
+def test_access_denied_is_failed_with_the_clients_error_live_and_in_a_bundle(server, tmp_path, monkeypatch):
+    """A server that is there but refuses the node's credentials: failed (not absent), with the client's error."""
+    from hadoctor.datums import FAILED
+    from hadoctor.snapshot.loader import load_bundle, load_live
 
-    monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / ".my.cnf").write_text(f"[client]\nsocket = {tmp_path}/no-such.sock\n")
-    node = load_live(str(tmp_path)).nodes[0]
-    assert not node.has("mysql_variables")
-    assert "ERROR 2002" in node.data["mysql_variables"].missing or "no mysql" in node.data["mysql_variables"].missing
+    home = tmp_path / "home"
+    home.mkdir()
+    cnf = (server / ".my.cnf").read_text().replace(PASSWORD, "wrong-password")
+    (home / ".my.cnf").write_text(cnf)
+    env = dict(os.environ, HOME=str(home))
+    monkeypatch.setenv("HOME", str(home))
+    live = load_live(str(tmp_path)).nodes[0].data["mysql_variables"]
+    assert live.kind == FAILED and "ERROR 1045 (28000): Access denied for user 'root'@'localhost'" in live.missing
+    assert "not installed" not in live.missing
+    out = tmp_path / "b.tar.gz"
+    proc = _hd_env(env, "bundle", "create", "-q", "--root", make_root(tmp_path), "--node", "node01", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    datum = load_bundle(str(out)).nodes[0].data["mysql_variables"]
+    assert datum.kind == FAILED and "ERROR 1045 (28000): Access denied" in datum.missing, datum
+    check = _hd_env(env, "check", "--format", "json", "--select", "MYS005", out)
+    skip = [f for f in json.loads(check.stdout)["findings"] if f["code"] == "MYS005"][0]
+    assert skip["status"] == "skip" and "ERROR 1045" in skip["message"] and "not installed" not in skip["message"]
