@@ -75,6 +75,9 @@ class DatumSpec:
     #: "module:function" taking (text, node name): the client's error output, a bundle item's error or a
     #: node-folder file says the software is not there (absent: the rules skip with its reason) or failed
     client_failure: str = ""
+    #: a node-folder sub-folder whose files follow the first file, each after a `### PATH` line (my.cnf.d/:
+    #: the files my.cnf includes, as the live host and a bundle collect them into one)
+    parts: str = ""
 
     def parse_function(self) -> Callable:
         return _function(self.parser)
@@ -139,12 +142,18 @@ _SH_MYSQL_LOG = ("L=; M=$(command -v mysql || command -v mariadb) && { " + _SH_M
                  f'exit {ABSENT_STATUS}')
 
 
-# my.cnf and its include folders as one file, each part after a `### PATH` line (a comment to the server);
-# never debian.cnf (it holds a password and is no server configuration)
-_SH_MYCNF = (f'for f in {" ".join(chr(34) + "$R" + chr(34) + p for p in MYCNF_PATHS)} '
-             + " ".join(f'"$R"{d}/*.cnf' for d in MYCNF_DIRS)
-             + '; do [ -f "$f" ] || continue; echo "### ${f#"$R"}"; cat "$f"; n=1; done; '
-             f'[ -n "$n" ] || {{ echo "no {" or ".join(MYCNF_PATHS)} (MySQL not configured here)" >&2; exit {ABSENT_STATUS}; }}')
+# my.cnf and the files it includes as one file, each after a `### PATH` line (a comment to the server), in the
+# server's reading order: a file, then what its !include / !includedir lines name (their *.cnf in name order,
+# each file once), then the distributions' include folders not named; never debian.cnf (a password, no
+# server configuration). hd_cnf recurses: its loop list and each file's includes are expanded before a call.
+_SH_MYCNF = ("hd_cnf() { for f in \"$@\"; do [ -f \"$f\" ] || continue; case \"$S\" in *\"|$f|\"*) continue;; esac; "
+             "S=\"$S|$f|\"; n=1; echo \"### ${f#\"$R\"}\"; cat \"$f\"; echo; "
+             "for i in $(sed -n -e 's/^[[:space:]]*!include[[:space:]]\\{1,\\}\\([^[:space:]]*\\).*/\\1/p' "
+             "-e 's/^[[:space:]]*!includedir[[:space:]]\\{1,\\}\\([^[:space:]]*[^/[:space:]]\\).*/\\1\\/*.cnf/p' "
+             "\"$f\"); do hd_cnf \"$R\"$i; done; done; }; S=; n=; hd_cnf "
+             + " ".join(f'"$R"{p}' for p in MYCNF_PATHS) + " " + " ".join(f'"$R"{d}/*.cnf' for d in MYCNF_DIRS)
+             + f'; [ -n "$n" ] || {{ echo "no {" or ".join(MYCNF_PATHS)} (MySQL not configured here)" >&2; '
+             f'exit {ABSENT_STATUS}; }}')
 
 _MYSQL_FAILURE = "hadoctor.parsers.mysql:client_failure"
 
@@ -210,9 +219,10 @@ _SPECS = (
     DatumSpec("mysql_log", "MySQL/MariaDB error log: the replication threads' starts, stops and errors",
               "hadoctor.parsers.mysqllog:parse_mysql_log", ("mysql-error-log.txt",),
               commands=(Command("mysql error log", "mysql-error-log.txt", _SH_MYSQL_LOG),)),
-    DatumSpec("my_cnf", "MySQL/MariaDB option files (my.cnf, then its include folders' *.cnf, each after a "
-              "`### PATH` line), passwords masked", "hadoctor.parsers.mysql:parse_mycnf", ("my.cnf",),
-              commands=(Command("my.cnf", "my.cnf", _SH_MYCNF),)),
+    DatumSpec("my_cnf", "MySQL/MariaDB option files (my.cnf, then the files its !include/!includedir name and "
+              "the include folders' *.cnf, each after a `### PATH` line), passwords masked",
+              "hadoctor.parsers.mysql:parse_mycnf", ("my.cnf",),
+              commands=(Command("my.cnf", "my.cnf", _SH_MYCNF),), parts="my.cnf.d/"),
 )
 
 DATUMS: Dict[str, DatumSpec] = {spec.name: spec for spec in _SPECS}

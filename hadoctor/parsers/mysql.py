@@ -471,14 +471,16 @@ def parse_mycnf(data: bytes, path: str) -> MyCnf:
     [('!includedir', '/etc/mysql/conf.d/', 6)]
     >>> both = parse_mycnf(b"### /etc/mysql/my.cnf\\n[mysqld]\\nserver-id = 1\\n### /etc/mysql/conf.d/r.cnf\\n"
     ...                    b"server-id = 3\\n[mysqld]\\nserver-id = 2\\n", "my.cnf")
-    >>> both.files, both.server_option("server_id").value, both.server_option("server_id").line
-    (['/etc/mysql/my.cnf', '/etc/mysql/conf.d/r.cnf'], '2', 7)
+    >>> opt = both.server_option("server_id")
+    >>> both.files, opt.value, opt.file, opt.line  # the line in its own file (the 3rd of r.cnf)
+    (['/etc/mysql/my.cnf', '/etc/mysql/conf.d/r.cnf'], '2', '/etc/mysql/conf.d/r.cnf', 3)
     >>> [p.message for p in both.problems]
     ['option before any [group]']
     """
     out = MyCnf(path)
     group = ""
     parts: List[str] = []
+    part, start = path, 0  # the file an option is in, and where it starts in ``data``
     for number, text in numbered_lines(data):
         if len(text) > MAX_CONFIG_LINE:
             out.problems.append(Problem(path, number, "line too long", code="line-too-long"))
@@ -487,6 +489,7 @@ def parse_mycnf(data: bytes, path: str) -> MyCnf:
         if text.startswith(PART_MARK):  # the collector's next file (hadoctor.datums): it starts outside any group
             group = ""
             parts.append(text[len(PART_MARK) - 1:].strip())
+            part, start = parts[-1], number
             continue
         if not stripped or stripped[0] in "#;":
             continue
@@ -513,7 +516,7 @@ def parse_mycnf(data: bytes, path: str) -> MyCnf:
         if m.group(2) is not None:
             raw = _unquote(_drop_comment(m.group(2)))
             value = Secret(raw) if _SECRET_OPTION.search(name) else raw
-        out.options.append(MyCnfOption(group, name, value, path, number))
+        out.options.append(MyCnfOption(group, name, value, part, number - start))
     out.files = parts or [path]
     return out
 

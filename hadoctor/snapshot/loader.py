@@ -153,7 +153,9 @@ def _check_unique_names(cluster: ClusterSnapshot) -> None:
 def load_node_folder(folder: Path, only: Optional[Collection[str]] = None) -> NodeSnapshot:
     node = NodeSnapshot(name=folder.name, origin=f"folder {folder}")
     for spec in parsed_data(only):
-        if not spec.client_failure:
+        if spec.parts:
+            _load_with_parts(node, spec.name, folder)
+        elif not spec.client_failure:
             _load_parsed(node, spec.name, _first_existing(folder, spec.files))
     if only is None or "authkeys" in only:
         meta = folder / DATUMS["authkeys"].files[1]
@@ -197,6 +199,25 @@ def _read(node: NodeSnapshot, name: str, path: Optional[Path]) -> Optional[bytes
     except InputError as err:
         node.mark_missing(name, err.reason, str(path), UNREADABLE)
         return None
+
+
+def _load_with_parts(node: NodeSnapshot, name: str, folder: Path) -> None:
+    """The first file, then each file of the spec's parts folder (name order), each after a ``### PATH``
+    line: one text in the form the live host and a bundle collect (my.cnf then the files it includes)."""
+    spec = DATUMS[name]
+    first = _first_existing(folder, spec.files)
+    sub = folder / spec.parts
+    extra = sorted(p for p in sub.iterdir() if p.is_file()) if sub.is_dir() else []
+    if not extra:
+        _load_parsed(node, name, first)
+        return
+    chunks = []
+    for path in ([first] if first is not None else []) + extra:
+        data = _read(node, name, path)
+        if data is None:
+            return
+        chunks.append(f"### {path.resolve()}\n".encode() + data + (b"" if data.endswith(b"\n") else b"\n"))
+    node.put(name, spec.parse_function()(b"".join(chunks), str(first or sub)), str(first or sub))
 
 
 def _load_parsed(node: NodeSnapshot, name: str, path: Optional[Path]) -> None:

@@ -100,7 +100,7 @@ def test_live_my_cnf_reads_the_include_folders_below_root(tmp_path):
     cnf = load_live(str(tmp_path), only=("my_cnf",)).nodes[0].get("my_cnf")
     assert cnf.files == ["/etc/mysql/my.cnf", "/etc/mysql/conf.d/replication.cnf"]
     opt = cnf.server_option("server_id")
-    assert (opt.value, opt.line) == ("7", 7)  # the included file wins; line 7 of the collected my.cnf
+    assert (opt.value, opt.file, opt.line) == ("7", "/etc/mysql/conf.d/replication.cnf", 2)  # the included file wins
     assert "DebianCnfPw" not in repr(cnf.to_dict())
 
 
