@@ -2,8 +2,9 @@
 
 Every ERROR/CRIT line of heartbeat, its scripts and the resource agents (any layout, any version) that
 hadoctor's catalogue does not explain is quoted, counted, with its first and last time; so is every
-catalogued message without a dedicated rule (at WARN too). Messages the catalogue classifies as benign,
-or as explained by a rule, stay quiet here.
+catalogued message without a dedicated rule (at WARN too), named with its diagnosis family
+(:mod:`hadoctor.catalogue.families`), whose meaning and fix become the finding's fix. Messages the
+catalogue classifies as benign, or as explained by a rule, stay quiet here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from typing import Optional
 
 from hadoctor import catalogue
+from hadoctor.catalogue.families import file_name
 from hadoctor.parsers.hblog import is_cluster_record
 from hadoctor.rulekit import START_PATTERN, Doc, fail, in_current_run, info, log_rule
 
@@ -49,11 +51,12 @@ def _unexplained(record, match) -> Optional[str]:
     doc=Doc(
         meaning="heartbeat, one of its scripts or a resource agent logged an ERROR or CRIT line (or a WARN "
                 "line the catalogue knows) that no dedicated rule explains. Catalogued messages name their "
-                "upstream source file; messages hadoctor does not know are marked 'unrecognised by hadoctor'.",
+                "diagnosis family (the part of the stack that complained) and upstream source file; messages "
+                "hadoctor does not know are marked 'unrecognised by hadoctor'.",
         why="Silence would be worse: the line may be the only trace of the problem. hadoctor quotes it, counts "
             "it and says when it was first and last seen.",
-        fix="Read the quoted lines and the lines around them in the log; the upstream file named tells which "
-            "part of heartbeat complained. Report unrecognised messages to hadoctor's authors.",
+        fix="A catalogued message's finding carries its family's meaning and fix. Read the quoted lines and "
+            "the lines around them in the log; report unrecognised messages to hadoctor's authors.",
     ),
 )
 def unexplained_complaints(node, hits):
@@ -69,12 +72,17 @@ def unexplained_complaints(node, hits):
         when = "now" if in_current_run({"k": group, "start": hits["start"]}, "k") else "past"
         if key.startswith("="):
             entry = catalogue.message(key[1:])
-            where = entry.source.split(",")[0].strip()
-            text = f"{level} \"{quoted}\" {span} (known message of {where}; no dedicated diagnosis)"
-            if entry.level in _COMPLAINTS or first.level in _COMPLAINTS:
-                yield fail(text, group.evidence(node, 1), when=when)
+            group_of = catalogue.family(entry)
+            where = file_name(entry.source)
+            if group_of is None:  # the catalogue test keeps every quoted message in a family
+                text, fix = f"{level} \"{quoted}\" {span} (known message of {where})", ""
             else:
-                yield info(text, group.evidence(node, 1), when=when)
+                text = f"{level} \"{quoted}\" {span} ({group_of.label}, {where})"
+                fix = f"{group_of.meaning} {group_of.fix}"
+            if entry.level in _COMPLAINTS or first.level in _COMPLAINTS:
+                yield fail(text, group.evidence(node, 1), fix=fix, when=when)
+            else:
+                yield info(text, group.evidence(node, 1), fix=fix, when=when)
         else:
             yield fail(f"{level} \"{quoted}\" {span}: unrecognised by hadoctor", group.evidence(node, 1), when=when)
     rest = ranked[SHOWN:]

@@ -3,8 +3,9 @@
 One :class:`Message` per log message: a stable name, the level it is logged at, the upstream file
 that writes it, our regex (searched in a parsed record's message, see
 :mod:`hadoctor.parsers.hblog`), a real sample line, and its classification: the rule that explains
-it (``rule``), or why it is benign (``benign``); an entry with neither is a known message without a
-dedicated diagnosis, which the catch-all rule quotes (:data:`CATCH_ALL`).
+it (``rule``), or why it is benign (``benign``); an entry with neither belongs to a diagnosis family
+(:mod:`hadoctor.catalogue.families`, computed from its source file), which the catch-all rule quotes with
+the family's meaning and fix (:data:`CATCH_ALL`, :func:`family`).
 
 This is the one vocabulary: rules, the timeline and ``fix`` take their patterns from here by name
 (:func:`pattern`); no other module writes a regex for a heartbeat message.
@@ -38,12 +39,14 @@ module                            messages of
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from hadoctor.catalogue.families import FAMILIES, Family, of_source
 from hadoctor.linear import compile_bounded
 
-__all__ = ["Message", "M", "pattern", "literal", "gate", "message", "messages", "identify", "CATCH_ALL", "LEVELS"]
+__all__ = ["Message", "M", "pattern", "literal", "gate", "message", "messages", "identify", "family", "CATCH_ALL",
+           "LEVELS", "FAMILIES", "Family"]
 
 #: The rule that quotes catalogued messages without a dedicated rule (and ERROR/CRIT lines not catalogued).
 CATCH_ALL = "LOG090"
@@ -68,7 +71,8 @@ class Message:
 
     @property
     def classification(self) -> str:
-        """The rule code that explains it, ``benign``, or the catch-all's code."""
+        """The rule code that explains it, ``benign``, or the catch-all's code (it quotes the message with
+        its family, :func:`family`)."""
         if self.rule:
             return self.rule
         return "benign" if self.benign else CATCH_ALL
@@ -95,8 +99,25 @@ def _table(modules) -> Dict[str, Message]:
         for entry in module.MESSAGES:
             if entry.name in table:
                 raise ValueError(f"catalogue: {entry.name} defined twice")
+            if entry.rule is None and entry.benign is None:
+                group = of_source(entry.source, entry.name)
+                if group is not None and group.benign:
+                    entry = replace(entry, benign=group.benign)  # a whole family is noise (test programs)
             table[entry.name] = entry
     return table
+
+
+def family(entry: Message) -> Optional[Family]:
+    """The diagnosis family of a message the catch-all quotes (no rule explains it, not benign), or None.
+
+    >>> family(message("hb.write_failure")).label
+    "heartbeat's core"
+    >>> family(message("hb.node_dead")) is None  # explained by a rule
+    True
+    """
+    if entry.rule or entry.benign:
+        return None
+    return of_source(entry.source, entry.name)
 
 
 def _curated() -> Dict[str, Message]:
@@ -359,9 +380,16 @@ _ORDER: Optional[Dict[str, int]] = None
 
 
 def _order() -> Dict[str, int]:
+    """File order, with the messages of a benign family (test programs) after every other: a running
+    cluster's "Out of memory" is not a test program's."""
     global _ORDER
     if _ORDER is None:
-        _ORDER = {name: i for i, name in enumerate(_load())}
+        entries = list(_load().values())
+        last = len(entries)
+        _ORDER = {}
+        for i, entry in enumerate(entries):
+            group = of_source(entry.source, entry.name) if entry.benign and not entry.rule else None
+            _ORDER[entry.name] = i + last if group is not None and group.benign else i
     return _ORDER
 
 

@@ -1064,8 +1064,52 @@ def _log090_fires(report):
     unknown = [f for f in found if "unrecognised by hadoctor" in f.message]
     assert len(unknown) == 1 and "logged 2 times" in unknown[0].message and "07:25:00" in unknown[0].message \
         and "07:26:00" in unknown[0].message, texts
-    assert "heartbeat/heartbeat.c" in texts and "ResourceManager.in" in texts, texts
+    assert "(heartbeat's core, heartbeat.c)" in texts, texts
+    assert "(heartbeat's resource manager, ResourceManager.in)" in texts, texts
     assert len(found) == 3 and all(f.when == "now" for f in found), texts
+
+
+# one member of a few diagnosis families (hadoctor/catalogue/families.py), and a test program's line
+FAMILY_LINES = [
+    hb("07:24:28", START),
+    hb("07:25:00", "CRIT: Can't join multicast group 239.0.0.43 on interface eth1"),  # HBcomm/mcast.c
+    hb("07:25:01", "ERROR: api_process_request: msg from non-client"),  # hb_api.c
+    "Nov 25 07:26:00 node01 stonith: [4410]: CRIT: external_run_cmd: 'ipmi status' failed with rc 1",
+    "Nov 25 07:26:05 node01 lrmd: [2200]: ERROR: on_msg_perform_op: invalid stdout fd [3]",
+    hb("07:27:00", "ERROR: echotest: data mismatch. iteration 3"),  # ipctest.c: no cluster runs it
+]
+
+
+def _log090_family_texts(report):
+    found = {f.message.rpartition(" (")[2]: f for f in shown(report, "LOG090")}
+    medium, ipc = "a heartbeat medium plugin, mcast6.c/mcast.c)", "heartbeat's client IPC, hb_api.c)"
+    stonith, lrmd = "a STONITH plugin, rhcs.c/external.c)", "lrmd, CRM mode only, lrmd.c)"
+    assert sorted(found) == sorted([medium, ipc, stonith, lrmd]), sorted(found)
+    f = found[medium]
+    assert f.message == ("CRIT \"Can't join multicast group 239.0.0.43 on interface eth1\" logged once "
+                         "2026-11-25 07:25:00 (a heartbeat medium plugin, mcast6.c/mcast.c)"), f.message
+    assert "ha.cf" in f.fix and "ss -ulpn" in f.fix and "no dedicated diagnosis" not in f.message
+    assert f.severity == "warning" and f.when == "now"
+    cites(f, "Can't join multicast group 239.0.0.43 on interface eth1")
+    assert "respawn" in found[ipc].fix and "crashed" in found[ipc].fix
+    assert "stonith -t" in found[stonith].fix and "credentials" in found[stonith].fix
+    assert "haresources cluster never uses" in found[lrmd].fix
+    assert not any("echotest" in g.message for g in report.findings)
+
+
+@scenario("LOG090 with every rule: members of four diagnosis families are quoted with their family, "
+          "a test program's line stays quiet",
+          logs(log(*FAMILY_LINES)), fires={"LOG090": ["node01"] * 4})
+def _log090_families(report):
+    _log090_family_texts(report)
+
+
+def test_log090_alone_names_each_family_and_carries_its_fix(tmp_path):
+    from tests.rules.scenario import check
+
+    report = check(tmp_path, logs(log(*FAMILY_LINES)), ["LOG090"])
+    assert {f.code for f in report.findings if f.status != "pass"} <= {"LOG090"}
+    _log090_family_texts(report)
 
 
 @scenario("LOG090 quiet: benign warnings, errors a rule explains, another program's error in syslog",
