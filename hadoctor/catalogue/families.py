@@ -8,7 +8,7 @@ with its family's label, and carries the meaning and the fix as the finding's fi
 
 A message belongs to the family of its first upstream source (``package:path``): the path, or the path
 and a message-name prefix where one file holds several kinds of complaint (:data:`MEMBERS`; first match
-wins). A family with ``benign`` set makes its members benign (test programs no cluster runs).
+wins, a file before its directory). A family with ``benign`` set makes its members benign (test programs no cluster runs).
 
 >>> of_source("glue-1.0.12:lib/clplumbing/ipcsocket.c", "glue.x").code
 'client-ipc'
@@ -159,7 +159,8 @@ _HB_NODES = ("hb.node_already_exists", "hb.adding_node_failed", "hb.nodelist_not
              "hb.null_data_del_node", "hb.get_reqnodes", "hb.get_node_list_del", "hb.constructing_repnodes",
              "hb.get_nodes_from_nodelist", "hb.incoming_node_list", "hb.get_del_nodes")
 
-#: (upstream path, or a directory ending in "/"; message-name prefixes, () for every name; family code)
+#: (upstream path, or a directory ending in "/"; message-name prefixes, () for every name; family code);
+#: a file's rows are tried before any directory's
 MEMBERS: Tuple[Tuple[str, Tuple[str, ...], str], ...] = (
     ("lib/plugins/HBcomm/ping.c", (), "ping-node"),
     ("lib/plugins/HBcomm/ping6.c", (), "ping-node"),
@@ -228,12 +229,24 @@ def family(code: str) -> Family:
     return _BY_CODE[code]
 
 
+_EXACT: Dict[str, list] = {}
+_DIRS: list = []
+for _where, _prefixes, _code in MEMBERS:
+    if _where.endswith("/"):
+        _DIRS.append((_where, _prefixes, _code))
+    else:
+        _EXACT.setdefault(_where, []).append((_prefixes, _code))
+
+
 def of_source(source: str, name: str) -> Optional[Family]:
-    """The family of a message of these upstream sources (its first one counts), or None."""
-    path = source.split(",")[0].partition(":")[2].strip()
-    for where, prefixes, code in MEMBERS:
-        if (path == where or (where.endswith("/") and path.startswith(where))) and \
-                (not prefixes or name.startswith(prefixes)):
+    """The family of a message of these upstream sources (its first one counts), or None. A file's own
+    rows come before its directory's (first match wins within each)."""
+    path = source.split(",", 1)[0].partition(":")[2].strip()
+    for prefixes, code in _EXACT.get(path, ()):
+        if not prefixes or name.startswith(prefixes):
+            return _BY_CODE[code]
+    for where, prefixes, code in _DIRS:
+        if path.startswith(where) and (not prefixes or name.startswith(prefixes)):
             return _BY_CODE[code]
     return None
 
