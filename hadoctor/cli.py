@@ -79,6 +79,15 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+_MYSQL_DEFAULTS_HELP = ("The mysql client's option file holding its credentials on {where} (passed to the "
+                        "client as --defaults-extra-file; only the path travels, never a password, and nothing "
+                        "of it is stored). Default: ~/.my.cnf, else /etc/mysql/debian.cnf.")
+
+
+def _mysql_defaults(where: str):
+    return typer.Option("", "--mysql-defaults-file", metavar="PATH", help=_MYSQL_DEFAULTS_HELP.format(where=where))
+
+
 @app.callback()
 def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
                                                  help="Show the version and exit.")) -> None:
@@ -91,11 +100,13 @@ def snapshot(
                                                       "bundle (.tar.gz). Omit it to examine this host."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text (for people) or json."),
     root: str = typer.Option("/", "--root", help="Live host only: read /etc/ha.d etc. below this folder."),
+    mysql_defaults: str = _mysql_defaults("this host (live host only)"),
 ) -> None:
     """Show what hadoctor understood of each node: every datum, where it came from, its problems."""
     from hadoctor.commands import snapshot as command
 
-    raise typer.Exit(command.run(command.Options(target=target, fmt=fmt.value, root=root)))
+    raise typer.Exit(command.run(command.Options(target=target, fmt=fmt.value, root=root,
+                                                 mysql_defaults=mysql_defaults)))
 
 
 @app.command()
@@ -132,6 +143,7 @@ def check(
                                                help="File of suppressions, one per line: "
                                                     "ignore=CODE reason='...' [until=YYYY-MM-DD] [node=NAME]."),
     root: str = typer.Option("/", "--root", help="Live host only: read /etc/ha.d etc. below this folder."),
+    mysql_defaults: str = _mysql_defaults("this host (live host only)"),
 ) -> None:
     """Diagnose a cluster: run every rule and report findings with evidence and the fix.
 
@@ -154,7 +166,8 @@ def check(
     raise typer.Exit(command.run(command.Options(
         target=target, fmt=fmt.value, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
         fail_on=fail_on.value, show_all=show_all, rules_dirs=tuple(rules_dir or ()),
-        suppressions_file=suppressions, root=root, output=output, html=html, jobs=jobs, timeout=timeout)))
+        suppressions_file=suppressions, root=root, output=output, html=html, jobs=jobs, timeout=timeout,
+        mysql_defaults=mysql_defaults)))
 
 
 @app.command("rules")
@@ -322,6 +335,7 @@ def create_cmd(
     root: str = typer.Option("/", "--root", metavar="DIR",
                              help="This host only: read /etc/ha.d, /etc/hosts, /var/log ... below DIR (tests)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+    mysql_defaults: str = _mysql_defaults("every node (the same path on each)"),
 ) -> None:
     """Collect this node (locally) and the other nodes (over ssh: your ssh config, agent and known_hosts
     apply; BatchMode, so never a password prompt) into one .tar.gz that `hadoctor check` reads.
@@ -338,7 +352,7 @@ def create_cmd(
     raise typer.Exit(command.run(command.Options(
         output=output, nodes=tuple(node or ()), since=since, until=until, obfuscate=obfuscate, map_file=map_file,
         ssh_config=ssh_config, ssh_options=tuple(ssh_option or ()), ssh_user=ssh_user, timeout=timeout,
-        command_timeout=command_timeout, root=root, quiet=quiet)))
+        command_timeout=command_timeout, root=root, quiet=quiet, mysql_defaults=mysql_defaults)))
 
 
 @bundle_app.command("verify")
@@ -387,6 +401,7 @@ def timeline(
                                                                      "correct the estimated offsets."),
     limit: int = typer.Option(1000, "--limit", help="Text: show at most this many events and rows per table (0: all)."),
     root: str = typer.Option("/", "--root", help="Live host only: read /etc/ha.d etc. below this folder."),
+    mysql_defaults: str = _mysql_defaults("this host (live host only)"),
 ) -> None:
     """Merge every node's heartbeat log into one timeline: starts and stops, links, deaths, takeovers,
     who held each resource group when, outages and split-brain overlaps; clock skew is estimated
@@ -399,7 +414,7 @@ def timeline(
 
     raise typer.Exit(command.run(command.Options(target=target, since=since, until=until, fmt=fmt.value, svg=svg,
                                                  html=html_out, skew_correction=not no_skew, limit=limit,
-                                                 root=root)))
+                                                 root=root, mysql_defaults=mysql_defaults)))
 
 
 @app.command()

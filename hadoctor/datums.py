@@ -124,8 +124,12 @@ ABSENT_STATUS = 69
 _SH_MYSQL_CLIENT = f"M=$(command -v mysql || command -v mariadb) || {{ echo '{NO_CLIENT}' >&2; exit {ABSENT_STATUS}; }}; "
 
 
-# "$@" := the client ($M) with the node's own credentials
-_SH_MYSQL_ARGS = (f'if [ -f "$HOME/.my.cnf" ]; then set -- "$M"; elif [ -r {MYSQL_CLIENT_CONFIG} ]; then '
+#: the variable naming the option file --mysql-defaults-file gives (a path on the node, never a password)
+MYSQL_DEFAULTS_VAR = "HD_MYSQL_DEFAULTS"
+# "$@" := the client ($M) with the node's own credentials: --mysql-defaults-file's file (read after the global
+# option files), else ~/.my.cnf (the client reads it by itself), else debian.cnf
+_SH_MYSQL_ARGS = (f'if [ -n "${MYSQL_DEFAULTS_VAR}" ]; then set -- "$M" --defaults-extra-file="${MYSQL_DEFAULTS_VAR}"; '
+                  f'elif [ -f "$HOME/.my.cnf" ]; then set -- "$M"; elif [ -r {MYSQL_CLIENT_CONFIG} ]; then '
                   f'set -- "$M" --defaults-file={MYSQL_CLIENT_CONFIG}; else set -- "$M"; fi; ')
 #: where servers write their error log when the server does not say (log_error unset or the server down)
 MYSQL_LOGS = ("/var/log/mysql/error.log", "/var/log/mariadb/mariadb.log", "/var/log/mysqld.log")

@@ -73,14 +73,15 @@ def data_time(target: Optional[str]) -> Optional[float]:
         return None
 
 
-def check_one(target: Optional[str], work, *, root: str, fail_on: str, with_log_state: bool) -> ClusterResult:
+def check_one(target: Optional[str], work, *, root: str, fail_on: str, with_log_state: bool,
+              mysql_defaults: str = "") -> ClusterResult:
     """One cluster, as ``hadoctor check TARGET`` would see it; raises HadoctorError on bad input.
     ``work``: (selected rules, suppressions, the whole rule catalogue)."""
     from hadoctor.engine.runner import run
     from hadoctor.snapshot.loader import load_target
 
     rules, suppressions, catalogue = work
-    cluster = load_target(target, root=root)
+    cluster = load_target(target, root=root, mysql_defaults=mysql_defaults)
     report = run(cluster, rules, suppressions=suppressions, catalogue=catalogue)
     states = []
     if with_log_state:

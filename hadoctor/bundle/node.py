@@ -205,7 +205,7 @@ class NodeCollector:
             stamp = (self.since - timedelta(minutes=1)).strftime("%Y%m%d%H%M.%S")
         script = collect_script(self.opts.root, stamp=stamp, log_bases=[t[0] for t in targets], files=files,
                                 command_timeout=min(self.opts.command_timeout, max(1, int(self.remaining()) - 2)),
-                                compress=isinstance(self.shell, SshShell))
+                                compress=isinstance(self.shell, SshShell), mysql_defaults=self.opts.mysql_defaults)
         self.progress.say(self.name, f"collecting ({len(targets)} log target(s), commands, files)")
         tmpdir = tempfile.mkdtemp(prefix="hadoctor-collect-")
         try:

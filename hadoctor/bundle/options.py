@@ -26,6 +26,7 @@ class CreateOptions:
     timeout: float = DEFAULT_TIMEOUT
     root: str = "/"
     command_timeout: int = COMMAND_TIMEOUT
+    mysql_defaults: str = ""  # each node's mysql client reads this option file (a path there; never its content)
 
 
 class Progress:

@@ -18,7 +18,7 @@ import os
 from typing import Optional, Sequence, Tuple
 
 from hadoctor.bundle.nodemask import sh_function
-from hadoctor.datums import ABSENT_STATUS, AUTHKEYS_PATH, BUNDLE_EXTRAS, HACF_PATH, HARESOURCES_PATH, NODEINFO_PATH, all_commands
+from hadoctor.datums import ABSENT_STATUS, MYSQL_DEFAULTS_VAR, AUTHKEYS_PATH, BUNDLE_EXTRAS, HACF_PATH, HARESOURCES_PATH, NODEINFO_PATH, all_commands
 from hadoctor.framing import CORRUPT, MISSING, SH, TOO_BIG, TRUNCATED, UNREADABLE, Output
 from hadoctor.remote import SCRIPT_HEADER, quote
 
@@ -59,10 +59,12 @@ COMMANDS: Tuple[Tuple[str, str, str, str], ...] = tuple((c.item, c.file, c.tool,
 
 
 def collect_script(root: str, *, stamp: Optional[str], log_bases: Sequence[str], files: Sequence[Tuple[str, str]],
-                   command_timeout: int, compress: bool) -> str:
-    """The second script: a tar stream (meta, logs, out/*, then the named files) on stdout."""
+                   command_timeout: int, compress: bool, mysql_defaults: str = "") -> str:
+    """The second script: a tar stream (meta, logs, out/*, then the named files) on stdout. ``mysql_defaults``:
+    the option file each node's mysql client reads (its path travels, never its content)."""
     r = quote(root.rstrip("/"))
     lines = [SCRIPT_HEADER, f"R={r}", f"CT={int(command_timeout)}", "umask 077",
+             f"{MYSQL_DEFAULTS_VAR}={quote(mysql_defaults)}; export {MYSQL_DEFAULTS_VAR}",
              'T=$(mktemp -d 2>/dev/null) || { T=/tmp/hadoctor-bundle.$$; mkdir "$T" || exit 70; }',
              "trap 'rm -rf \"$T\"' EXIT HUP INT TERM",
              'mkdir "$T/out" "$T/f"; : > "$T/meta"; : > "$T/logs"',

@@ -25,6 +25,7 @@ class Options:
     command_timeout: int = 20
     root: str = "/"
     quiet: bool = False
+    mysql_defaults: str = ""
 
 
 def run(options: Options) -> int:
@@ -35,7 +36,8 @@ def run(options: Options) -> int:
                               connect_timeout=max(1.0, min(10.0, options.timeout / 3)))
     opts = CreateOptions(output=options.output, nodes=options.nodes, since=options.since, until=options.until,
                          obfuscate=options.obfuscate, map_file=options.map_file, ssh=ssh, timeout=options.timeout,
-                         root=options.root, command_timeout=options.command_timeout)
+                         root=options.root, command_timeout=options.command_timeout,
+                         mysql_defaults=options.mysql_defaults)
     progress = Progress(quiet=options.quiet)
     path, manifest = create(opts, progress)
     incomplete = [n for n, d in manifest["nodes"].items() if d["status"] != "ok"]

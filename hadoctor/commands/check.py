@@ -25,19 +25,20 @@ class Options:
     html: Optional[str] = None  # fleet: also write the HTML page here
     jobs: Optional[int] = None  # fleet: clusters checked at once (default every core)
     timeout: Optional[float] = None  # nagios/prometheus: seconds before giving up (UNKNOWN, success 0)
+    mysql_defaults: str = ""  # live host: the mysql client's option file (--defaults-extra-file)
 
 
 def run(options: Options) -> int:
     return _run(options.target, fmt=options.fmt, select=list(options.select), ignore=list(options.ignore),
                 fail_on=options.fail_on, show_all=options.show_all, rules_dirs=list(options.rules_dirs),
                 suppressions_file=options.suppressions_file, root=options.root, output=options.output,
-                html=options.html, jobs=options.jobs, timeout=options.timeout)
+                html=options.html, jobs=options.jobs, timeout=options.timeout, mysql_defaults=options.mysql_defaults)
 
 
 def _run(target: Optional[str], *, fmt: str, select: List[str], ignore: List[str], fail_on: str,
          show_all: bool, rules_dirs: List[str], suppressions_file: Optional[str], root: str,
          output: Optional[str] = None, html: Optional[str] = None, jobs: Optional[int] = None,
-         timeout: Optional[float] = None) -> int:
+         timeout: Optional[float] = None, mysql_defaults: str = "") -> int:
     if timeout is not None and fmt not in ("nagios", "prometheus"):
         raise UsageError("--timeout is for the monitoring formats", "add --format nagios or prometheus")
     if output and fmt == "text":
@@ -45,7 +46,7 @@ def _run(target: Optional[str], *, fmt: str, select: List[str], ignore: List[str
     if fmt in ("nagios", "prometheus"):
         return _run_monitoring(target, fmt=fmt, select=select, ignore=ignore, fail_on=fail_on, rules_dirs=rules_dirs,
                                suppressions_file=suppressions_file, root=root, output=output, html=html, jobs=jobs,
-                               timeout=timeout)
+                               timeout=timeout, mysql_defaults=mysql_defaults)
     rules, supps, catalogue = _rules_and_suppressions(select, ignore, rules_dirs, suppressions_file)
     from hadoctor.fleet import fleet_members
 
@@ -66,7 +67,8 @@ def _run(target: Optional[str], *, fmt: str, select: List[str], ignore: List[str
 
     derivations = all_derivations(rules_dirs)
     only = data_needed(rules, derivations)
-    cluster = load_target(target, root=root, only=None if only is None else only | set(CORE_DATA))
+    cluster = load_target(target, root=root, only=None if only is None else only | set(CORE_DATA),
+                          mysql_defaults=mysql_defaults)
     report = run(cluster, rules, suppressions=supps, catalogue=catalogue, derivations=derivations)
     code = exit_code(report, fail_on)
     if fmt == "json":
@@ -116,7 +118,8 @@ def _emit(write, output: Optional[str]) -> None:
 
 def _run_monitoring(target: Optional[str], *, fmt: str, select: List[str], ignore: List[str], fail_on: str,
                     rules_dirs: List[str], suppressions_file: Optional[str], root: str, output: Optional[str],
-                    html: Optional[str], jobs: Optional[int], timeout: Optional[float]) -> int:
+                    html: Optional[str], jobs: Optional[int], timeout: Optional[float],
+                    mysql_defaults: str = "") -> int:
     """Nagios and Prometheus: an input error or a --timeout is still output in the format (UNKNOWN,
     success 0): a monitoring system must get an answer within its own timeout."""
     import signal
@@ -139,7 +142,8 @@ def _run_monitoring(target: Optional[str], *, fmt: str, select: List[str], ignor
         if members:
             results = check_fleet(members, work, fail_on=fail_on, with_log_state=fmt == "prometheus", jobs=jobs)
         else:
-            results = [check_one(target, work, root=root, fail_on=fail_on, with_log_state=fmt == "prometheus")]
+            results = [check_one(target, work, root=root, fail_on=fail_on, with_log_state=fmt == "prometheus",
+                                 mysql_defaults=mysql_defaults)]
     except HadoctorError as err:
         error = err
         results = [from_error(target, str(err), err.exit_code)]

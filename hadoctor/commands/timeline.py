@@ -20,6 +20,7 @@ class Options:
     skew_correction: bool = True
     limit: int = 1000
     root: str = "/"
+    mysql_defaults: str = ""  # live host: the mysql client's option file (--defaults-extra-file)
 
 
 def run(options: Options) -> int:
@@ -34,7 +35,7 @@ def run(options: Options) -> int:
     if bounds[0] and bounds[1] and bounds[1] < bounds[0]:
         raise UsageError("--until is before --since", "swap them")
     tl = build_timeline(options.target, skew_correction=options.skew_correction, since=bounds[0], until=bounds[1],
-                        root=options.root)
+                        root=options.root, mysql_defaults=options.mysql_defaults)
     try:
         for path, draw in ((options.svg, render.render_svg), (options.html, render.render_html)):
             if path:

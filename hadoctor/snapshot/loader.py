@@ -29,6 +29,7 @@ from hadoctor.datums import (
     ASTERISK_DIR,
     DATUMS,
     FAILED,
+    MYSQL_DEFAULTS_VAR,
     NODE_MARKERS,
     UNREADABLE,
     parsed_data,
@@ -44,11 +45,13 @@ TARGET_HINT = ("give a folder with one sub-folder per node (ha.cf, haresources, 
 ALWAYS = ("ha_cf", "uname", "log")
 
 
-def load_target(target: Optional[str], *, root: str = "/", only: Optional[Collection[str]] = None) -> ClusterSnapshot:
-    """Load what the user named. ``None`` means the live host. ``only``: the data to read (None: all)."""
+def load_target(target: Optional[str], *, root: str = "/", only: Optional[Collection[str]] = None,
+                mysql_defaults: str = "") -> ClusterSnapshot:
+    """Load what the user named. ``None`` means the live host. ``only``: the data to read (None: all).
+    ``mysql_defaults``: live host only, the option file the mysql client reads its credentials from."""
     want = None if only is None else set(only) | set(ALWAYS)
     if target is None:
-        return load_live(root, want)
+        return load_live(root, want, mysql_defaults)
     path = Path(target)
     if not path.exists():
         raise InputError(target, "no such file or directory", TARGET_HINT)
@@ -406,7 +409,7 @@ def _log_host(node: NodeSnapshot, sample: int = 200) -> Optional[str]:
 
 # --- the live host --------------------------------------------------------------------------
 
-def load_live(root: str = "/", only: Optional[Collection[str]] = None) -> ClusterSnapshot:
+def load_live(root: str = "/", only: Optional[Collection[str]] = None, mysql_defaults: str = "") -> ClusterSnapshot:
     """The local node, read in place. ``root`` prefixes every path (for tests and chroots)."""
     name = local_node_name(root)
     node = NodeSnapshot(name=name, origin="live host" + ("" if root == "/" else f" (root {root})"))
@@ -420,7 +423,7 @@ def load_live(root: str = "/", only: Optional[Collection[str]] = None) -> Cluste
         elif spec.live_reader:
             _load_reader(node, spec.name)
         elif spec.commands:
-            _load_commands(node, spec.name, root)
+            _load_commands(node, spec.name, root, mysql_defaults)
     if only is None or "authkeys" in only:
         _load_authkeys(node, Path(under_root(root, AUTHKEYS_PATH)), live=True)
     if only is None or "service_configs" in only:
@@ -447,7 +450,7 @@ def _load_reader(node: NodeSnapshot, name: str) -> None:
         node.mark_missing(name, f"{source} failed: {exc}", source, FAILED)
 
 
-def _load_commands(node: NodeSnapshot, name: str, root: str) -> None:
+def _load_commands(node: NodeSnapshot, name: str, root: str, mysql_defaults: str = "") -> None:
     """The first of the datum's commands that is available here and gives output (the bundle runs the same
     ``sh`` on every node)."""
     spec = DATUMS[name]
@@ -456,7 +459,7 @@ def _load_commands(node: NodeSnapshot, name: str, root: str) -> None:
         if command.tool and not shutil.which(command.tool):
             continue
         argv = ["sh", "-c", command.sh, "sh"]
-        env = dict(os.environ, R=root.rstrip("/"))
+        env = dict(os.environ, R=root.rstrip("/"), **{MYSQL_DEFAULTS_VAR: mysql_defaults})
         try:
             proc = subprocess.run(argv, capture_output=True, timeout=COMMAND_TIMEOUT, check=False, env=env)
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -472,13 +472,13 @@ def _anchor(anchors: Anchors, ev: Event, ts: float, node: str) -> None:
 
 
 def build_timeline(target: Optional[str], *, skew_correction: bool = True, since: Optional[datetime] = None,
-                   until: Optional[datetime] = None, root: str = "/") -> Timeline:
+                   until: Optional[datetime] = None, root: str = "/", mysql_defaults: str = "") -> Timeline:
     """Load the target, stream every node's log once, estimate and correct clock skew, derive intervals."""
     from hadoctor.snapshot.loader import load_target
 
     from hadoctor.timeline.replication import DATA
 
-    cluster = load_target(target, root=root, only=("log", "ha_cf") + DATA)
+    cluster = load_target(target, root=root, only=("log", "ha_cf") + DATA, mysql_defaults=mysql_defaults)
     nodes: List[NodeInfo] = []
     spills: Dict[str, Spill] = {}
     anchors: Dict[str, Anchors] = {}

@@ -159,3 +159,38 @@ def test_access_denied_is_failed_with_the_clients_error_live_and_in_a_bundle(ser
     check = _hd_env(env, "check", "--format", "json", "--select", "MYS005", out)
     skip = [f for f in json.loads(check.stdout)["findings"] if f["code"] == "MYS005"][0]
     assert skip["status"] == "skip" and "ERROR 1045" in skip["message"] and "not installed" not in skip["message"]
+
+
+def test_mysql_defaults_file_option_live_and_bundle(server, tmp_path):
+    """--mysql-defaults-file: credentials from a file outside the usual places (HOME has no .my.cnf); the client
+    gets it as --defaults-extra-file; the password never reaches argv, the report or the bundle."""
+    creds = tmp_path / "secret" / "hadoctor-mysql.cnf"
+    creds.parent.mkdir()
+    creds.write_text((server / ".my.cnf").read_text())
+    os.chmod(creds, 0o600)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ, HOME=str(home))
+    root = make_root(tmp_path)
+    without = _hd_env(env, "snapshot", "--format", "json", "--root", root)
+    plain = json.loads(without.stdout)["nodes"][0]["data"]["mysql_variables"]
+    # no credentials: the client tries the usual socket, where no server runs
+    assert plain["missing_kind"] == "absent" and "MySQL is not installed/running" in plain["missing"], plain
+    snap = _hd_env(env, "snapshot", "--format", "json", "--root", root, "--mysql-defaults-file", creds)
+    node = json.loads(snap.stdout)["nodes"][0]["data"]
+    assert node["mysql_variables"]["missing"] is None and node["mysql_master"]["missing"] is None, node
+    check = _hd_env(env, "check", "--format", "json", "--select", "MYS005", "--root", root,
+                    "--mysql-defaults-file", creds)
+    found = [f for f in json.loads(check.stdout)["findings"] if f["code"] == "MYS005"]
+    assert found and found[0]["status"] != "skip", found
+    assert PASSWORD not in snap.stdout + check.stdout + check.stderr
+    out = tmp_path / "b.tar.gz"
+    proc = _hd_env(env, "bundle", "create", "-q", "--root", root, "--node", "node01", "-o", out,
+                   "--mysql-defaults-file", creds)
+    assert proc.returncode == 0, proc.stderr
+    with tarfile.open(out) as tar:
+        files = {m.name.split("/", 1)[1]: tar.extractfile(m).read() for m in tar.getmembers() if m.isreg()}
+    assert b"server_id\t42" in files["node01/mysql-variables.txt"]
+    assert PASSWORD.encode() not in b"".join(files.values())
+    verify = _hd_env(env, "bundle", "verify", "--secret", PASSWORD, out)
+    assert verify.returncode == 0, verify.stdout
