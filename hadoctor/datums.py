@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 from hadoctor.parsers.mysql import NO_CLIENT
+from hadoctor.parsers.mysqllog import NODE_TIME
 from hadoctor.parsers.scripts import SEARCH_DIRS
 
 #: Every path on a node hadoctor reads, named once (below --root on the live host and in bundles).
@@ -140,7 +141,7 @@ _SH_MYSQL_LOG = ("L=; M=$(command -v mysql || command -v mariadb) && { " + _SH_M
                  "case \"$L\" in /*) ;; ''|stderr) L= ;; *) D=$(\"$@\" --batch -N -e 'SELECT @@datadir' 2>/dev/null); "
                  "L=\"${D%/}/${L#./}\" ;; esac; }; "
                  f'for f in "$L" {" ".join(MYSQL_LOGS)}; do [ -n "$f" ] && [ -f "$R$f" ] || continue; '
-                 'echo "### $f"; grep -E \'Slave|Replica|slave|replica\' "$R$f" | tail -n 2000; exit 0; done; '
+                 f'echo "### $f ({NODE_TIME}$(date +%z))"; grep -E \'Slave|Replica|slave|replica\' "$R$f" | tail -n 2000; exit 0; done; '
                  f'[ -n "$M" ] || {{ echo "{NO_CLIENT}" >&2; exit {ABSENT_STATUS}; }}; '
                  f'echo "no MySQL error log (log_error unset or not a file; no {", ".join(MYSQL_LOGS)})" >&2; '
                  f'exit {ABSENT_STATUS}')

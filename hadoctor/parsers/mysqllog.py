@@ -4,8 +4,11 @@ The server writes one line per event: MariaDB ``2026-12-04  4:19:56 6 [ERROR] Sl
 MySQL 5.6 ``2016-11-25 07:20:01 1234 [ERROR] ...``, MySQL 5.7/8.0 ``2026-11-25T07:20:01.123456Z 5 [ERROR]
 [MY-010584] [Repl] Replica SQL for channel '': ...``, MySQL 5.0/5.1 ``161125  7:20:01 [ERROR] ...``. A time
 ending in ``Z`` is UTC (MySQL's default ``log_timestamps``); the others are the server's local time, like
-heartbeat's log. Lines that are not about replication are skipped; the sample is a real MariaDB 10.11
-replica (tests/fixtures/mysql/capture.sh) stopped by a duplicate key:
+heartbeat's log. The collector's ``### PATH (node time UTC+0100)`` line says the node's offset from UTC
+when it collected (``date +%z``): a UTC time is then shifted to the node's time, the one heartbeat's log
+is written in (without that line it stays UTC and says so). Lines that are not about replication are
+skipped; the sample is a real MariaDB 10.11 replica (tests/fixtures/mysql/capture.sh) stopped by a
+duplicate key:
 
 >>> log = parse_mysql_log(
 ...     b"2026-12-04  4:19:56 6 [ERROR] Slave SQL: Error 'Duplicate entry '7' for key 'PRIMARY'' on query. "
@@ -17,13 +20,25 @@ replica (tests/fixtures/mysql/capture.sh) stopped by a duplicate key:
 [('04:19:56', 'error', 'SQL', 1062), ('04:19:56', 'stopped', 'SQL', None)]
 >>> log.entries[1].position
 'a-bin.000001:1432'
+
+MySQL 8.0 (``log_timestamps=UTC``, its default) on a node one hour east of UTC, in the collector's form:
+
+>>> log = parse_mysql_log(
+...     b"### /var/log/mysql/error.log (node time UTC+0100)\\n"
+...     b"2026-11-25T07:20:01.123456Z 12 [ERROR] [MY-010584] [Repl] Replica SQL for channel '': Worker 1 failed "
+...     b"executing transaction 'ANONYMOUS' at source log binlog.000012, end_log_pos 4711; Could not execute "
+...     b"Write_rows event on table mor.calls; Duplicate entry '7' for key 'calls.PRIMARY', Error_code: 1062\\n",
+...     "mysql-error-log.txt")
+>>> e = log.entries[0]
+>>> e.time.isoformat(), e.utc, e.shifted, e.errno
+('2026-11-25T08:20:01', False, '+01:00', 1062)
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import List, Optional
 
 from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, numbered_lines, shorten
@@ -37,13 +52,17 @@ _POSITION = re.compile(r"(?:in log|read up to log) '([^']{1,512})',? at position
 #: what a Note line says about a thread (MariaDB and MySQL 5.x "Slave SQL thread exiting", MySQL 8 "Replica SQL
 #: thread for channel '' exiting")
 _STOPPED = (" exiting",)
+#: what the collector adds to its ``### PATH`` line: the node's offset from UTC (hadoctor.datums)
+NODE_TIME = "node time UTC"
+_HEADER = re.compile(r"^### .* \(" + NODE_TIME + r"([+-])(\d\d)(\d\d)\)\s*$")
 _STARTED = ("starting replication", "connected to master", "connected to source")
 
 
 @dataclass
 class ReplicationLogEntry:
-    time: datetime  # as written (naive); utc says whether it is UTC
+    time: datetime  # the node's local time (naive), or UTC when utc says so
     utc: bool
+    shifted: str  # "+01:00": written in UTC, shifted by the node's offset; "" when written in local time
     kind: str  # error | stopped | started
     thread: str  # SQL | IO | "" (not named)
     errno: Optional[int]
@@ -52,7 +71,8 @@ class ReplicationLogEntry:
     line: int
 
     def to_dict(self) -> dict:
-        return {"time": self.time.isoformat(), "utc": self.utc, "kind": self.kind, "thread": self.thread,
+        return {"time": self.time.isoformat(), "utc": self.utc, "shifted": self.shifted or None,
+                "kind": self.kind, "thread": self.thread,
                 "errno": self.errno, "position": self.position, "text": self.text, "line": self.line}
 
 
@@ -74,7 +94,13 @@ class MysqlLog:
 def parse_mysql_log(data: bytes, path: str) -> MysqlLog:
     """The replication lines of a MySQL/MariaDB error log (``### PATH`` lines name the file it came from)."""
     out = MysqlLog(path)
+    offset: Optional[timedelta] = None  # the node's offset from UTC, when the collector said it
     for number, text in numbered_lines(data):
+        if text.startswith("### "):
+            h = _HEADER.match(text)
+            offset = None if h is None else (1 if h.group(1) == "+" else -1) * timedelta(
+                hours=int(h.group(2)), minutes=int(h.group(3)))
+            continue
         if len(text) > MAX_CONFIG_LINE * 4:
             out.problems.append(Problem(path, number, "line too long", severity="warning", code="line-too-long"))
             continue
@@ -97,7 +123,12 @@ def parse_mysql_log(data: bytes, path: str) -> MysqlLog:
         position = ""
         if pos is not None:
             position = f"{pos.group(1) or pos.group(3)}:{pos.group(2) or pos.group(4)}"
-        out.entries.append(ReplicationLogEntry(when, zone == "Z", kind, thread,
+        utc, shifted = zone == "Z", ""
+        if utc and offset is not None:
+            when, utc = when + offset, False
+            sign, minutes = ("-" if offset < timedelta(0) else "+"), abs(int(offset.total_seconds())) // 60
+            shifted = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+        out.entries.append(ReplicationLogEntry(when, utc, shifted, kind, thread,
                                                int(errno.group(1)) if errno else None, position,
                                                shorten(message, 300), number))
     return out

@@ -1,7 +1,8 @@
 """MySQL/MariaDB replication events beside heartbeat's: what the replica's error log says (threads started,
 stopped, errors; :mod:`hadoctor.parsers.mysqllog`) and the error times SHOW SLAVE STATUS gives (MySQL's
 ``Last_*_Error_Timestamp``). Both are in the server's local time, like heartbeat's log; a MySQL 8 error log
-in UTC says so in the event's detail."""
+in UTC is shifted to the node's time where the collection said the node's offset (the detail says so), and
+says it is UTC where not."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def replication_events(node, name: str) -> List[Event]:
             detail = (f"error {e.errno}: " if e.errno else "") + shorten(e.text, 160)
         else:
             detail = (f"at {e.position}" if e.position else shorten(e.text, 160))
-        out.append(Event(e.time, name, "repl_" + e.kind, thread, detail + (" (time in UTC)" if e.utc else ""),
+        zone = " (time in UTC)" if e.utc else f" (UTC in the log; node time UTC{e.shifted})" if e.shifted else ""
+        out.append(Event(e.time, name, "repl_" + e.kind, thread, detail + zone,
                          log.path, e.line))
     status = node.find("mysql_replica")
     for ch in (status.channels if status is not None else []):

@@ -55,3 +55,35 @@ def test_events_outside_the_heartbeat_log_are_left_out(tmp_path):
         assert not [e for _ts, e in tl.events() if e.kind.startswith("repl_")]
     finally:
         tl.close()
+
+
+MYSQL8_UTC_LOG = (b"2026-11-25T06:20:01.123456Z 12 [ERROR] [MY-010584] [Repl] Replica SQL for channel '': Worker 1 "
+                  b"failed executing transaction 'ANONYMOUS' at source log binlog.000012, end_log_pos 4711; Could not "
+                  b"execute Write_rows event on table mor.calls; Duplicate entry '7' for key 'calls.PRIMARY', "
+                  b"Error_code: 1062\n")
+
+
+def test_mysql8_utc_error_log_is_shifted_to_the_nodes_time(tmp_path):
+    """MySQL 8 writes its error log in UTC (06:20:01Z); heartbeat's log is in the node's time, one hour east.
+    With the collector's offset line the error sits at 07:20:01 node time, between node02's start and its
+    takeover; without it, it stays at 06:20:01, says it is UTC, and falls before the heartbeat log's span."""
+    start = hb("07:10:00", "info: Link node01:eth0 up.", node="node02")
+    header = b"### /var/log/mysql/error.log (node time UTC+0100)\n"
+    _node(tmp_path / "node02", [start] + FAILOVER, {"mysql-error-log.txt": header + MYSQL8_UTC_LOG})
+    _node(tmp_path / "bare" / "node02", [hb("06:10:00", "info: Link node01:eth0 up.", node="node02")] + FAILOVER,
+          {"mysql-error-log.txt": MYSQL8_UTC_LOG})
+    tl = build_timeline(str(tmp_path / "node02"))
+    bare = build_timeline(str(tmp_path / "bare" / "node02"))
+    try:
+        repl = [e for _ts, e in tl.events() if e.kind.startswith("repl_")]
+        assert [(e.time, e.kind, e.subject) for e in repl] == [
+            (datetime(2026, 11, 25, 7, 20, 1), "repl_error", "mysql SQL thread")]
+        assert repl[0].detail.startswith("error 1062: ") and "(UTC in the log; node time UTC+01:00)" in repl[0].detail
+        kinds = [e.kind for _ts, e in tl.events()]
+        assert kinds.index("repl_error") < kinds.index("takeover_complete")
+        unshifted = [e for _ts, e in bare.events() if e.kind.startswith("repl_")]
+        assert [(e.time, e.detail.endswith("(time in UTC)")) for e in unshifted] == [
+            (datetime(2026, 11, 25, 6, 20, 1), True)]
+    finally:
+        tl.close()
+        bare.close()
