@@ -110,7 +110,7 @@ def _table(modules) -> Dict[str, Message]:
 def family(entry: Message) -> Optional[Family]:
     """The diagnosis family of a message the catch-all quotes (no rule explains it, not benign), or None.
 
-    >>> family(message("hb.write_failure")).label
+    >>> family(message("hb.fifo_does_not_exist")).label
     "heartbeat's core"
     >>> family(message("hb.node_dead")) is None  # explained by a rule
     True

@@ -16,6 +16,8 @@ wins, a file before its directory). A family with ``benign`` set makes its membe
 'watchdog'
 >>> of_source("heartbeat-2.1:heartbeat/heartbeat.c", "hb.anything").code
 'hb-core'
+>>> of_source("heartbeat-3.0.6:heartbeat/heartbeat.c", "hb.write_failure").code  # a medium's write child
+'medium'
 >>> of_source("agents-4.12:heartbeat/Nonesuch", "ra.x") is None
 True
 """
@@ -39,7 +41,7 @@ class Family:
 
 
 FAMILIES: Tuple[Family, ...] = (
-    Family("medium", "a heartbeat medium plugin",
+    Family("medium", "a heartbeat medium",
            "A communication path (bcast, mcast, ucast, serial, ...) could not open, configure, read or write "
            "its socket or device; while it fails the cluster runs on its other paths, or on none.",
            "Find the medium's directive in ha.cf (the plugin named on the line); check that the interface "
@@ -153,6 +155,9 @@ _BY_CODE: Dict[str, Family] = {f.code: f for f in FAMILIES}
 
 _HB_WATCHDOG = ("hb.wdioc_", "hb.watchdog_", "hb.cannot_open_watchdog", "hb.error_setting_close_exec",
                 "hb.unable_register_with_apphbd", "hb.unable_setup_with_apphbd", "hb.apphb_hb_failed")
+#: the write and read children of one medium (heartbeat.c's write_child/read_child) failing on it
+_HB_MEDIA = ("hb.write_timeout", "hb.messages_discarded_", "hb.write_failure", "hb.temporarily_suppressing_write",
+             "hb.exiting_due_persistent_errors", "hb.null_vf_read_returns_row")
 _HB_NODES = ("hb.node_already_exists", "hb.adding_node_failed", "hb.nodelist_not_found", "hb.parsing_failed",
              "hb.add_node_failed", "hb.node_not_found_msg", "hb.weight_not_found", "hb.site_not_found",
              "hb.node_not_found_config", "hb.deleting_node", "hb.deletion_failed", "hb.am_being_deleted",
@@ -192,6 +197,7 @@ MEMBERS: Tuple[Tuple[str, Tuple[str, ...], str], ...] = (
     ("heartbeat/config.c", (), "config"),
     ("heartbeat/auth.c", (), "config"),
     ("heartbeat/heartbeat.c", _HB_WATCHDOG, "watchdog"),
+    ("heartbeat/heartbeat.c", _HB_MEDIA, "medium"),
     ("heartbeat/heartbeat.c", _HB_NODES, "dynamic-nodes"),
     ("heartbeat/heartbeat.c", (), "hb-core"),
     ("heartbeat/hb_rexmit.c", (), "hb-core"),

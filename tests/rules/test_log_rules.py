@@ -1082,12 +1082,12 @@ FAMILY_LINES = [
 
 def _log090_family_texts(report):
     found = {f.message.rpartition(" (")[2]: f for f in shown(report, "LOG090")}
-    medium, ipc = "a heartbeat medium plugin, mcast6.c/mcast.c)", "heartbeat's client IPC, hb_api.c)"
+    medium, ipc = "a heartbeat medium, mcast6.c/mcast.c)", "heartbeat's client IPC, hb_api.c)"
     stonith, lrmd = "a STONITH plugin, rhcs.c/external.c)", "lrmd, CRM mode only, lrmd.c)"
     assert sorted(found) == sorted([medium, ipc, stonith, lrmd]), sorted(found)
     f = found[medium]
     assert f.message == ("CRIT \"Can't join multicast group 239.0.0.43 on interface eth1\" logged once "
-                         "2026-11-25 07:25:00 (a heartbeat medium plugin, mcast6.c/mcast.c)"), f.message
+                         "2026-11-25 07:25:00 (a heartbeat medium, mcast6.c/mcast.c)"), f.message
     assert "ha.cf" in f.fix and "ss -ulpn" in f.fix and "no dedicated diagnosis" not in f.message
     assert f.severity == "warning" and f.when == "now"
     cites(f, "Can't join multicast group 239.0.0.43 on interface eth1")
