@@ -122,7 +122,8 @@ def _sh_mysql(*queries: str, columns: bool = True) -> str:
 #: a command exiting with this status found nothing to collect on the node (not installed, not configured);
 #: its error output says what. The datum is absent, not failed (sysexits' EX_UNAVAILABLE).
 ABSENT_STATUS = 69
-_SH_MYSQL_CLIENT = f"M=$(command -v mysql || command -v mariadb) || {{ echo '{NO_CLIENT}' >&2; exit {ABSENT_STATUS}; }}; "
+# mariadb first: MariaDB 11's mysql name prints a deprecation line before anything else
+_SH_MYSQL_CLIENT = f"M=$(command -v mariadb || command -v mysql) || {{ echo '{NO_CLIENT}' >&2; exit {ABSENT_STATUS}; }}; "
 
 
 #: the variable naming the option file --mysql-defaults-file gives (a path on the node, never a password)
@@ -136,7 +137,7 @@ _SH_MYSQL_ARGS = (f'if [ -n "${MYSQL_DEFAULTS_VAR}" ]; then set -- "$M" --defaul
 MYSQL_LOGS = ("/var/log/mysql/error.log", "/var/log/mariadb/mariadb.log", "/var/log/mysqld.log")
 # the replication lines of the error log the server names (log_error, relative to datadir), else a usual one;
 # the last 2000 of them (the timeline shows them beside heartbeat's events)
-_SH_MYSQL_LOG = ("L=; M=$(command -v mysql || command -v mariadb) && { " + _SH_MYSQL_ARGS
+_SH_MYSQL_LOG = ("L=; M=$(command -v mariadb || command -v mysql) && { " + _SH_MYSQL_ARGS
                  + "L=$(\"$@\" --batch --connect-timeout=5 -N -e 'SELECT @@log_error' 2>/dev/null); "
                  "case \"$L\" in /*) ;; ''|stderr) L= ;; *) D=$(\"$@\" --batch -N -e 'SELECT @@datadir' 2>/dev/null); "
                  "L=\"${D%/}/${L#./}\" ;; esac; }; "

@@ -179,7 +179,8 @@ class ReplicaStatus:
 
 #: what the collector's sh says on a node without a mysql or mariadb client (hadoctor.datums)
 NO_CLIENT = "no mysql or mariadb client on PATH"
-_CLIENT_ERROR_TEXT = re.compile(r"ERROR (\d+) \([0-9A-Z]{5}\)[^\n]*")
+#: the client's error line (at a line's start: a status field quoting one is a result, not a failure)
+_CLIENT_ERROR_TEXT = re.compile(r"^ERROR (\d+) \([0-9A-Z]{5}\)[^\n]*", re.MULTILINE)
 #: the client's errors that mean no server answers where the client configuration points (no socket file,
 #: nobody listening behind it, a refused or unanswered TCP connect): MySQL is not running there
 NOT_RUNNING_ERRORS = (2002, 2003)

@@ -124,3 +124,17 @@ def test_bundle_without_a_client_says_not_installed(tmp_path):
                                                    "no mysql or mariadb client on PATH"), datum
     skip = [f for f in _check(out, env)["findings"] if f["code"] == "MYS005"]
     assert skip and skip[0]["status"] == "skip" and "MySQL is not installed/running on node01" in skip[0]["message"]
+
+
+def test_a_status_quoting_a_client_error_is_a_result(tmp_path):
+    """A replica whose IO thread keeps failing quotes the connect error inside a field: that is its status
+    (MYS001 reads it), not the client failing."""
+    from hadoctor.snapshot.loader import load_target
+
+    target = _pair(tmp_path, "")
+    status = (FIXTURES / "mysql" / "slave-status-io-stopped.txt").read_text()
+    status = status.replace("Last_IO_Error: ", "Last_IO_Error: ERROR 2003 (HY000): ", 1)
+    assert "Last_IO_Error: ERROR 2003 (HY000): " in status
+    (target / "node02" / "mysql-slave-status.txt").write_text(status)
+    node = load_target(str(target)).node("node02")
+    assert node.has("mysql_replica") and node.get("mysql_replica").channels
