@@ -21,6 +21,9 @@ _COMPLAINTS = frozenset(("emerg", "alert", "crit", "error"))
 _DIGITS = re.compile(r"\d+")
 #: at most this many distinct messages are quoted one by one; the rest are counted
 SHOWN = 12
+UNRECOGNISED_FIX = ("hadoctor's catalogue does not know this message. Read it with the lines around it (the "
+                    "program in the line's prefix tells which part complained: heartbeat, ResourceManager, an "
+                    "agent) and send it to hadoctor's authors so that it can be catalogued.")
 
 
 def _unexplained(record, match) -> Optional[str]:
@@ -55,8 +58,9 @@ def _unexplained(record, match) -> Optional[str]:
                 "hadoctor does not know are marked 'unrecognised by hadoctor'.",
         why="Silence would be worse: the line may be the only trace of the problem. hadoctor quotes it, counts "
             "it and says when it was first and last seen.",
-        fix="A catalogued message's finding carries its family's meaning and fix. Read the quoted lines and "
-            "the lines around them in the log; report unrecognised messages to hadoctor's authors.",
+        fix="A catalogued message's finding gives its family's meaning and fix. For an unrecognised one, read "
+            "it with the lines around it (the program in the line's prefix tells which part complained) and "
+            "send it to hadoctor's authors so that it can be catalogued.",
     ),
 )
 def unexplained_complaints(node, hits):
@@ -84,7 +88,8 @@ def unexplained_complaints(node, hits):
             else:
                 yield info(text, group.evidence(node, 1), fix=fix, when=when)
         else:
-            yield fail(f"{level} \"{quoted}\" {span}: unrecognised by hadoctor", group.evidence(node, 1), when=when)
+            yield fail(f"{level} \"{quoted}\" {span}: unrecognised by hadoctor", group.evidence(node, 1),
+                       fix=UNRECOGNISED_FIX, when=when)
     rest = ranked[SHOWN:]
     if rest or complaints.groups_dropped:
         lines = sum(g.count for _, g in rest) + complaints.groups_dropped

@@ -1064,6 +1064,7 @@ def _log090_fires(report):
     unknown = [f for f in found if "unrecognised by hadoctor" in f.message]
     assert len(unknown) == 1 and "logged 2 times" in unknown[0].message and "07:25:00" in unknown[0].message \
         and "07:26:00" in unknown[0].message, texts
+    assert "does not know this message" in unknown[0].fix and "catalogued" in unknown[0].fix, unknown[0].fix
     assert "(heartbeat's core, heartbeat.c)" in texts, texts
     assert "(heartbeat's resource manager, ResourceManager.in)" in texts, texts
     assert len(found) == 3 and all(f.when == "now" for f in found), texts
