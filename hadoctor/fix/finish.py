@@ -16,6 +16,7 @@ from hadoctor.fix.run import WRITE_TIMEOUT, Run
 def finalize(run: Run, names: Sequence[str]) -> RotationReport:
     o = run.report
     t = time.monotonic()
+    run.wait_watchdogs()
     run.settle(names)
     for i, name in enumerate(names):
         info = run.infos[name]
@@ -61,6 +62,7 @@ def fail_and_rollback(run: Run, names: Sequence[str], why: str, switched: bool) 
 def restore(run: Run, names: Sequence[str], contents: Dict[str, bytes]) -> Tuple[bool, str]:
     """Put ``contents`` (the backups' bytes) back on ``names``, all together (netstring needs it)."""
     t = time.monotonic()
+    run.wait_watchdogs()
     ok, why = switch.together(run, names, "restored", "rollback", contents=contents)
     if ok:
         from hadoctor.fix.session import run_all

@@ -30,7 +30,7 @@ Output is framed as every node script's is (:mod:`hadoctor.framing`: ``say``, ``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 from hadoctor.fix.keyfile import HEREDOC_EOF, posix_cksum
 from hadoctor.framing import SH, Output, parse_output  # noqa: F401 (fix's modules read script output through these)
@@ -171,7 +171,7 @@ main() {{
   dump journal "$J"
   for f in "$HA"/authkeys.hadoctor-*; do [ -f "$f" ] && say backup "$f"; done
   for f in "$NEXT" "$PREV"; do [ -e "$f" ] && say leftover "$f"; done
-  [ -f "$ARM" ] && say armed "$(head -n 1 "$ARM" 2>/dev/null)"
+  for a in "$ARM" "$ARM.confirmed"; do [ -f "$a" ] && say armed "$(head -n 1 "$a" 2>/dev/null)"; done
   [ -d "$ST" ] && say state_dir yes
   g=$( (dpkg-query -W -f '${{Version}}\\n' cluster-glue libplumb2 2>/dev/null; \\
         rpm -q --qf '%{{VERSION}}\\n' cluster-glue cluster-glue-libs 2>/dev/null) | grep -E '^[0-9]' | head -n 1)
@@ -211,11 +211,27 @@ class Watchdog:
     """Commit confirmed for a held switch (docs/fix-authkeys.md#commit-confirmed): the node arms its own
     revert ``deadline_s`` after ``go`` and puts the previous file back unless ``confirm`` comes first;
     a ``go`` more than ``stale_s`` after ``ready`` (a line delivered late by a healed connection) switches
-    nothing. ``journal_reverted`` is the journal the watchdog writes when it reverts."""
+    nothing. ``journal_reverted`` is the journal the watchdog writes when it reverts. A confirmed node
+    does not commit blindly (docs/fix-authkeys.md#commit-confirmed): for ``watch_s`` past the deadline,
+    when every peer has either been confirmed or reverted by itself, it reads heartbeat's log, and a
+    peer's packet rejected then (a peer back on the old key) makes it revert too."""
 
     deadline_s: float
     stale_s: int
     journal_reverted: str
+    #: after a confirm: how long past the deadline the node reads ``log_path`` for ``reject_marks`` (ERE)
+    watch_s: float = 0.0
+    log_path: Optional[str] = None
+    reject_marks: Tuple[str, ...] = ()
+
+    @property
+    def watches(self) -> bool:
+        return bool(self.watch_s > 0 and self.log_path and self.reject_marks)
+
+    @property
+    def token_s(self) -> int:
+        """Seconds from ``go`` the armed token names: a re-run waits that long (the watch included)."""
+        return int(self.deadline_s + (self.watch_s if self.watches else 0.0)) + 2
 
 
 WATCHDOG_EOF = "HADOCTOR_WATCHDOG_EOF"
@@ -229,11 +245,21 @@ def watchdog_script(root: str, switched_sum: str, wd: Watchdog) -> str:
     reloads with ``heartbeat -r`` and journals it. Its argument is the session shell's pid, ended then:
     it waits for a confirmation that can no longer count."""
     whole = int(wd.deadline_s) + (0 if wd.deadline_s == int(wd.deadline_s) else 1)
+    watch = ""
+    if wd.watches:
+        lp = quote(wd.log_path)
+        marks = " ".join(f"-e {quote(m)}" for m in wd.reject_marks)
+        wwhole = int(wd.watch_s) + (0 if wd.watch_s == int(wd.watch_s) else 1)
+        watch = f"""  # confirmed: the peers are now confirmed or back on the old key; a rejected packet says which
+  [ -f "$ARM.confirmed" ] || exit 0
+  s0=$(wc -c < {lp} 2>/dev/null | tr -d ' '); case "$s0" in ''|*[!0-9]*) s0=0;; esac
+  sleep {wd.watch_s:.3f} 2>/dev/null || sleep {max(1, wwhole)}
+  mv -f "$ARM.confirmed" "$ARM.fired" 2>/dev/null || exit 0
+  if tail -c +$((s0 + 1)) {lp} 2>/dev/null | grep -a -q -E {marks}; then revert; fi
+  rm -f "$ARM.fired" "$PREV" "$WD"
+"""
     return _lib(root) + f"""WAITER="${{1:-}}"
-main() {{
-  trap '' HUP INT PIPE
-  sleep {wd.deadline_s:.3f} 2>/dev/null || sleep {max(1, whole)}
-  mv -f "$ARM" "$ARM.fired" 2>/dev/null || exit 0
+revert() {{
   if [ -f "$PREV" ] && [ "$(sum_of "$AK")" = {quote(switched_sum)} ]; then
     bump "$PREV" "$AK" && mv -f "$PREV" "$AK" && fsync "$HA"
     reload revert >/dev/null 2>&1
@@ -241,9 +267,17 @@ main() {{
 {wd.journal_reverted}
 {JSON_EOF}
   fi
-  case "$WAITER" in ''|*[!0-9]*) ;; *) kill "$WAITER" 2>/dev/null;; esac
-  rm -f "$ARM.fired" "$PREV" "$WD"
 }}
+main() {{
+  trap '' HUP INT PIPE
+  sleep {wd.deadline_s:.3f} 2>/dev/null || sleep {max(1, whole)}
+  if mv -f "$ARM" "$ARM.fired" 2>/dev/null; then
+    revert
+    case "$WAITER" in ''|*[!0-9]*) ;; *) kill "$WAITER" 2>/dev/null;; esac
+    rm -f "$ARM.fired" "$PREV" "$WD"
+    exit 0
+  fi
+{watch}}}
 main
 """
 
@@ -288,11 +322,12 @@ def apply_script(root: str, content: bytes, *, journal_before: Optional[str] = N
         wd_text = watchdog_script(root, want, watchdog)
         if any(line == WATCHDOG_EOF for line in wd_text.splitlines()):
             raise ValueError("watchdog holds its here-document delimiter")
-        arm_s = int(watchdog.deadline_s) + 2       # the token names a deadline a re-run waits out
+        arm_s = watchdog.token_s                  # the token names a deadline a re-run waits out
         prep = (f"prep() {{\n{make_backup}{jb}"
-                '  if [ -e "$ARM" ]; then d=$(head -n 1 "$ARM" 2>/dev/null); case "$d" in \'\'|*[!0-9]*) d=0;; esac\n'
-                '    [ "$d" -lt "$(date +%s)" ] || fail "the revert of an earlier switch is still armed ($ARM): run again in a few seconds"\n'
-                '    rm -f "$ARM"; fi\n'
+                '  for a in "$ARM" "$ARM.confirmed"; do [ -e "$a" ] || continue\n'
+                '    d=$(head -n 1 "$a" 2>/dev/null); case "$d" in \'\'|*[!0-9]*) d=0;; esac\n'
+                '    [ "$d" -lt "$(date +%s)" ] || fail "the revert of an earlier switch is still armed ($a): run again in a few seconds"\n'
+                '    rm -f "$a"; done\n'
                 '  newfile "$WD" || fail "cannot create $WD with mode 0600"\n'
                 f"  cat > \"$WD\" <<'{WATCHDOG_EOF}' || fail \"cannot write $WD\"\n{wd_text}{WATCHDOG_EOF}\n"
                 f"  prepare {quote(want)} {_heredoc(content, HEREDOC_EOF)}{log}"
@@ -310,7 +345,8 @@ def apply_script(root: str, content: bytes, *, journal_before: Optional[str] = N
               f"{ja}  say switched yes\n}}\n")
         confirm = ("confirm() {\n"
                    '  if mv -f "$ARM" "$ARM.confirmed" 2>/dev/null; then\n'
-                   '    rm -f "$ARM.confirmed" "$PREV" "$WD"; fsync "$ST"\n'
+                   + ('    fsync "$ST"\n' if watchdog.watches else
+                      '    rm -f "$ARM.confirmed" "$PREV" "$WD"; fsync "$ST"\n') +
                    "    say confirmed yes; say result ok\n"
                    "  else\n    say confirmed no\n"
                    '    fail "the confirmation came after the revert deadline: this node put its previous file back"\n'

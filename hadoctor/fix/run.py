@@ -35,6 +35,12 @@ class Run:
         self.watch = None                           # the WireWatch capturing the switch, when possible
         self.release_wall: Optional[float] = None   # when the switch was released (wall clock)
         self.switch_done_wall: Optional[float] = None
+        self.watchdogs_until = 0.0                  # monotonic: the confirmed nodes' watchdogs are done
+
+    def wait_watchdogs(self) -> None:
+        """A confirmed node's watchdog may still revert it (a peer back on the old key): nothing reads the
+        outcome of the switch, or writes again, before it is done."""
+        time.sleep(max(0.0, self.watchdogs_until - time.monotonic()))
 
     def step(self, name: str, t: float, **data) -> None:
         item = {"step": name, "ms": round((time.monotonic() - t) * 1000.0, 1)}

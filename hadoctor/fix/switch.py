@@ -26,6 +26,8 @@ STALE_GO_S = 10
 QUIET_S = 0.4
 #: and no sooner than this after the latest heartbeat (still queued in its receiver on a busy node)
 AFTER_PACKET_S = 0.1
+#: netstring rejections (plain text in the catalogue, so valid EREs as they stand)
+REJECT_MESSAGES = ("glue.authtoken_mismatch", "glue.netstring_auth_failed")
 
 
 def revert_deadline(run: Run) -> float:
@@ -38,6 +40,20 @@ def revert_deadline(run: Run) -> float:
         except (AttributeError, TypeError):
             continue
     return round(max(0.5, min(limits, default=10.0) / 2.0), 3)
+
+
+def confirm_watch(run: Run) -> float:
+    """How long past the deadline a confirmed node reads its log for a peer's rejected packet: one
+    keepalive (the reverted peer's next heartbeat) + 0.5 s (docs/fix-authkeys.md#commit-confirmed)."""
+    return round(run.keepalive_max() + 0.5, 3)
+
+
+def reject_marks() -> Tuple[str, ...]:
+    """The lines a node's heartbeat logs for a packet signed with another key than its active one
+    (the catalogue's messages, as POSIX EREs for the node's grep)."""
+    from hadoctor.catalogue import pattern
+
+    return tuple(pattern(n) for n in REJECT_MESSAGES)
 
 
 def together(run: Run, names: Sequence[str], stage: str, label: str,
@@ -55,6 +71,7 @@ def together(run: Run, names: Sequence[str], stage: str, label: str,
     t = time.monotonic()
     deadline_s = revert_deadline(run)
     o.revert_deadline_s = deadline_s
+    watch_s = confirm_watch(run)
     jobs = []
     # the local node last: its release has no network hop, so the nodes reload closer together
     names = sorted(names, key=lambda n: n == run.local)
@@ -63,7 +80,8 @@ def together(run: Run, names: Sequence[str], stage: str, label: str,
         content = contents[name] if contents else run.plan.files[name][stage]
         state = {"switched": "switched", "restored": "rolled-back"}.get(stage, stage)
         before = {"switched": "switching", "restored": "rolling-back"}.get(stage, stage)
-        wd = nodescript.Watchdog(deadline_s, STALE_GO_S, run.journal(name, "reverted"))
+        wd = nodescript.Watchdog(deadline_s, STALE_GO_S, run.journal(name, "reverted"), watch_s=watch_s,
+                                 log_path=info.log_path, reject_marks=reject_marks())
         jobs.append((info.shell, nodescript.apply_script(
             run.opts.root, content, journal_before=run.journal(name, before),
             journal_after=run.journal(name, state), hold=True, log_path=info.log_path, watchdog=wd)))
@@ -93,8 +111,10 @@ def together(run: Run, names: Sequence[str], stage: str, label: str,
     if why_not:
         for h in held:
             h.abandon()
-        # the nodes' watchdogs revert at their deadline: wait for them before anything else
-        time.sleep(max(0.0, t_rel + deadline_s + 1.0 - time.monotonic()))
+        # the nodes' watchdogs revert at their deadline (a confirmed one after its watch): wait for them
+        time.sleep(max(0.0, t_rel + deadline_s + watch_s + 1.0 - time.monotonic()))
+    else:
+        run.watchdogs_until = t_rel + deadline_s + watch_s + 0.5
     done = [h.finish(WRITE_TIMEOUT if not why_not else 3.0) for h in held]
     run.switch_done_wall = time.time()
     for d in done:
@@ -165,8 +185,8 @@ def quiet_release(run: Run, names: Sequence[str]) -> None:
 def _confirm(run: Run, held, limit: float, label: str) -> Tuple[List[str], str]:
     """Wait (until ``limit``, monotonic) for every node to say it switched, then confirm the remote
     nodes, and the local one only once they all acknowledged (hadoctor dying in between leaves the
-    local node to revert: docs/fix-authkeys.md#commit-confirmed). Returns the confirmed nodes and,
-    when not all are, why."""
+    local node to revert, and the confirmed ones follow it: docs/fix-authkeys.md#commit-confirmed).
+    Returns the confirmed nodes and, when not all are, why."""
     late = [h.node for h in held if h.wait_line(b"switched=yes", limit) is not True]
     if late:
         return [], (f"{', '.join(late)} did not say it switched within the revert deadline: "
@@ -181,6 +201,8 @@ def _confirm(run: Run, held, limit: float, label: str) -> Tuple[List[str], str]:
             continue
         for h in group:
             h.send_confirm()
+        if group is remote and label == "switch":
+            pause("confirm-sent")
         acks = {h.node: h.wait_line(b"confirmed=yes", limit) for h in group}
         confirmed += [n for n, v in acks.items() if v is True]
         missing = [n for n, v in acks.items() if v is not True]

@@ -73,6 +73,7 @@ def verify_switch(run: Run, names: Sequence[str]) -> Tuple[bool, str]:
         if run.watch.error:
             o.wire_note = f"wire check failed: {run.watch.error}"
             problems.append(o.wire_note)
+    run.wait_watchdogs()
     # every node active, from every node
     results = run_all([(run.infos[n].shell, nodescript.inspect_script(run.opts.root)) for n in names],
                       INSPECT_TIMEOUT)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -499,12 +500,15 @@ def test_hacf_written_before_heartbeat_started_is_fine(root, daemon, capsys):
 
 # --------------------------------------------------------------------------- commit confirmed (the node's watchdog)
 
-def _held_switch(root: Path, deadline: float = 0.6, stale: int = 10):
-    """A held switch with a watchdog on the temp root: (Held, the switched content)."""
+def _held_switch(root: Path, deadline: float = 0.6, stale: int = 10, log: Optional[Path] = None):
+    """A held switch with a watchdog on the temp root: (Held, the switched content); with ``log``, a
+    confirmed node watches it for 0.8 s past the deadline."""
     from hadoctor.fix.session import Held
+    from hadoctor.fix.switch import reject_marks
 
     _, content = staged_for(root, "switched")
-    wd = nodescript.Watchdog(deadline, stale, '{"state": "reverted"}')
+    wd = nodescript.Watchdog(deadline, stale, '{"state": "reverted"}', watch_s=0.8 if log else 0.0,
+                             log_path=str(log) if log else None, reject_marks=reject_marks())
     h = Held(LocalShell("n"), nodescript.apply_script(str(root), content, journal_before='{"state": "switching"}',
                                                       journal_after='{"state": "switched"}', hold=True,
                                                       watchdog=wd))
@@ -542,6 +546,43 @@ def test_confirmed_switch_stays_and_disarms(root):
     assert _journal_state(root) == "switched"
     assert _leftovers(root) == []
     assert len((root / "reloads").read_text().splitlines()) == 1
+
+
+REJECTED = "Dec 04 12:00:00 n heartbeat: [7]: ERROR: authtoken does not match, authtoken=1, authstr=2\n"
+
+
+@pytest.mark.parametrize("peer", ["reverted", "confirmed"])
+def test_a_confirmed_node_follows_a_peer_that_reverted(root, peer):
+    """Confirmed, the node watches its log past the deadline: a packet rejected then (a peer whose
+    confirmation never came, back on the old key) makes it revert too; one rejected before the
+    deadline (in flight at the switch) does not."""
+    log = root / "var/log/ha-log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    ak = root / "etc/ha.d/authkeys"
+    h, content = _held_switch(root, log=log)
+    t_go = time.monotonic()
+    h.send_go(close=False)
+    assert h.wait_line(b"switched=yes", time.monotonic() + 5) is True
+    with log.open("a") as f:
+        f.write(REJECTED)                                   # in flight at the switch
+    h.send_confirm()
+    done = h.finish(10)
+    assert done.output.get("confirmed") == "yes" and done.output.ok, done.output.values
+    time.sleep(max(0.0, t_go + 0.9 - time.monotonic()))    # past the 0.6 s deadline, inside the watch
+    assert ak.read_bytes() == content
+    r, out = sh(nodescript.inspect_script(str(root)))
+    assert out.get("armed"), "a watching node says it is armed: a re-run waits for it"
+    if peer == "reverted":
+        with log.open("a") as f:
+            f.write(REJECTED)
+        assert _wait_for(lambda: ak.read_bytes() == OLD, 3), ak.read_bytes()
+        assert _wait_for(lambda: _journal_state(root) == "reverted", 3)
+    else:
+        time.sleep(1.0)
+        assert ak.read_bytes() == content and _journal_state(root) == "switched"
+    assert _wait_for(lambda: _leftovers(root) == [], 3), _leftovers(root)
+    assert stat.S_IMODE(ak.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("how", ["eof", "kill-session"])

@@ -5,7 +5,8 @@ heartbeats), keepalive 1 s, warntime 3 s, deadtime 5 s, so each node's revert de
 min(warntime, deadtime)/2 = 1.5 s. hadoctor runs in node01 and reaches node02 over a real sshd.
 
 At each step of the switch (both nodes ready; node02 released, node01 not yet; both switched, none
-confirmed; node02 confirmed, node01 not yet; everything confirmed) one of three things happens:
+confirmed; node02's confirm sent, its acknowledgement not read; node02 confirmed, node01 not yet;
+everything confirmed) one of three things happens:
 
 * ``kill``: hadoctor is SIGKILLed (no hadoctor process is left: the nodes' own watchdogs decide);
 * ``ssh``: hadoctor's ssh child is SIGKILLed, hadoctor goes on;
@@ -18,8 +19,10 @@ active, neither log says ``is dead`` or ``returning after partition``, and the V
 alone (sampled every 0.2 s throughout). A re-run then ends on one key again, and when it recovers the
 interrupted run it goes the way the watchdogs went.
 
-Not in the matrix: hadoctor SIGKILLed between node02's acknowledged confirmation and node01's
-(``confirm-partial``): node01 then reverts alone (docs/fix-authkeys.md#commit-confirmed, the limits).
+Between the confirmations (hadoctor SIGKILLed after node02's confirm went out or was acknowledged,
+node02's connection cut while its acknowledgement is on the way): node02 is confirmed and node01 is
+not, so node01 reverts at its deadline; node02, watching its log past the deadline, sees node01's
+heartbeats rejected and reverts too: all old (docs/fix-authkeys.md#commit-confirmed).
 
 Own lab: prefix ``hbl-p<pid>-fc``, 10.250.84.0/24.
 """
@@ -54,12 +57,17 @@ MATRIX = {
     ("kill", "switched"): "new",
     ("ssh", "switch-partial"): "old",
     ("ssh", "switch-unconfirmed"): "old",
+    ("kill", "confirm-sent"): "old",
+    ("kill", "confirm-partial"): "old",
     ("ssh", "confirm-partial"): "new",
     ("cut", "switch-ready"): "old",
     ("cut", "switch-partial"): "old",
     ("cut", "switch-unconfirmed"): "old",
+    ("cut", "confirm-sent"): "old",
     ("cut", "confirm-partial"): "new",
 }
+#: where node02 must have been confirmed (its watchdog then watching) although the outcome is old
+CONFIRMED_THEN_FOLLOWED = {("kill", "confirm-sent"), ("kill", "confirm-partial"), ("cut", "confirm-sent")}
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +127,10 @@ def test_switch_ends_on_one_key_whatever_dies(lab, what, point):
                 cut = True
             if what != "kill":
                 resume.write_text("go on\n")
+            if (what, point) in CONFIRMED_THEN_FOLLOWED:
+                watching = lab.node_dir("node02") / "lib" / ".hadoctor-fix.armed.confirmed"
+                assert lab.wait(watching.exists, 2, "node02 confirmed", interval=0.05) is not None, \
+                    "node02 was not confirmed: this case would not test a confirmed node following its peer"
             out, err = proc.communicate(timeout=180)
             err = seen + err
             # every node decided by itself: no hadoctor process, no armed revert left
