@@ -11,7 +11,9 @@ everything confirmed) one of three things happens:
 * ``kill``: hadoctor is SIGKILLed (no hadoctor process is left: the nodes' own watchdogs decide);
 * ``ssh``: hadoctor's ssh child is SIGKILLed, hadoctor goes on;
 * ``cut``: node02's TCP port 22 is dropped both ways inside its namespace, hadoctor goes on; the cut is
-  healed once hadoctor has ended (late lines then arrive at node02 and must change nothing).
+  healed once hadoctor has ended (late lines then arrive at node02 and must change nothing);
+* ``ackcut``: only what node02's sshd sends is dropped: hadoctor's confirm still arrives, node02's
+  acknowledgement never does.
 
 Then, with no hadoctor running and every watchdog done: both nodes hold a valid 0600 authkeys with the
 same active key (the old one unless every node was confirmed), heartbeat runs on both and sees the other
@@ -19,8 +21,8 @@ active, neither log says ``is dead`` or ``returning after partition``, and the V
 alone (sampled every 0.2 s throughout). A re-run then ends on one key again, and when it recovers the
 interrupted run it goes the way the watchdogs went.
 
-Between the confirmations (hadoctor SIGKILLed after node02's confirm went out or was acknowledged,
-node02's connection cut while its acknowledgement is on the way): node02 is confirmed and node01 is
+Between the confirmations (hadoctor SIGKILLed after node02's confirm went out or was acknowledged;
+node02's acknowledgement lost): node02 is confirmed and node01 is
 not, so node01 reverts at its deadline; node02, watching its log past the deadline, sees node01's
 heartbeats rejected and reverts too: all old (docs/fix-authkeys.md#commit-confirmed).
 
@@ -37,6 +39,7 @@ import uuid
 
 import pytest
 
+from hadoctor.catalogue import pattern
 from hadoctor.fix.switch import STALE_GO_S
 from hadoctor.parsers.authkeys import parse_authkeys
 
@@ -48,6 +51,7 @@ from .test_fix_authkeys import (REPO, SALT, VipWatch, assert_heartbeat_alive, as
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(not LAB_OK, reason=LAB_WHY or "lab")]
 
 DEADLINE_S = 1.5          # min(warntime 3, deadtime 5) / 2
+LATE = re.compile(pattern("hb.late_heartbeat"))
 
 #: (what dies, where) -> the key both nodes must end on with no hadoctor alive
 MATRIX = {
@@ -63,11 +67,11 @@ MATRIX = {
     ("cut", "switch-ready"): "old",
     ("cut", "switch-partial"): "old",
     ("cut", "switch-unconfirmed"): "old",
-    ("cut", "confirm-sent"): "old",
     ("cut", "confirm-partial"): "new",
+    ("ackcut", "switch-unconfirmed"): "old",
 }
 #: where node02 must have been confirmed (its watchdog then watching) although the outcome is old
-CONFIRMED_THEN_FOLLOWED = {("kill", "confirm-sent"), ("kill", "confirm-partial"), ("cut", "confirm-sent")}
+CONFIRMED_THEN_FOLLOWED = {("kill", "confirm-sent"), ("kill", "confirm-partial"), ("ackcut", "switch-unconfirmed")}
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +80,14 @@ def lab():
         yield lab
 
 
-def cut_ssh(lab: Lab, node: str, on: bool) -> None:
+CUT_RULES = {"in": ["INPUT", "-p", "tcp", "--dport", "22", "-j", "DROP"],
+             "out": ["OUTPUT", "-p", "tcp", "--sport", "22", "-j", "DROP"]}
+
+
+def cut_ssh(lab: Lab, node: str, on: bool, ways=("in", "out")) -> None:
     op = "-I" if on else "-D"
-    for rule in (["INPUT", "-p", "tcp", "--dport", "22", "-j", "DROP"],
-                 ["OUTPUT", "-p", "tcp", "--sport", "22", "-j", "DROP"]):
-        lab.netexec(node, "iptables", op, *rule, check=on)
+    for way in ways:
+        lab.netexec(node, "iptables", op, *CUT_RULES[way], check=on)
 
 
 def armed(lab: Lab) -> list:
@@ -98,7 +105,7 @@ def test_switch_ends_on_one_key_whatever_dies(lab, what, point):
     before = assert_valid_and_equal(lab)
     resume = lab.workdir / f"resume-{uuid.uuid4().hex[:8]}"
     env = fix_env(HADOCTOR_FIX_PAUSE_AT=point, HADOCTOR_FIX_RESUME_FILE=str(resume))
-    cut = False
+    cut: tuple = ()
     with VipWatch(lab) as vip:
         proc = subprocess.Popen(lab.nsenter("node01") + fix_argv(lab), cwd=REPO, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
@@ -123,8 +130,8 @@ def test_switch_ends_on_one_key_whatever_dies(lab, what, point):
                 cp = lab.exec("node01", "pkill", "-KILL", "-P", pid, "-x", "ssh")
                 assert cp.returncode == 0, "no ssh child of hadoctor to kill"
             else:
-                cut_ssh(lab, "node02", True)
-                cut = True
+                cut = ("in", "out") if what == "cut" else ("out",)
+                cut_ssh(lab, "node02", True, cut)
             if what != "kill":
                 resume.write_text("go on\n")
             if (what, point) in CONFIRMED_THEN_FOLLOWED:
@@ -138,8 +145,8 @@ def test_switch_ends_on_one_key_whatever_dies(lab, what, point):
             if cut:
                 # heal only when a go or confirm still in flight to node02 is too late to count
                 time.sleep(max(0.0, t_pause + STALE_GO_S + 1 - time.monotonic()))
-                cut_ssh(lab, "node02", False)
-                cut = False
+                cut_ssh(lab, "node02", False, cut)
+                cut = ()
                 time.sleep(DEADLINE_S + 1.5)       # what a late line could start has ended
                 assert not armed(lab), armed(lab)
             after = assert_valid_and_equal(lab)
@@ -149,7 +156,7 @@ def test_switch_ends_on_one_key_whatever_dies(lab, what, point):
             assert lab.holders() == ["node01"]
         finally:
             if cut:
-                cut_ssh(lab, "node02", False)
+                cut_ssh(lab, "node02", False, cut)
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
@@ -160,6 +167,10 @@ def test_switch_ends_on_one_key_whatever_dies(lab, what, point):
     for node, text in logs.items():
         assert "is dead" not in text, (what, point, node)
         assert "returning after partition" not in text, (what, point, node)
+    # the longest silence each node saw (heartbeat warns past warntime; deadtime is 5 s)
+    late = {n: max((int(m.group("ms")) for m in LATE.finditer(t)), default=0) for n, t in logs.items()}
+    print(f"  longest late heartbeat logged (ms, 0: none past warntime): {late}")
+    assert all(ms < 5000 for ms in late.values()), late
     assert_heartbeat_alive(lab)
     if what != "kill":
         doc = json.loads(out)
