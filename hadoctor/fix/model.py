@@ -17,7 +17,7 @@ EXIT_REFUSED = 2
 EXIT_ATTENTION = 4
 PAUSE_ENV = "HADOCTOR_FIX_PAUSE_AT"
 PAUSE_POINTS = ("planned", "stage-partial", "staged", "switch-ready", "switch-partial", "switch-unconfirmed",
-                "confirm-partial", "switched", "verified", "final-partial")
+                "confirm-sent", "confirm-partial", "switched", "verified", "final-partial")
 RESUME_ENV = "HADOCTOR_FIX_RESUME_FILE"
 
 

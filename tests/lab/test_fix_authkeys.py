@@ -306,7 +306,7 @@ def _run_until_paused(lab: Lab, point: str, timeout: float = 90) -> subprocess.P
 #: the points inside the switch (ready, between the go lines, switched but unconfirmed, between the
 #: confirmations) are tests/lab/test_fix_confirmed.py's matrix, with the ssh children killed and the
 #: connection cut too
-SWITCH_POINTS = ("switch-ready", "switch-partial", "switch-unconfirmed", "confirm-partial")
+SWITCH_POINTS = ("switch-ready", "switch-partial", "switch-unconfirmed", "confirm-sent", "confirm-partial")
 
 
 @pytest.mark.parametrize("point", [p for p in PAUSE_POINTS if p not in SWITCH_POINTS])
