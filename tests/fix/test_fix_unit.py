@@ -502,12 +502,12 @@ def test_hacf_written_before_heartbeat_started_is_fine(root, daemon, capsys):
 
 def _held_switch(root: Path, deadline: float = 0.6, stale: int = 10, log: Optional[Path] = None):
     """A held switch with a watchdog on the temp root: (Held, the switched content); with ``log``, a
-    confirmed node watches it for 0.8 s past the deadline."""
+    confirmed node watches it for 1.5 s past the deadline."""
     from hadoctor.fix.session import Held
     from hadoctor.fix.switch import reject_marks
 
     _, content = staged_for(root, "switched")
-    wd = nodescript.Watchdog(deadline, stale, '{"state": "reverted"}', watch_s=0.8 if log else 0.0,
+    wd = nodescript.Watchdog(deadline, stale, '{"state": "reverted"}', watch_s=1.5 if log else 0.0,
                              log_path=str(log) if log else None, reject_marks=reject_marks())
     h = Held(LocalShell("n"), nodescript.apply_script(str(root), content, journal_before='{"state": "switching"}',
                                                       journal_after='{"state": "switched"}', hold=True,
@@ -569,7 +569,7 @@ def test_a_confirmed_node_follows_a_peer_that_reverted(root, peer):
     h.send_confirm()
     done = h.finish(10)
     assert done.output.get("confirmed") == "yes" and done.output.ok, done.output.values
-    time.sleep(max(0.0, t_go + 0.9 - time.monotonic()))    # past the 0.6 s deadline, inside the watch
+    time.sleep(max(0.0, t_go + 1.1 - time.monotonic()))    # past the 0.6 s deadline, inside the watch
     assert ak.read_bytes() == content
     r, out = sh(nodescript.inspect_script(str(root)))
     assert out.get("armed"), "a watching node says it is armed: a re-run waits for it"
@@ -578,10 +578,9 @@ def test_a_confirmed_node_follows_a_peer_that_reverted(root, peer):
             f.write(REJECTED)
         assert _wait_for(lambda: ak.read_bytes() == OLD, 3), ak.read_bytes()
         assert _wait_for(lambda: _journal_state(root) == "reverted", 3)
-    else:
-        time.sleep(1.0)
+    assert _wait_for(lambda: _leftovers(root) == [], 4), _leftovers(root)     # the watch is over
+    if peer == "confirmed":
         assert ak.read_bytes() == content and _journal_state(root) == "switched"
-    assert _wait_for(lambda: _leftovers(root) == [], 3), _leftovers(root)
     assert stat.S_IMODE(ak.stat().st_mode) == 0o600
 
 
