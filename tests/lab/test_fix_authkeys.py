@@ -75,6 +75,24 @@ def fix_env(**extra: str) -> dict:
     return dict(os.environ, PYTHONPATH=str(REPO), **extra)
 
 
+def start_until_paused(lab: Lab, env: dict, timeout: float = 90) -> tuple:
+    """Start fix on node01 with ``env`` (HADOCTOR_FIX_PAUSE_AT=...) and read its stderr until it says it paused:
+    (the process, the point, its pid, what it printed). Point and pid are None when it never paused."""
+    proc = subprocess.Popen(lab.nsenter("node01") + fix_argv(lab), cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+        m = re.search(rb"hadoctor-fix: paused at (\S+) pid=(\d+)", line)
+        if m:
+            return proc, m.group(1).decode(), m.group(2).decode(), seen
+    return proc, None, None, seen
+
+
 def run_fix(lab: Lab, *extra: str, timeout: float = 120) -> tuple:
     cp = subprocess.run(lab.nsenter("node01") + fix_argv(lab, *extra), cwd=REPO, capture_output=True,
                         timeout=timeout, env=fix_env())
@@ -283,24 +301,14 @@ def test_rotations_under_cpu_load_without_failover(lab):
 
 
 def _run_until_paused(lab: Lab, point: str, timeout: float = 90) -> subprocess.Popen:
-    env = fix_env(HADOCTOR_FIX_PAUSE_AT=point)
-    proc = subprocess.Popen(lab.nsenter("node01") + fix_argv(lab), cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    deadline = time.monotonic() + timeout
-    seen = b""
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen += line
-        m = re.search(rb"hadoctor-fix: paused at (\S+) pid=(\d+)", line)
-        if m:
-            assert m.group(1).decode() == point
-            lab.exec("node01", "kill", "-KILL", m.group(2).decode())
-            proc.wait(10)
-            return proc
-    proc.kill()
-    raise AssertionError(f"hadoctor never paused at {point}: {seen.decode(errors='replace')[-3000:]}")
+    proc, paused, pid, seen = start_until_paused(lab, fix_env(HADOCTOR_FIX_PAUSE_AT=point), timeout)
+    if pid is None:
+        proc.kill()
+        raise AssertionError(f"hadoctor never paused at {point}: {seen.decode(errors='replace')[-3000:]}")
+    assert paused == point
+    lab.exec("node01", "kill", "-KILL", pid)
+    proc.wait(10)
+    return proc
 
 
 #: the points inside the switch (ready, between the go lines, switched but unconfirmed, between the

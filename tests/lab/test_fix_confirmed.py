@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 import uuid
 
@@ -45,8 +44,8 @@ from hadoctor.parsers.authkeys import parse_authkeys
 
 from .conftest import LAB_OK, LAB_WHY
 from .hblab import Lab
-from .test_fix_authkeys import (REPO, SALT, VipWatch, assert_heartbeat_alive, assert_valid_and_equal, fix_argv,
-                                fix_env, fix_lab, journal, log_sizes, new_log, node_file, run_fix)
+from .test_fix_authkeys import (SALT, VipWatch, assert_heartbeat_alive, assert_valid_and_equal, fix_env, fix_lab,
+                                journal, log_sizes, new_log, node_file, run_fix, start_until_paused)
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.skipif(not LAB_OK, reason=LAB_WHY or "lab")]
 
@@ -107,21 +106,8 @@ def test_switch_ends_on_one_key_whatever_dies(lab, what, point):
     env = fix_env(HADOCTOR_FIX_PAUSE_AT=point, HADOCTOR_FIX_RESUME_FILE=str(resume))
     cut: tuple = ()
     with VipWatch(lab) as vip:
-        proc = subprocess.Popen(lab.nsenter("node01") + fix_argv(lab), cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+        proc, _, pid, seen = start_until_paused(lab, env)
         try:
-            pid = None
-            seen = b""
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                line = proc.stderr.readline()
-                if not line:
-                    break
-                seen += line
-                m = re.search(rb"hadoctor-fix: paused at (\S+) pid=(\d+)", line)
-                if m:
-                    pid = m.group(2).decode()
-                    break
             assert pid, f"hadoctor never paused at {point}: {seen.decode(errors='replace')[-3000:]}"
             t_pause = time.monotonic()
             if what == "kill":
