@@ -24,8 +24,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
-from hadoctor.parsers.mysql import NO_CLIENT
-from hadoctor.parsers.mysqllog import NODE_TIME
+from hadoctor.parsers.mysql_collect import NO_CLIENT, NODE_TIME
 from hadoctor.parsers.scripts import SEARCH_DIRS
 
 #: Every path on a node hadoctor reads, named once (below --root on the live host and in bundles).

@@ -18,7 +18,8 @@ import os
 from typing import Optional, Sequence, Tuple
 
 from hadoctor.bundle.nodemask import sh_function
-from hadoctor.datums import ABSENT_STATUS, MYSQL_DEFAULTS_VAR, AUTHKEYS_PATH, BUNDLE_EXTRAS, HACF_PATH, HARESOURCES_PATH, NODEINFO_PATH, all_commands
+from hadoctor.datums import (ABSENT_STATUS, AUTHKEYS_PATH, BUNDLE_EXTRAS, HACF_PATH, HARESOURCES_PATH, MYSQL_DEFAULTS_VAR,
+                             NODEINFO_PATH, all_commands)
 from hadoctor.framing import CORRUPT, MISSING, SH, TOO_BIG, TRUNCATED, UNREADABLE, Output
 from hadoctor.remote import SCRIPT_HEADER, quote
 

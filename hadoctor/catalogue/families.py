@@ -231,7 +231,7 @@ MEMBERS: Tuple[Tuple[str, Tuple[str, ...], str], ...] = (
 )
 
 
-def family(code: str) -> Family:
+def by_code(code: str) -> Family:
     return _BY_CODE[code]
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, numbered_lines, shorten, to_int
+from hadoctor.parsers.mysql_collect import NO_CLIENT
 from hadoctor.secrets import Secret
 
 _STAMP = re.compile(r"^\d{6} \d{2}:\d{2}:\d{2}$")
@@ -177,8 +178,6 @@ class ReplicaStatus:
                 "problems": [str(p) for p in self.problems]}
 
 
-#: what the collector's sh says on a node without a mysql or mariadb client (hadoctor.datums)
-NO_CLIENT = "no mysql or mariadb client on PATH"
 #: the client's error line (at a line's start: a status field quoting one is a result, not a failure)
 _CLIENT_ERROR_TEXT = re.compile(r"^ERROR (\d+) \([0-9A-Z]{5}\)[^\n]*", re.MULTILINE)
 #: the client's errors that mean no server answers where the client configuration points (no socket file,

@@ -42,6 +42,7 @@ from datetime import datetime, timedelta
 from typing import List, Optional
 
 from hadoctor.parsers.base import MAX_CONFIG_LINE, Problem, numbered_lines, shorten
+from hadoctor.parsers.mysql_collect import NODE_TIME
 
 _LINE = re.compile(r"^(\d{4}-\d\d-\d\d|\d{6})[ T] ?(\d?\d:\d\d:\d\d)(?:\.\d{1,9})?(Z|[+-]\d\d:\d\d)? +(?:\d+ +)?"
                    r"\[(\w{1,12})\] ?(.*)$")
@@ -52,8 +53,6 @@ _POSITION = re.compile(r"(?:in log|read up to log) '([^']{1,512})',? at position
 #: what a Note line says about a thread (MariaDB and MySQL 5.x "Slave SQL thread exiting", MySQL 8 "Replica SQL
 #: thread for channel '' exiting")
 _STOPPED = (" exiting",)
-#: what the collector adds to its ``### PATH`` line: the node's offset from UTC (hadoctor.datums)
-NODE_TIME = "node time UTC"
 _HEADER = re.compile(r"^### .* \(" + NODE_TIME + r"([+-])(\d\d)(\d\d)\)\s*$")
 _STARTED = ("starting replication", "connected to master", "connected to source")
 

@@ -227,12 +227,13 @@ def _load_parsed(node: NodeSnapshot, name: str, path: Optional[Path]) -> None:
     data = _read(node, name, path)
     if data is None:
         return
-    said = DATUMS[name].failure(data.decode("utf-8", "replace"), node.name)
+    spec = DATUMS[name]
+    said = spec.failure(data.decode("utf-8", "replace"), node.name) if spec.client_failure else None
     if said is not None:  # the file holds what the client said instead of a result
         node.mark_missing(name, said[1] if said[0] else f"{path.name} holds an error, not a result: {said[1]}", str(path),
                           ABSENT if said[0] else FAILED)
         return
-    parse: Callable = DATUMS[name].parse_function()
+    parse: Callable = spec.parse_function()
     node.put(name, parse(data, str(path)), str(path))
     if name in SUPPRESSIBLE:
         from hadoctor.parsers.suppressions import scan

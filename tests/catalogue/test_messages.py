@@ -141,7 +141,7 @@ def test_every_family_is_used_and_well_formed():
     # a benign family's members are benign with its reason, not quoted
     benign = [e for e in catalogue.messages() if e.benign and families.of_source(e.source, e.name)
               and families.of_source(e.source, e.name).code == "test-program"]
-    assert benign and all(e.benign == families.family("test-program").benign for e in benign)
+    assert benign and all(e.benign == families.by_code("test-program").benign for e in benign)
 
 
 def test_coverage_every_complaint_is_explained_or_benign(capsys):
