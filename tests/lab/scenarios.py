@@ -198,6 +198,9 @@ def failover(ctx: Ctx) -> None:
         ctx.need(lab.wait_ip("node02", timeout=DEADTIME + 20), "VIP on node02 after crash")
         ctx.evidence["crash_to_vip_s"] = round(time.monotonic() - t, 2)
         ctx.need(lab.wait_log("node02", "mach_down takeover complete.", 20), "takeover log")
+        # heartbeat declares the links dead in a later pass than the node (up to ~1 s after, sometimes after
+        # the takeover completed): the capture must hold them
+        ctx.need(lab.wait_log("node02", "Link node01:eth0 dead.", 10), "node02: link to node01 dead")
         # node01 comes back from the power loss: VIP gone, link up, heartbeat not started yet
         lab.reboot("node01")
         ctx.capture(lab, "failover", ["node02"],
